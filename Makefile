@@ -1,0 +1,98 @@
+# vmxdbg — build, run, test.  `make help` lists the targets.
+
+BUILD      := build
+CC         := gcc
+LD         := ld
+PYTHON     := python3
+GCC_INC    := $(shell $(CC) -print-file-name=include)
+
+EMU        ?= bochs
+GDB_PORT   ?= 1234
+HV_ARGS    ?=
+GUEST      ?=
+GUEST_ARGS ?=
+GUEST_MODULES ?=
+SCRIPTS    ?=
+
+# The hypervisor proper: freestanding, no SSE/x87 (Lua, built separately,
+# runs with the FPU state saved — see DESIGN.md), frame pointers kept for
+# the exception backtrace.
+HV_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror \
+	-ffreestanding -fno-pic -fno-pie -mno-red-zone -mgeneral-regs-only \
+	-mcmodel=small -fno-stack-protector -fno-omit-frame-pointer \
+	-fno-asynchronous-unwind-tables -ffunction-sections -fdata-sections \
+	-nostdinc -isystem $(GCC_INC) -I. -MMD -MP
+HV_ASFLAGS := -g -I. -MMD -MP
+HV_LDFLAGS := -nostdlib -static -no-pie -z max-page-size=0x1000 \
+	--gc-sections -T platform/linker.ld
+
+HV_DIRS := platform serial hv
+HV_C    := $(wildcard $(addsuffix /*.c,$(HV_DIRS)))
+HV_S    := $(wildcard $(addsuffix /*.S,$(HV_DIRS)))
+HV_OBJS := $(patsubst %,$(BUILD)/hv-obj/%.o,$(HV_S) $(HV_C))
+
+ELF := $(BUILD)/vmxdbg.elf
+ISO := $(BUILD)/vmxdbg.iso
+
+# Host unit tests: tests/unit/test_X.c links the sources listed in
+# tests/unit/test_X.deps, built with sanitizers.
+HOST_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Werror -I. -DHOST_TEST \
+	-fsanitize=address,undefined -fno-omit-frame-pointer -MMD -MP
+UNIT_NAMES := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
+UNIT_BINS  := $(addprefix $(BUILD)/host/,$(UNIT_NAMES))
+
+.PHONY: all iso deps run test unit integration clean help
+all: $(ELF) $(ISO)
+iso: $(ISO)
+
+help:
+	@echo "make            build $(ELF) and $(ISO)"
+	@echo "make deps       install the Debian packages build, run and tests need"
+	@echo "make run        boot under Bochs (EMU=qemu for QEMU/KVM); see README"
+	@echo "make test       unit tests + integration tests under Bochs/QEMU"
+	@echo "make unit       host unit tests only"
+	@echo "make clean      remove $(BUILD)/"
+
+$(BUILD)/hv-obj/%.c.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(HV_CFLAGS) -c $< -o $@
+
+$(BUILD)/hv-obj/%.S.o: %.S
+	@mkdir -p $(dir $@)
+	$(CC) $(HV_ASFLAGS) -c $< -o $@
+
+$(ELF): $(HV_OBJS) platform/linker.ld
+	$(LD) $(HV_LDFLAGS) -o $@ $(HV_OBJS)
+
+$(ISO): $(ELF) tools/mkiso
+	tools/mkiso $@ $(ELF) --args "$(HV_ARGS)"
+
+$(BUILD)/host/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(HOST_CFLAGS) -c $< -o $@
+
+define unit_rule
+$(BUILD)/host/$(1): $(BUILD)/host/obj/tests/unit/$(1).o \
+		$(patsubst %.c,$(BUILD)/host/obj/%.o,$(shell cat tests/unit/$(1).deps 2>/dev/null))
+	$$(CC) $$(HOST_CFLAGS) -o $$@ $$^ -lcmocka
+endef
+$(foreach t,$(UNIT_NAMES),$(eval $(call unit_rule,$(t))))
+
+deps:
+	@tools/deps.sh
+
+run: deps $(ELF)
+	$(PYTHON) tools/run.py --emu "$(EMU)" --elf $(ELF) --gdb-port "$(GDB_PORT)" \
+		--hv-args "$(HV_ARGS)" --guest "$(GUEST)" --guest-args "$(GUEST_ARGS)" \
+		--guest-modules "$(GUEST_MODULES)" --scripts "$(SCRIPTS)"
+
+unit: $(UNIT_BINS)
+	$(PYTHON) tests/run.py --unit-only
+
+test: deps $(ELF) $(UNIT_BINS)
+	$(PYTHON) tests/run.py
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,119 @@
+/* main.c — kmain: from boot.S's long-mode entry to a running hypervisor.
+ * Order: what the loader gave us, the console, CPU tables, memory, then VMX. */
+#include <stdint.h>
+
+#include "platform/acpi.h"
+#include "platform/bootinfo.h"
+#include "platform/cmdline.h"
+#include "platform/cpu.h"
+#include "platform/gdt.h"
+#include "platform/log.h"
+#include "platform/memory.h"
+#include "platform/percpu.h"
+#include "platform/power.h"
+#include "platform/trap.h"
+#include "serial/uart.h"
+
+#define VMXDBG_VERSION "0.1"
+
+extern uint64_t boot_tsc;
+
+static struct boot_info boot;
+static struct hv_config cfg;
+static struct uart console_uart;
+static struct uart gdb_uart;
+
+static void console_init(void)
+{
+	if (!cfg.console.enabled)
+		return;
+	if (uart_init(&console_uart, cfg.console.port, cfg.console.baud) == 0) {
+		log_add_sink(uart_log_sink, &console_uart);
+		return;
+	}
+	log_to_e9 = true;	/* the only place left to say anything */
+	log_warn("console: no UART answered at 0x%x (%s); logging to port 0xE9 only",
+		 cfg.console.port, cfg.console.name);
+}
+
+static void debug_uart_init(void)
+{
+	if (!cfg.gdb.enabled) {
+		log_info("gdb: no debug UART (gdb=none)");
+		return;
+	}
+	if (cfg.gdb.enabled && cfg.console.enabled && cfg.gdb.port == cfg.console.port) {
+		log_warn("gdb: %s is the console; the debugger is disabled", cfg.gdb.name);
+		cfg.gdb.enabled = false;
+		return;
+	}
+	if (uart_init(&gdb_uart, cfg.gdb.port, cfg.gdb.baud)) {
+		log_warn("gdb: no UART answered at 0x%x (%s); the debugger is unavailable",
+			 cfg.gdb.port, cfg.gdb.name);
+		cfg.gdb.enabled = false;
+		return;
+	}
+	log_info("gdb: debug UART %s (port 0x%x) at %u baud", cfg.gdb.name, cfg.gdb.port, cfg.gdb.baud);
+}
+
+static void print_warnings(void)
+{
+	for (unsigned i = 0; i < boot.nwarnings; i++)
+		log_warn("%s", boot.warnings[i]);
+	for (unsigned i = 0; i < cfg.nwarnings; i++)
+		log_warn("%s", cfg.warnings[i]);
+}
+
+static void run_selftest(void)
+{
+	if (cfg.selftest[0] == '\0')
+		return;
+	/* PML4 entry 1 is empty: 512 GiB is never mapped. */
+	volatile const uint64_t *unmapped = (const uint64_t *)(uintptr_t)0x8000000000ull;
+	log_info("selftest: reading unmapped address 0x%016llx", (unsigned long long)(uintptr_t)unmapped);
+	(void)*unmapped;
+	log_error("selftest: the read did not fault");
+}
+
+static void vmx_check(void)
+{
+	uint32_t a, b, c, d;
+	cpuid(1, 0, &a, &b, &c, &d);
+	if (!(c & CPUID_1_ECX_VMX)) {
+		log_error("no VMX on this CPU (CPUID.1:ECX.VMX=0)");
+		power_off();
+	}
+	log_info("vmx: CPUID.1:ECX.VMX=1");
+}
+
+void kmain(uint32_t magic, uint32_t info_addr)
+{
+	int parsed = mb2_parse(magic, (const void *)(uintptr_t)info_addr, &boot);
+
+	cmdline_defaults(&cfg);
+	cmdline_parse(boot.cmdline, &cfg);
+	log_threshold = cfg.loglevel;
+	log_to_e9 = cfg.e9;
+	stop_action = cfg.panic;
+
+	console_init();
+	log_info("vmxdbg " VMXDBG_VERSION " booting: multiboot2 from \"%s\"", boot.loader);
+	print_warnings();
+	if (parsed)
+		panic("not started by a multiboot2 boot loader (magic 0x%x)", magic);
+	log_info("cmdline: \"%s\"", boot.cmdline);
+
+	gdt_init();
+	idt_init();
+	percpu_init(0);
+	memory_init(&boot);
+	acpi_init(boot.rsdp);
+	debug_uart_init();
+	run_selftest();
+	log_info("platform ready: %llu TSC ticks since GRUB hand-off",
+		 (unsigned long long)(rdtsc() - boot_tsc));
+
+	vmx_check();
+	log_info("vmxdbg: no guest to run yet; powering off");
+	power_off();
+}

@@ -1,0 +1,74 @@
+/* gdt.c — flat 64-bit segments and a TSS whose IST gives NMI, #DF and #MC
+ * their own stacks: they must work even when the current stack is bad. */
+#include "gdt.h"
+
+#include "kstring.h"
+
+struct __attribute__((packed)) tss64 {
+	uint32_t reserved0;
+	uint64_t rsp[3];
+	uint64_t reserved1;
+	uint64_t ist[7];
+	uint64_t reserved2;
+	uint16_t reserved3;
+	uint16_t iomap_base;
+};
+
+struct __attribute__((packed)) descriptor_ptr {
+	uint16_t limit;
+	uint64_t base;
+};
+
+#define IST_STACK_SIZE (16 * 1024)
+
+static uint64_t gdt[5] __attribute__((aligned(16)));
+static struct tss64 tss __attribute__((aligned(16)));
+static uint8_t ist_stacks[3][IST_STACK_SIZE] __attribute__((aligned(4096)));
+
+extern uint8_t boot_stack_bottom[], boot_stack_top[];
+
+static void set_tss_descriptor(uint64_t *slot, uint64_t base, uint32_t limit)
+{
+	/* 16-byte system descriptor, type 9 (available 64-bit TSS), present. */
+	slot[0] = (limit & 0xffff) | ((base & 0xffffff) << 16) | (0x89ull << 40) |
+		  ((uint64_t)(limit >> 16 & 0xf) << 48) | ((base >> 24 & 0xff) << 56);
+	slot[1] = base >> 32;
+}
+
+void gdt_init(void)
+{
+	gdt[0] = 0;
+	gdt[1] = 0x00af9a000000ffffull;	/* code: L=1, P, DPL 0, execute/read */
+	gdt[2] = 0x00cf92000000ffffull;	/* data: P, DPL 0, read/write */
+	memset(&tss, 0, sizeof(tss));
+	for (int i = 0; i < 3; i++)
+		tss.ist[i] = (uint64_t)(uintptr_t)(ist_stacks[i] + IST_STACK_SIZE);
+	tss.iomap_base = sizeof(tss);	/* no I/O permission bitmap */
+	set_tss_descriptor(&gdt[3], (uint64_t)(uintptr_t)&tss, sizeof(tss) - 1);
+
+	struct descriptor_ptr p = { sizeof(gdt) - 1, (uint64_t)(uintptr_t)gdt };
+	__asm__ volatile(
+		"lgdt %0\n\t"
+		"pushq %1\n\t"
+		"leaq 1f(%%rip), %%rax\n\t"
+		"pushq %%rax\n\t"
+		"lretq\n"
+		"1:\n\t"
+		"mov %2, %%ds\n\t"
+		"mov %2, %%es\n\t"
+		"mov %2, %%ss\n\t"
+		"ltr %w3"
+		: : "m"(p), "i"(SEL_CODE64), "r"(SEL_DATA), "r"(SEL_TSS) : "rax", "memory");
+}
+
+uint64_t gdt_base(void) { return (uint64_t)(uintptr_t)gdt; }
+uint64_t tss_base(void) { return (uint64_t)(uintptr_t)&tss; }
+
+bool on_known_stack(uint64_t addr)
+{
+	uint64_t lo = (uint64_t)(uintptr_t)boot_stack_bottom, hi = (uint64_t)(uintptr_t)boot_stack_top;
+	if (addr >= lo && addr + 8 <= hi)
+		return true;
+	lo = (uint64_t)(uintptr_t)ist_stacks;
+	return addr >= lo && addr + 8 <= lo + sizeof(ist_stacks);
+}

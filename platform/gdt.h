@@ -1,0 +1,25 @@
+/* gdt.h — the hypervisor's GDT and TSS.  The selectors are also the VMCS
+ * host-state selectors (SDM Vol. 3C §28.2.3: RPL and TI must be 0). */
+#ifndef PLATFORM_GDT_H
+#define PLATFORM_GDT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define SEL_CODE64 0x08
+#define SEL_DATA 0x10
+#define SEL_TSS 0x18
+
+/* Interrupt stack table slots (SDM Vol. 3A §7.14.5). */
+#define IST_NMI 1
+#define IST_DF 2
+#define IST_MC 3
+
+void gdt_init(void);
+uint64_t gdt_base(void);
+uint64_t tss_base(void);
+/* True when [addr, addr+8) lies on a stack the hypervisor owns: the
+ * backtrace walker must never fault while reporting a fault. */
+bool on_known_stack(uint64_t addr);
+
+#endif

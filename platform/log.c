@@ -1,0 +1,72 @@
+/* log.c — levelled log lines fanned out to the registered sinks (the
+ * console UART) and to port 0xE9, which Bochs and QEMU's debugcon print. */
+#include "log.h"
+
+#include <stdarg.h>
+#include <stdbool.h>
+
+#include "cpu.h"
+#include "fmt.h"
+#include "kstring.h"
+
+enum log_level log_threshold = LOG_INFO;
+bool log_to_e9 = true;
+
+#define MAX_SINKS 2
+static struct {
+	void (*write)(void *ctx, const char *s, size_t n);
+	void *ctx;
+} sinks[MAX_SINKS];
+
+void log_add_sink(void (*write)(void *ctx, const char *s, size_t n), void *ctx)
+{
+	for (int i = 0; i < MAX_SINKS; i++) {
+		if (!sinks[i].write) {
+			sinks[i].write = write;
+			sinks[i].ctx = ctx;
+			return;
+		}
+	}
+}
+
+static void emit(const char *s, size_t n)
+{
+	if (log_to_e9)
+		for (size_t i = 0; i < n; i++)
+			outb(0xe9, (uint8_t)s[i]);
+	for (int i = 0; i < MAX_SINKS; i++)
+		if (sinks[i].write)
+			sinks[i].write(sinks[i].ctx, s, n);
+}
+
+static const char level_tag[] = "EWID";
+
+void log_msg(enum log_level level, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+
+	if (level > log_threshold)
+		return;
+	line[0] = '[';
+	line[1] = level_tag[level];
+	line[2] = ']';
+	line[3] = ' ';
+	va_start(ap, fmt);
+	int n = kvsnprintf(line + 4, sizeof(line) - 5, fmt, ap);
+	va_end(ap);
+	size_t len = 4 + ((size_t)n < sizeof(line) - 5 ? (size_t)n : sizeof(line) - 6);
+	line[len++] = '\n';
+	emit(line, len);
+}
+
+void log_raw(const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	int n = kvsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	emit(buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+}
