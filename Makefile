@@ -41,8 +41,10 @@ HOST_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Werror -I. -DHOST_TEST \
 UNIT_NAMES := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
 UNIT_BINS  := $(addprefix $(BUILD)/host/,$(UNIT_NAMES))
 
+include tests/guests/guests.mk
+
 .PHONY: all iso deps run test unit integration clean help
-all: $(ELF) $(ISO)
+all: $(ELF) $(ISO) $(GUEST_ELFS)
 iso: $(ISO)
 
 help:
@@ -89,7 +91,7 @@ run: deps $(ELF)
 unit: $(UNIT_BINS)
 	$(PYTHON) tests/run.py --unit-only
 
-test: deps $(ELF) $(UNIT_BINS)
+test: deps $(ELF) $(UNIT_BINS) $(GUEST_ELFS)
 	$(PYTHON) tests/run.py
 
 clean:

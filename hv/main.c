@@ -13,6 +13,7 @@
 #include "platform/power.h"
 #include "platform/trap.h"
 #include "serial/uart.h"
+#include "hv_start.h"
 
 #define VMXDBG_VERSION "0.1"
 
@@ -75,17 +76,6 @@ static void run_selftest(void)
 	log_error("selftest: the read did not fault");
 }
 
-static void vmx_check(void)
-{
-	uint32_t a, b, c, d;
-	cpuid(1, 0, &a, &b, &c, &d);
-	if (!(c & CPUID_1_ECX_VMX)) {
-		log_error("no VMX on this CPU (CPUID.1:ECX.VMX=0)");
-		power_off();
-	}
-	log_info("vmx: CPUID.1:ECX.VMX=1");
-}
-
 void kmain(uint32_t magic, uint32_t info_addr)
 {
 	int parsed = mb2_parse(magic, (const void *)(uintptr_t)info_addr, &boot);
@@ -113,7 +103,5 @@ void kmain(uint32_t magic, uint32_t info_addr)
 	log_info("platform ready: %llu TSC ticks since GRUB hand-off",
 		 (unsigned long long)(rdtsc() - boot_tsc));
 
-	vmx_check();
-	log_info("vmxdbg: no guest to run yet; powering off");
-	power_off();
+	hv_start(&boot, cfg.gdb.enabled ? cfg.gdb.port : 0);
 }

@@ -125,8 +125,29 @@ static uint64_t fit_in_region(uint64_t r0, uint64_t r1, uint64_t from, uint64_t 
 	return 0;
 }
 
+static uint64_t place_bitmap(const struct boot_info *bi, const struct phys_range *reserved,
+			     unsigned nreserved, uint64_t limit, uint64_t from, uint64_t size)
+{
+	for (unsigned i = 0; i < bi->nregions; i++) {
+		const struct mem_region *r = &bi->regions[i];
+		uint64_t end = r->base + r->len < limit ? r->base + r->len : limit;
+		if (r->type != MEM_USABLE || end <= from)
+			continue;
+		uint64_t at = fit_in_region(r->base, end, from, size, reserved, nreserved);
+		/* An overlapping non-usable region disqualifies the spot too. */
+		for (unsigned j = 0; at && j < bi->nregions; j++) {
+			const struct mem_region *o = &bi->regions[j];
+			if (o->type != MEM_USABLE && overlaps(at, at + size, o->base, o->base + o->len))
+				at = 0;
+		}
+		if (at)
+			return at;
+	}
+	return 0;
+}
+
 int pmm_plan(const struct boot_info *bi, const struct phys_range *reserved, unsigned nreserved,
-	     uint64_t limit, uint64_t *npages, uint64_t *bitmap_addr)
+	     uint64_t limit, uint64_t prefer, uint64_t *npages, uint64_t *bitmap_addr)
 {
 	uint64_t top = 0;
 	for (unsigned i = 0; i < bi->nregions; i++) {
@@ -141,25 +162,14 @@ int pmm_plan(const struct boot_info *bi, const struct phys_range *reserved, unsi
 
 	uint64_t pages = top >> PAGE_SHIFT;
 	uint64_t size = (pages + 63) / 64 * 8;
-	for (unsigned i = 0; i < bi->nregions; i++) {
-		const struct mem_region *r = &bi->regions[i];
-		uint64_t end = r->base + r->len < limit ? r->base + r->len : limit;
-		if (r->type != MEM_USABLE || end <= LOW_RESERVED)
-			continue;
-		uint64_t at = fit_in_region(r->base, end, LOW_RESERVED, size, reserved, nreserved);
-		/* An overlapping non-usable region disqualifies the spot too. */
-		for (unsigned j = 0; at && j < bi->nregions; j++) {
-			const struct mem_region *o = &bi->regions[j];
-			if (o->type != MEM_USABLE && overlaps(at, at + size, o->base, o->base + o->len))
-				at = 0;
-		}
-		if (at) {
-			*npages = pages;
-			*bitmap_addr = at;
-			return 0;
-		}
-	}
-	return -ENOMEM;
+	uint64_t at = prefer > LOW_RESERVED ? place_bitmap(bi, reserved, nreserved, limit, prefer, size) : 0;
+	if (!at)
+		at = place_bitmap(bi, reserved, nreserved, limit, LOW_RESERVED, size);
+	if (!at)
+		return -ENOMEM;
+	*npages = pages;
+	*bitmap_addr = at;
+	return 0;
 }
 
 void pmm_populate(struct pmm *p, const struct boot_info *bi, const struct phys_range *reserved,

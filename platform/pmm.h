@@ -38,10 +38,11 @@ uint64_t pmm_alloc_contig(struct pmm *p, uint64_t count, uint64_t align);
 void pmm_free(struct pmm *p, uint64_t addr, uint64_t count);
 
 /* Boot-time plan: how many pages to track (usable memory up to `limit`) and
- * where the bitmap can live (usable, above 1 MiB, clear of `reserved`).
- * Returns 0 or -ENOMEM when no usable memory above 1 MiB can hold it. */
+ * where the bitmap can live (usable, above 1 MiB, clear of `reserved`; at or
+ * above `prefer` when possible).  Returns 0 or -ENOMEM when no usable memory
+ * above 1 MiB can hold it. */
 int pmm_plan(const struct boot_info *bi, const struct phys_range *reserved, unsigned nreserved,
-	     uint64_t limit, uint64_t *npages, uint64_t *bitmap_addr);
+	     uint64_t limit, uint64_t prefer, uint64_t *npages, uint64_t *bitmap_addr);
 /* Frees usable regions, then re-reserves everything not usable (overlaps:
  * reserved wins), the low 1 MiB, `reserved` and the bitmap itself. */
 void pmm_populate(struct pmm *p, const struct boot_info *bi, const struct phys_range *reserved,

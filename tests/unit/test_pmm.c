@@ -25,7 +25,7 @@ static void set_map(const struct mem_region *r, unsigned n)
 static uint64_t *setup(struct pmm *p, const struct phys_range *res, unsigned nres)
 {
 	uint64_t npages, at;
-	assert_int_equal(pmm_plan(&bi, res, nres, 4096 * MiB, &npages, &at), 0);
+	assert_int_equal(pmm_plan(&bi, res, nres, 4096 * MiB, 0, &npages, &at), 0);
 	uint64_t *bitmap = malloc((npages + 63) / 64 * 8);
 	pmm_init(p, bitmap, npages);
 	pmm_populate(p, &bi, res, nres);
@@ -85,9 +85,9 @@ static void test_no_usable_memory_above_1mib_is_an_error(void **state)
 	};
 	uint64_t npages = 7, at = 7;
 	set_map(map, 2);
-	assert_int_equal(pmm_plan(&bi, NULL, 0, 4096 * MiB, &npages, &at), -12);
+	assert_int_equal(pmm_plan(&bi, NULL, 0, 4096 * MiB, 0, &npages, &at), -12);
 	set_map(map, 0);
-	assert_int_equal(pmm_plan(&bi, NULL, 0, 4096 * MiB, &npages, &at), -12);
+	assert_int_equal(pmm_plan(&bi, NULL, 0, 4096 * MiB, 0, &npages, &at), -12);
 }
 
 static void test_the_bitmap_is_placed_clear_of_reserved_ranges(void **state)
@@ -96,9 +96,21 @@ static void test_the_bitmap_is_placed_clear_of_reserved_ranges(void **state)
 	const struct phys_range res[] = { { MiB, 3 * MiB }, { 3 * MiB, 3 * MiB + 4096 } };
 	uint64_t npages, at;
 	set_map(simple_map, 2);
-	assert_int_equal(pmm_plan(&bi, res, 2, 4096 * MiB, &npages, &at), 0);
+	assert_int_equal(pmm_plan(&bi, res, 2, 4096 * MiB, 0, &npages, &at), 0);
 	assert_int_equal(npages, 64 * MiB / PAGE_SIZE);
 	assert_int_equal(at, 3 * MiB + 4096);
+}
+
+static void test_the_bitmap_goes_at_the_preferred_address_when_it_can(void **state)
+{
+	(void)state;
+	uint64_t npages, at;
+	set_map(simple_map, 2);
+	assert_int_equal(pmm_plan(&bi, NULL, 0, 4096 * MiB, 32 * MiB, &npages, &at), 0);
+	assert_int_equal(at, 32 * MiB);
+	/* Nothing usable above 100 MiB: fall back to the lowest fit. */
+	assert_int_equal(pmm_plan(&bi, NULL, 0, 4096 * MiB, 100 * MiB, &npages, &at), 0);
+	assert_int_equal(at, MiB);
 }
 
 static void test_memory_above_the_limit_is_not_tracked(void **state)
@@ -107,7 +119,7 @@ static void test_memory_above_the_limit_is_not_tracked(void **state)
 	const struct mem_region map[] = { { MiB, 8192 * MiB, MEM_USABLE } };
 	uint64_t npages, at;
 	set_map(map, 1);
-	assert_int_equal(pmm_plan(&bi, NULL, 0, 4096 * MiB, &npages, &at), 0);
+	assert_int_equal(pmm_plan(&bi, NULL, 0, 4096 * MiB, 0, &npages, &at), 0);
 	assert_int_equal(npages, 4096 * MiB / PAGE_SIZE);
 }
 
@@ -175,6 +187,7 @@ int main(void)
 		cmocka_unit_test(test_reserved_wins_where_regions_overlap),
 		cmocka_unit_test(test_no_usable_memory_above_1mib_is_an_error),
 		cmocka_unit_test(test_the_bitmap_is_placed_clear_of_reserved_ranges),
+		cmocka_unit_test(test_the_bitmap_goes_at_the_preferred_address_when_it_can),
 		cmocka_unit_test(test_memory_above_the_limit_is_not_tracked),
 		cmocka_unit_test(test_contiguous_aligned_allocation_and_free),
 		cmocka_unit_test(test_freeing_the_low_megabyte_is_refused),

@@ -1,0 +1,140 @@
+/* exit_dispatch.c — the VM-exit path: count, look up the handler by basic
+ * exit reason, act on its verdict.  This is the hot path: a table lookup and
+ * a few VMREADs; nothing here polls a device or formats a string unless the
+ * exit is unusual. */
+#include <stdarg.h>
+
+#include "exits.h"
+#include "platform/fmt.h"
+#include "platform/log.h"
+#include "platform/power.h"
+#include "entry_failure.h"
+#include "vmx.h"
+
+struct vcpu vcpu0;
+
+static const exit_handler handlers[EXIT_REASON_LIMIT] = {
+	[EXIT_REASON_EXCEPTION_NMI] = exit_exception_nmi,
+	[EXIT_REASON_EXTERNAL_INTERRUPT] = exit_external_interrupt,
+	[EXIT_REASON_TRIPLE_FAULT] = exit_triple_fault,
+	[EXIT_REASON_INIT] = exit_init_sipi,
+	[EXIT_REASON_SIPI] = exit_init_sipi,
+	[EXIT_REASON_INTERRUPT_WINDOW] = exit_interrupt_window,
+	[EXIT_REASON_CPUID] = exit_cpuid,
+	[EXIT_REASON_HLT] = exit_hlt,
+	[EXIT_REASON_INVD] = exit_invd,
+	[EXIT_REASON_VMCALL] = exit_vmx_instruction,
+	[EXIT_REASON_VMCLEAR] = exit_vmx_instruction,
+	[EXIT_REASON_VMLAUNCH] = exit_vmx_instruction,
+	[EXIT_REASON_VMPTRLD] = exit_vmx_instruction,
+	[EXIT_REASON_VMPTRST] = exit_vmx_instruction,
+	[EXIT_REASON_VMREAD] = exit_vmx_instruction,
+	[EXIT_REASON_VMRESUME] = exit_vmx_instruction,
+	[EXIT_REASON_VMWRITE] = exit_vmx_instruction,
+	[EXIT_REASON_VMXOFF] = exit_vmx_instruction,
+	[EXIT_REASON_VMXON] = exit_vmx_instruction,
+	[EXIT_REASON_INVEPT] = exit_vmx_instruction,
+	[EXIT_REASON_INVVPID] = exit_vmx_instruction,
+	[EXIT_REASON_VMFUNC] = exit_vmx_instruction,
+	[EXIT_REASON_CR_ACCESS] = exit_cr_access,
+	[EXIT_REASON_IO_INSTRUCTION] = exit_io,
+	[EXIT_REASON_MSR_READ] = exit_msr_read,
+	[EXIT_REASON_MSR_WRITE] = exit_msr_write,
+	[EXIT_REASON_EPT_VIOLATION] = exit_ept_violation,
+	[EXIT_REASON_EPT_MISCONFIG] = exit_ept_misconfig,
+	[EXIT_REASON_PREEMPTION_TIMER] = exit_preemption_timer,
+	[EXIT_REASON_WBINVD] = exit_wbinvd,
+	[EXIT_REASON_XSETBV] = exit_xsetbv,
+};
+
+uint64_t vcpu_gpr(struct vcpu *v, unsigned n)
+{
+	return n == 4 ? vmread(GUEST_RSP) : ((uint64_t *)v->gprs)[n & 15];
+}
+
+void vcpu_set_gpr(struct vcpu *v, unsigned n, uint64_t value)
+{
+	if (n == 4)
+		vmwrite(GUEST_RSP, value);
+	else
+		((uint64_t *)v->gprs)[n & 15] = value;
+}
+
+enum exit_action exit_stop(struct vcpu *v, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	kvsnprintf(v->stop_reason, sizeof(v->stop_reason), fmt, ap);
+	va_end(ap);
+	return EXIT_STOP;
+}
+
+static void report_unhandled(struct vcpu *v, uint32_t reason)
+{
+	unsigned basic = reason & 0xffff;
+	const char *name = exit_reason_name(basic);
+	log_error("exit: no handler for exit reason %u (%s: %s)", basic, name ? name : "unassigned",
+		  name ? exit_reason_description(basic) : "not in the SDM's table");
+	log_error("exit: qualification 0x%llx, RIP 0x%llx, instruction length %llu, info 0x%llx",
+		  (unsigned long long)vmread(EXIT_QUALIFICATION), (unsigned long long)vmread(GUEST_RIP),
+		  (unsigned long long)vmread(VM_EXIT_INSTRUCTION_LENGTH),
+		  (unsigned long long)vmread(VM_EXIT_INSTRUCTION_INFO));
+	exit_stop(v, "unhandled exit reason %u (%s)", basic, name ? name : "unassigned");
+}
+
+/* The guest cannot run on: say why, then keep the hypervisor alive. */
+static __attribute__((noreturn)) void guest_stopped(struct vcpu *v)
+{
+	v->stopped = true;
+	log_error("guest stopped: %s", v->stop_reason);
+	log_error("guest stopped at RIP 0x%llx after %llu VM exits",
+		  (unsigned long long)vmread(GUEST_RIP), (unsigned long long)v->exits);
+	platform_stop();
+}
+
+static void advance_rip(void)
+{
+	vmwrite(GUEST_RIP, vmread(GUEST_RIP) + vmread(VM_EXIT_INSTRUCTION_LENGTH));
+	/* Skipping an instruction ends STI/MOV-SS blocking (SDM Vol. 3C §27.3.3 / Table 25-3). */
+	uint64_t intr = vmread(GUEST_INTERRUPTIBILITY_STATE);
+	if (intr & 3)
+		vmwrite(GUEST_INTERRUPTIBILITY_STATE, intr & ~3ull);
+}
+
+void vmexit_dispatch(struct guest_gprs *gprs)
+{
+	struct vcpu *v = &vcpu0;
+	uint32_t reason = (uint32_t)vmread(VM_EXIT_REASON);
+	unsigned basic = reason & 0xffff;
+
+	v->gprs = gprs;
+	v->exits++;
+	if (basic < EXIT_REASON_LIMIT)
+		v->exit_counts[basic]++;
+
+	if (reason & (1u << 31)) {	/* VM-entry failure (SDM Vol. 3C §27.7, book ch. 4) */
+		entry_failure_report(v, reason);
+		exit_stop(v, "VM entry failed with exit reason %u (%s)", basic, exit_reason_name(basic));
+		guest_stopped(v);
+	}
+
+	exit_handler h = basic < EXIT_REASON_LIMIT ? handlers[basic] : NULL;
+	enum exit_action action = EXIT_STOP;
+	if (h)
+		action = h(v);
+	else
+		report_unhandled(v, reason);
+
+	if (action == EXIT_ADVANCE)
+		advance_rip();
+	else if (action == EXIT_STOP)
+		guest_stopped(v);
+}
+
+void vmresume_failed(int cf, int zf)
+{
+	char why[128];
+	vmx_describe_failure(cf ? VMX_FAIL_INVALID : zf ? VMX_FAIL_VALID : VMX_OK, why, sizeof(why));
+	exit_stop(&vcpu0, "VMRESUME failed: %s", why);
+	guest_stopped(&vcpu0);
+}

@@ -1,0 +1,32 @@
+/* exit_ept.c — EPT violations and misconfigurations (SDM Vol. 3C §29.3.3;
+ * book ch. 7).  A violation means the guest touched memory it does not own
+ * (the hypervisor's region, or a page a debugger protected): report it in
+ * full and stop the guest — never serve it silently. */
+#include "exits.h"
+#include "platform/log.h"
+#include "vmx.h"
+
+enum exit_action exit_ept_violation(struct vcpu *v)
+{
+	uint64_t q = vmread(EXIT_QUALIFICATION);
+	uint64_t gpa = vmread(GUEST_PHYSICAL_ADDRESS);
+	char what[160];
+
+	ept_violation_describe(q, what, sizeof(what));
+	log_error("ept: violation at GPA 0x%llx: %s", (unsigned long long)gpa, what);
+	if (q & (1u << 7))
+		log_error("ept: guest linear address 0x%llx, RIP 0x%llx",
+			  (unsigned long long)vmread(GUEST_LINEAR_ADDRESS), (unsigned long long)vmread(GUEST_RIP));
+	return exit_stop(v, "EPT violation at guest-physical 0x%llx (qualification 0x%llx)",
+			 (unsigned long long)gpa, (unsigned long long)q);
+}
+
+enum exit_action exit_ept_misconfig(struct vcpu *v)
+{
+	uint64_t gpa = vmread(GUEST_PHYSICAL_ADDRESS);
+	struct ept_mapping m;
+	if (ept_query(&v->ept, gpa, &m) == 0)
+		log_error("ept: misconfigured entry for GPA 0x%llx: level %d, memory type %u, perms 0x%x",
+			  (unsigned long long)gpa, m.level, m.memtype, m.perms);
+	return exit_stop(v, "EPT misconfiguration at guest-physical 0x%llx", (unsigned long long)gpa);
+}

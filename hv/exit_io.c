@@ -1,0 +1,107 @@
+/* exit_io.c — I/O instructions to the ports the I/O bitmaps trap (SDM Vol.
+ * 3C §25.6.4): the debug UART, which the guest must not see (reads float to
+ * 0xFF as on an empty ISA bus, writes vanish), and the emulators' shutdown
+ * ports, which end the run cleanly when the guest powers off. */
+#include "exits.h"
+#include "io_ports.h"
+#include "platform/log.h"
+#include "platform/power.h"
+#include "vmx.h"
+
+/* Exit qualification for I/O instructions (SDM Table 28-5). */
+#define IOQ_SIZE(q) (((q) & 7) + 1)
+#define IOQ_IN(q) (((q) >> 3) & 1)
+#define IOQ_STRING(q) (((q) >> 4) & 1)
+#define IOQ_REP(q) (((q) >> 5) & 1)
+#define IOQ_PORT(q) ((uint16_t)((q) >> 16))
+
+#define RFLAGS_DF (1ull << 10)
+
+static uint16_t debug_uart_base;
+static bool debug_uart_reported;
+static unsigned shutdown_match;
+
+void io_ports_set_debug_uart(uint16_t base) { debug_uart_base = base; }
+
+bool io_port_is_debug_uart(uint16_t port)
+{
+	return debug_uart_base && port >= debug_uart_base && port < debug_uart_base + 8;
+}
+
+static uint64_t size_mask(unsigned size)
+{
+	return size == 4 ? 0xffffffffull : (1ull << (8 * size)) - 1;
+}
+
+/* IN of all ones: a 32-bit IN zero-extends into RAX, narrower ones merge. */
+static void in_all_ones(struct vcpu *v, unsigned size)
+{
+	v->gprs->rax = size == 4 ? 0xffffffffull : v->gprs->rax | size_mask(size);
+}
+
+/* String I/O on a trapped port: consume the count and move RSI/RDI as the
+ * instruction would; INS stores 0xFF bytes (the floating bus). */
+static void skip_string_io(struct vcpu *v, uint64_t q)
+{
+	struct guest_gprs *g = v->gprs;
+	uint64_t count = IOQ_REP(q) ? g->rcx : 1;
+	int64_t step = (vmread(GUEST_RFLAGS) & RFLAGS_DF) ? -1 : 1;
+	int64_t delta = step * (int64_t)(count * IOQ_SIZE(q));
+
+	if (IOQ_IN(q))
+		g->rdi += delta;
+	else
+		g->rsi += delta;
+	if (IOQ_REP(q))
+		g->rcx = 0;
+}
+
+static enum exit_action debug_uart_access(struct vcpu *v, uint64_t q)
+{
+	if (!debug_uart_reported) {
+		debug_uart_reported = true;
+		log_info("guest: %s port 0x%x of the debug UART: hidden (reads 0xFF, writes dropped)",
+			 IOQ_IN(q) ? "read from" : "write to", IOQ_PORT(q));
+	}
+	if (IOQ_STRING(q))
+		skip_string_io(v, q);
+	else if (IOQ_IN(q))
+		in_all_ones(v, IOQ_SIZE(q));
+	return EXIT_ADVANCE;
+}
+
+/* Bochs powers off when "Shutdown" is written byte by byte to port 0x8900. */
+static enum exit_action bochs_shutdown_port(struct vcpu *v, uint8_t byte)
+{
+	static const char word[] = "Shutdown";
+	(void)v;
+	shutdown_match = byte == (uint8_t)word[shutdown_match] ? shutdown_match + 1 :
+			 byte == (uint8_t)word[0] ? 1 : 0;
+	if (shutdown_match < sizeof(word) - 1)
+		return EXIT_ADVANCE;
+	log_info("guest: powered off (Bochs shutdown port 0x8900)");
+	power_off();
+}
+
+enum exit_action exit_io(struct vcpu *v)
+{
+	uint64_t q = vmread(EXIT_QUALIFICATION);
+	uint16_t port = IOQ_PORT(q);
+
+	if (io_port_is_debug_uart(port))
+		return debug_uart_access(v, q);
+	if (IOQ_STRING(q)) {
+		skip_string_io(v, q);
+		return EXIT_ADVANCE;
+	}
+	if (port == IO_PORT_BOCHS_SHUTDOWN && !IOQ_IN(q))
+		return bochs_shutdown_port(v, (uint8_t)v->gprs->rax);
+	if (port == IO_PORT_QEMU_DEBUG_EXIT && !IOQ_IN(q)) {
+		log_info("guest: powered off (QEMU debug-exit port 0xf4, value 0x%llx)",
+			 (unsigned long long)(v->gprs->rax & size_mask(IOQ_SIZE(q))));
+		power_off();
+	}
+	if (IOQ_IN(q))
+		in_all_ones(v, IOQ_SIZE(q));
+	return EXIT_ADVANCE;
+}

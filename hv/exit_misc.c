@@ -1,0 +1,120 @@
+/* exit_misc.c — the instruction exits with short answers: XSETBV, INVD,
+ * WBINVD, HLT, the VMX instructions, and the events that end a guest. */
+#include "exits.h"
+#include "platform/cpu.h"
+#include "platform/log.h"
+#include "vmx.h"
+
+#define RFLAGS_IF (1ull << 9)
+#define ACTIVITY_HLT 1
+#define CR4_OSXSAVE (1ull << 18)
+
+/* XSETBV always exits (SDM Vol. 3C §27.1.2).  Validate as the CPU would
+ * (SDM Vol. 2 XSETBV: #GP for XCR other than 0, x87 bit clear, AVX without
+ * SSE, bits the CPU does not support), then load it: XCR0 is not switched
+ * between root and non-root, so the guest's value is the live one. */
+enum exit_action exit_xsetbv(struct vcpu *v)
+{
+	struct guest_gprs *g = v->gprs;
+	uint64_t value = (g->rdx << 32) | (uint32_t)g->rax;
+	uint32_t a, b, c, d;
+
+	cpuid(0xd, 0, &a, &b, &c, &d);
+	uint64_t supported = ((uint64_t)d << 32) | a;
+	if ((uint32_t)g->rcx != 0 || !(value & 1) || (value & ~supported) ||
+	    ((value & 4) && !(value & 2)) || !(vmread(CR4_READ_SHADOW) & CR4_OSXSAVE)) {
+		inject_gp(v);
+		return EXIT_RESUME;
+	}
+	__asm__ volatile("xsetbv" : : "c"(0), "a"((uint32_t)value), "d"((uint32_t)(value >> 32)));
+	return EXIT_ADVANCE;
+}
+
+/* INVD always exits; throwing away dirty lines would corrupt the
+ * hypervisor's memory too, so write them back instead. */
+enum exit_action exit_invd(struct vcpu *v)
+{
+	(void)v;
+	__asm__ volatile("wbinvd" ::: "memory");
+	return EXIT_ADVANCE;
+}
+
+enum exit_action exit_wbinvd(struct vcpu *v)
+{
+	return exit_invd(v);
+}
+
+/* VMX instructions always exit in non-root operation (SDM Vol. 3C
+ * §27.1.2); the guest's CPUID says there is no VMX, so they are #UD. */
+enum exit_action exit_vmx_instruction(struct vcpu *v)
+{
+	unsigned reason = (unsigned)vmread(VM_EXIT_REASON) & 0xffff;
+	log_info("guest: %s at RIP 0x%llx refused with #UD: VMX is hidden", exit_reason_name(reason),
+		 (unsigned long long)vmread(GUEST_RIP));
+	inject_ud(v);
+	return EXIT_RESUME;
+}
+
+/* HLT: with interrupts enabled, halt in non-root (activity state HLT, SDM
+ * Vol. 3C §25.4.2) so the next interrupt wakes the guest where real hardware
+ * would.  With interrupts disabled nothing can ever wake it: say so. */
+enum exit_action exit_hlt(struct vcpu *v)
+{
+	if (!(vmread(GUEST_RFLAGS) & RFLAGS_IF))
+		return exit_stop(v, "HLT with interrupts disabled at RIP 0x%llx: the guest can never wake",
+				 (unsigned long long)vmread(GUEST_RIP));
+	vmwrite(GUEST_RIP, vmread(GUEST_RIP) + vmread(VM_EXIT_INSTRUCTION_LENGTH));
+	/* `sti; hlt`: the STI shadow ends with the HLT, and a halted guest may
+	 * not be in one (SDM Vol. 3C §27.3.1.5). */
+	vmwrite(GUEST_INTERRUPTIBILITY_STATE, vmread(GUEST_INTERRUPTIBILITY_STATE) & ~3ull);
+	vmwrite(GUEST_ACTIVITY_STATE, ACTIVITY_HLT);
+	return EXIT_RESUME;
+}
+
+/* Only exceptions in the exception bitmap exit; none is set by default, so
+ * reflect whatever arrives back into the guest unchanged. */
+enum exit_action exit_exception_nmi(struct vcpu *v)
+{
+	uint32_t info = (uint32_t)vmread(VM_EXIT_INTERRUPTION_INFO);
+	unsigned vector = info & 0xff, type = (info >> 8) & 7;
+
+	if (type == 2) {	/* NMI: hand it to the guest */
+		vmwrite(VM_ENTRY_INTERRUPTION_INFO, (1u << 31) | (2u << 8) | 2);
+		return EXIT_RESUME;
+	}
+	inject_exception(v, vector, info & (1u << 11), (uint32_t)vmread(VM_EXIT_INTERRUPTION_ERROR_CODE));
+	if (type == 4 || type == 6)	/* software interrupt/exception: needs the length */
+		vmwrite(VM_ENTRY_INSTRUCTION_LENGTH, vmread(VM_EXIT_INSTRUCTION_LENGTH));
+	return EXIT_RESUME;
+}
+
+enum exit_action exit_external_interrupt(struct vcpu *v)
+{
+	(void)v;
+	return EXIT_RESUME;	/* interrupts stay pending and reach the guest at entry */
+}
+
+enum exit_action exit_interrupt_window(struct vcpu *v)
+{
+	(void)v;
+	return EXIT_RESUME;
+}
+
+enum exit_action exit_preemption_timer(struct vcpu *v)
+{
+	vmwrite(VMX_PREEMPTION_TIMER_VALUE, v->preemption_ticks);
+	return EXIT_RESUME;
+}
+
+enum exit_action exit_triple_fault(struct vcpu *v)
+{
+	return exit_stop(v, "triple fault at RIP 0x%llx (the guest would have reset the machine)",
+			 (unsigned long long)vmread(GUEST_RIP));
+}
+
+enum exit_action exit_init_sipi(struct vcpu *v)
+{
+	unsigned reason = (unsigned)vmread(VM_EXIT_REASON) & 0xffff;
+	return exit_stop(v, "%s signal received (vector 0x%llx): only one vCPU is modelled",
+			 exit_reason_name(reason), (unsigned long long)vmread(EXIT_QUALIFICATION));
+}

@@ -1,0 +1,39 @@
+/* exits.h — VM-exit handlers (book ch. 5; SDM Vol. 3C ch. 28 "VM Exits"
+ * and ch. 27 "VMX Non-Root Operation" for what causes each).  A handler
+ * looks at the exit information fields and returns what to do next. */
+#ifndef HV_EXITS_H
+#define HV_EXITS_H
+
+#include "vcpu.h"
+
+typedef enum exit_action (*exit_handler)(struct vcpu *v);
+
+/* One per exit family; exit_dispatch.c maps reasons to them. */
+enum exit_action exit_cpuid(struct vcpu *v);
+enum exit_action exit_msr_read(struct vcpu *v);
+enum exit_action exit_msr_write(struct vcpu *v);
+enum exit_action exit_io(struct vcpu *v);
+enum exit_action exit_cr_access(struct vcpu *v);
+enum exit_action exit_xsetbv(struct vcpu *v);
+enum exit_action exit_invd(struct vcpu *v);
+enum exit_action exit_wbinvd(struct vcpu *v);
+enum exit_action exit_vmx_instruction(struct vcpu *v);
+enum exit_action exit_hlt(struct vcpu *v);
+enum exit_action exit_exception_nmi(struct vcpu *v);
+enum exit_action exit_external_interrupt(struct vcpu *v);
+enum exit_action exit_preemption_timer(struct vcpu *v);
+enum exit_action exit_triple_fault(struct vcpu *v);
+enum exit_action exit_ept_violation(struct vcpu *v);
+enum exit_action exit_ept_misconfig(struct vcpu *v);
+enum exit_action exit_init_sipi(struct vcpu *v);
+enum exit_action exit_interrupt_window(struct vcpu *v);
+
+/* Stops the guest with a reason (printf-style), for handlers. */
+enum exit_action exit_stop(struct vcpu *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Event injection at the next VM entry (SDM Vol. 3C §27.6; book ch. 6). */
+void inject_exception(struct vcpu *v, unsigned vector, bool has_error, uint32_t error);
+static inline void inject_ud(struct vcpu *v) { inject_exception(v, 6, false, 0); }
+static inline void inject_gp(struct vcpu *v) { inject_exception(v, 13, true, 0); }
+
+#endif

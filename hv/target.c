@@ -1,0 +1,265 @@
+/* target.c — the debug target API over the current VMCS and guest memory. */
+#include "target.h"
+
+#include "exits.h"
+#include "guest.h"
+#include "guest_walk.h"
+#include "platform/cpu.h"
+#include "platform/errno.h"
+#include "platform/fmt.h"
+#include "platform/kstring.h"
+#include "platform/memory.h"
+#include "vmx.h"
+
+static const char *const reg_names[TREG_COUNT] = {
+	"rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
+	"r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15",
+	"rip", "rflags", "cs", "ss", "ds", "es", "fs", "gs",
+	"fs_base", "gs_base", "cr0", "cr2", "cr3", "cr4", "cr8", "efer",
+};
+
+/* The VMCS field behind each register past the GPRs (0 = special). */
+static const uint32_t reg_fields[TREG_COUNT] = {
+	[TREG_RIP] = GUEST_RIP, [TREG_RFLAGS] = GUEST_RFLAGS,
+	[TREG_CS] = GUEST_CS_SELECTOR, [TREG_SS] = GUEST_SS_SELECTOR, [TREG_DS] = GUEST_DS_SELECTOR,
+	[TREG_ES] = GUEST_ES_SELECTOR, [TREG_FS] = GUEST_FS_SELECTOR, [TREG_GS] = GUEST_GS_SELECTOR,
+	[TREG_FS_BASE] = GUEST_FS_BASE, [TREG_GS_BASE] = GUEST_GS_BASE,
+	[TREG_CR3] = GUEST_CR3, [TREG_EFER] = GUEST_IA32_EFER,
+};
+
+const char *target_reg_name(enum target_reg r)
+{
+	return (unsigned)r < TREG_COUNT ? reg_names[r] : NULL;
+}
+
+static char lower(char c) { return c >= 'A' && c <= 'Z' ? c + 32 : c; }
+
+int target_reg_by_name(const char *name)
+{
+	for (int r = 0; r < TREG_COUNT; r++) {
+		const char *a = reg_names[r], *b = name;
+		while (*a && *a == lower(*b))
+			a++, b++;
+		if (!*a && !*b)
+			return r;
+	}
+	return -ENOENT;
+}
+
+/* CR0/CR4 as the guest believes them: its own bits from the read shadow
+ * where the hypervisor owns them (SDM Vol. 3C §25.6.6). */
+static uint64_t guest_visible_cr(uint32_t real_field, uint32_t shadow_field, uint64_t mask)
+{
+	return (vmread(real_field) & ~mask) | (vmread(shadow_field) & mask);
+}
+
+int target_reg_read(struct vcpu *v, enum target_reg r, uint64_t *value)
+{
+	if ((unsigned)r >= TREG_COUNT)
+		return -EINVAL;
+	if (r < 16)
+		*value = vcpu_gpr(v, r);
+	else if (r == TREG_CR0)
+		*value = guest_visible_cr(GUEST_CR0, CR0_READ_SHADOW, v->cr0_mask);
+	else if (r == TREG_CR4)
+		*value = guest_visible_cr(GUEST_CR4, CR4_READ_SHADOW, v->cr4_mask);
+	else if (r == TREG_CR2)
+		*value = read_cr2();	/* VMX does not switch CR2: in root mode it is the guest's */
+	else if (r == TREG_CR8)
+		*value = 0;		/* no TPR shadow: the guest's TPR lives in its APIC */
+	else
+		*value = vmread(reg_fields[r]);
+	return 0;
+}
+
+int target_reg_write(struct vcpu *v, enum target_reg r, uint64_t value)
+{
+	if ((unsigned)r >= TREG_COUNT)
+		return -EINVAL;
+	if (r < 16) {
+		vcpu_set_gpr(v, r, value);
+		return 0;
+	}
+	switch (r) {
+	case TREG_CR0:
+	case TREG_CR4:
+	case TREG_CR8:
+	case TREG_CR2:
+		return -EPERM;	/* changing paging under the guest is for the guest to do */
+	case TREG_RFLAGS:
+		value |= 2;	/* bit 1 is always 1 (SDM Vol. 3C §27.3.1.4) */
+		break;
+	default:
+		break;
+	}
+	return vmwrite_checked(reg_fields[r], value) == VMX_OK ? 0 : -EINVAL;
+}
+
+static int phys_access(uint64_t gpa, size_t len, bool write, void **p)
+{
+	if (gpa + len < gpa)
+		return -EFAULT;
+	if (gpa < guest_mem.hv_end && gpa + len > guest_mem.hv_start)
+		return -EPERM;
+	*p = guest_phys_ptr(gpa, len);
+	(void)write;
+	return *p ? 0 : -EFAULT;
+}
+
+int target_read_phys(uint64_t gpa, void *buf, size_t len)
+{
+	void *p;
+	int rc = phys_access(gpa, len, false, &p);
+	if (!rc)
+		memcpy(buf, p, len);
+	return rc;
+}
+
+int target_write_phys(uint64_t gpa, const void *buf, size_t len)
+{
+	void *p;
+	int rc = phys_access(gpa, len, true, &p);
+	if (!rc)
+		memcpy(p, buf, len);
+	return rc;
+}
+
+static int walk_read(void *ctx, uint64_t gpa, void *buf, size_t len)
+{
+	(void)ctx;
+	return target_read_phys(gpa, buf, len);
+}
+
+int target_virt_to_phys(struct vcpu *v, uint64_t gva, uint64_t *gpa)
+{
+	struct guest_paging p;
+	struct walk_result w;
+
+	target_reg_read(v, TREG_CR0, &p.cr0);
+	target_reg_read(v, TREG_CR4, &p.cr4);
+	p.cr3 = vmread(GUEST_CR3);
+	p.efer = vmread(GUEST_IA32_EFER);
+	int rc = guest_walk(&p, gva, walk_read, NULL, &w);
+	if (!rc)
+		*gpa = w.gpa;
+	return rc;
+}
+
+/* Splits at page boundaries: consecutive virtual pages need not be
+ * consecutive physical ones. */
+static int virt_access(struct vcpu *v, uint64_t gva, uint8_t *buf, size_t len, bool write)
+{
+	while (len) {
+		uint64_t gpa;
+		size_t chunk = PAGE_SIZE - (gva & (PAGE_SIZE - 1));
+		chunk = chunk < len ? chunk : len;
+		int rc = target_virt_to_phys(v, gva, &gpa);
+		if (!rc)
+			rc = write ? target_write_phys(gpa, buf, chunk) : target_read_phys(gpa, buf, chunk);
+		if (rc)
+			return rc;
+		gva += chunk;
+		buf += chunk;
+		len -= chunk;
+	}
+	return 0;
+}
+
+int target_read_virt(struct vcpu *v, uint64_t gva, void *buf, size_t len)
+{
+	return virt_access(v, gva, buf, len, false);
+}
+
+int target_write_virt(struct vcpu *v, uint64_t gva, const void *buf, size_t len)
+{
+	return virt_access(v, gva, (uint8_t *)buf, len, true);
+}
+
+/* A name, or a number in decimal or 0x-hex. */
+static const struct vmcs_field_info *field_lookup(const char *field, char *err, size_t errlen)
+{
+	const struct vmcs_field_info *f = vmcs_field_by_name(field);
+	if (f)
+		return f;
+	uint64_t n = 0;
+	const char *p = field;
+	int base = (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) ? 16 : 10;
+	if (base == 16)
+		p += 2;
+	for (; *p; p++) {
+		int d = *p >= '0' && *p <= '9' ? *p - '0' : lower(*p) >= 'a' && lower(*p) <= 'f' ? lower(*p) - 'a' + 10 : 99;
+		if (d >= base || n > 0xffffffff) {
+			vmcs_field_unknown_message(err, errlen, field);
+			return NULL;
+		}
+		n = n * base + d;
+	}
+	f = p != field ? vmcs_field_by_encoding((uint32_t)n) : NULL;
+	if (!f)
+		vmcs_field_unknown_message(err, errlen, field);
+	return f;
+}
+
+int target_vmcs_read(const char *field, uint64_t *value, char *err, size_t errlen)
+{
+	const struct vmcs_field_info *f = field_lookup(field, err, errlen);
+	if (!f)
+		return -ENOENT;
+	if (vmread_checked(f->encoding, value) != VMX_OK) {
+		ksnprintf(err, errlen, "%s (0x%x) is not supported by this CPU's VMCS", f->name, f->encoding);
+		return -ENODEV;
+	}
+	return 0;
+}
+
+int target_vmcs_write(const char *field, uint64_t value, char *err, size_t errlen)
+{
+	const struct vmcs_field_info *f = field_lookup(field, err, errlen);
+	if (!f)
+		return -ENOENT;
+	if (f->group == VMCS_GROUP_EXIT_INFO) {
+		ksnprintf(err, errlen, "%s is a read-only VM-exit information field", f->name);
+		return -EPERM;
+	}
+	if (f->group == VMCS_GROUP_HOST || f->encoding == EPT_POINTER || f->encoding == VMCS_LINK_POINTER ||
+	    f->encoding == MSR_BITMAP || f->encoding == IO_BITMAP_A || f->encoding == IO_BITMAP_B) {
+		ksnprintf(err, errlen, "%s belongs to the hypervisor; changing it would hand the guest its memory",
+			  f->name);
+		return -EPERM;
+	}
+	char why[96];
+	enum vmx_status st = vmwrite_checked(f->encoding, value);
+	if (st != VMX_OK) {
+		vmx_describe_failure(st, why, sizeof(why));
+		ksnprintf(err, errlen, "VMWRITE %s failed: %s", f->name, why);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int target_ept_query(struct vcpu *v, uint64_t gpa, struct ept_mapping *out)
+{
+	return ept_query(&v->ept, gpa, out);
+}
+
+int target_ept_protect(struct vcpu *v, uint64_t gpa, uint64_t len, unsigned perms)
+{
+	if (gpa + len < gpa)
+		return -EINVAL;
+	if (gpa < guest_mem.hv_end && gpa + len > guest_mem.hv_start)
+		return -EPERM;
+	int rc = ept_protect(&v->ept, gpa, len, perms);
+	if (!rc)
+		invept(INVEPT_SINGLE_CONTEXT, v->eptp);
+	return rc;
+}
+
+int target_inject_exception(struct vcpu *v, unsigned vector, bool has_error, uint32_t error)
+{
+	if (vector > 31 || vector == 2 || vector == 15 || (vector >= 22 && vector <= 27))
+		return -EINVAL;	/* NMI has its own path; 15 and 22-27 are reserved */
+	if (vmread(VM_ENTRY_INTERRUPTION_INFO) & (1u << 31))
+		return -EBUSY;	/* one event per entry */
+	inject_exception(v, vector, has_error, error);
+	return 0;
+}

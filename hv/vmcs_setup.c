@@ -1,0 +1,285 @@
+/* vmcs_setup.c — filling a fresh VMCS, in the book's order (ch. 3): the
+ * VM-execution controls, the VM-exit and VM-entry controls, the host-state
+ * area, then the guest-state area.  Every control value goes through the
+ * capability adjust (SDM Vol. 3D §A.3), so a bit the CPU lacks is dropped
+ * with a message rather than failing the entry. */
+#include "vmcs_setup.h"
+
+#include "io_ports.h"
+#include "platform/cpu.h"
+#include "platform/errno.h"
+#include "platform/gdt.h"
+#include "platform/kstring.h"
+#include "platform/log.h"
+#include "platform/memory.h"
+#include "platform/percpu.h"
+#include "platform/trap.h"
+#include "vmx.h"
+#include "vmx_msr.h"
+
+#define MSR_IA32_PAT 0x277
+#define MSR_IA32_DEBUGCTL 0x1d9
+#define EXIT_STACK_PAGES 4
+#define PREEMPTION_TICKS 1000000u	/* ~1 ms of guest time at 1 GHz */
+
+extern uint8_t vmexit_entry[];
+
+void vmwrite(uint32_t field, uint64_t value)
+{
+	enum vmx_status st = vmwrite_checked(field, value);
+	if (st != VMX_OK) {
+		const struct vmcs_field_info *f = vmcs_field_by_encoding(field);
+		char why[128];
+		vmx_describe_failure(st, why, sizeof(why));
+		log_error("vmx: VMWRITE %s (0x%x) <- 0x%llx failed: %s", f ? f->name : "?", field,
+			  (unsigned long long)value, why);
+	}
+}
+
+/* wanted: bits we would like; required: bits we cannot run without. */
+static int adjust(const struct vmx_caps_raw *caps, enum vmx_control_group group, const char *name,
+		  uint32_t wanted, uint32_t required, uint32_t *out)
+{
+	uint32_t msr, missing = 0;
+	uint64_t cap;
+
+	if (!vmx_caps_control_msr(caps, group, &msr, &cap)) {
+		*out = 0;
+		if (required) {
+			log_error("vmx: %s controls are not available on this CPU", name);
+			return -ENODEV;
+		}
+		return 0;
+	}
+	if (vmx_adjust_controls(cap, wanted, required, out, &missing)) {
+		for (unsigned b = 0; b < 32; b++)
+			if (missing & (1u << b))
+				log_error("vmx: %s control %s (bit %u) is required but %s does not allow it",
+					  name, vmx_control_name(group, b), b, vmx_msr_name(msr));
+		return -ENODEV;
+	}
+	uint32_t dropped = (wanted & ~*out);
+	for (unsigned b = 0; b < 32; b++)
+		if (dropped & (1u << b))
+			log_info("vmx: %s control %s not available; running without it", name,
+				 vmx_control_name(group, b));
+	return 0;
+}
+
+static int setup_controls(struct vcpu *v, const struct vmx_caps_raw *caps)
+{
+	int rc = 0;
+
+	rc |= adjust(caps, VMX_CTL_PIN, "pin-based", VMX_PIN_ACTIVATE_VMX_PREEMPTION_TIMER, 0, &v->pin_ctls);
+	rc |= adjust(caps, VMX_CTL_PROC, "primary processor-based",
+		     VMX_PROC_HLT_EXITING,
+		     VMX_PROC_USE_IO_BITMAPS | VMX_PROC_USE_MSR_BITMAPS | VMX_PROC_ACTIVATE_SECONDARY_CONTROLS,
+		     &v->proc_ctls);
+	rc |= adjust(caps, VMX_CTL_PROC2, "secondary processor-based",
+		     VMX_PROC2_ENABLE_VPID | VMX_PROC2_ENABLE_RDTSCP | VMX_PROC2_ENABLE_INVPCID |
+		     VMX_PROC2_ENABLE_XSAVES_XRSTORS,
+		     VMX_PROC2_ENABLE_EPT | VMX_PROC2_UNRESTRICTED_GUEST, &v->proc2_ctls);
+	rc |= adjust(caps, VMX_CTL_EXIT, "VM-exit",
+		     VMX_EXIT_SAVE_DEBUG_CONTROLS | VMX_EXIT_SAVE_IA32_PAT | VMX_EXIT_LOAD_IA32_PAT |
+		     VMX_EXIT_SAVE_VMX_PREEMPTION_TIMER_VALUE,
+		     VMX_EXIT_HOST_ADDRESS_SPACE_SIZE | VMX_EXIT_SAVE_IA32_EFER | VMX_EXIT_LOAD_IA32_EFER,
+		     &v->exit_ctls);
+	rc |= adjust(caps, VMX_CTL_ENTRY, "VM-entry", VMX_ENTRY_LOAD_DEBUG_CONTROLS | VMX_ENTRY_LOAD_IA32_PAT,
+		     VMX_ENTRY_LOAD_IA32_EFER, &v->entry_ctls);
+	if (rc)
+		return -ENODEV;
+
+	vmwrite(PIN_BASED_VM_EXEC_CONTROL, v->pin_ctls);
+	vmwrite(PRIMARY_VM_EXEC_CONTROL, v->proc_ctls);
+	vmwrite(SECONDARY_VM_EXEC_CONTROL, v->proc2_ctls);
+	vmwrite(PRIMARY_VM_EXIT_CONTROLS, v->exit_ctls);
+	vmwrite(VM_ENTRY_CONTROLS, v->entry_ctls);
+
+	vmwrite(EXCEPTION_BITMAP, 0);
+	vmwrite(PAGE_FAULT_ERROR_CODE_MASK, 0);
+	vmwrite(PAGE_FAULT_ERROR_CODE_MATCH, 0);
+	vmwrite(CR3_TARGET_COUNT, 0);
+	vmwrite(VM_EXIT_MSR_STORE_COUNT, 0);
+	vmwrite(VM_EXIT_MSR_LOAD_COUNT, 0);
+	vmwrite(VM_ENTRY_MSR_LOAD_COUNT, 0);
+	vmwrite(VM_ENTRY_INTERRUPTION_INFO, 0);
+	vmwrite(IO_BITMAP_A, (uintptr_t)v->io_bitmap_a);
+	vmwrite(IO_BITMAP_B, (uintptr_t)v->io_bitmap_b);
+	vmwrite(MSR_BITMAP, (uintptr_t)v->msr_bitmap);
+	vmwrite(EPT_POINTER, v->eptp);
+	if (v->proc2_ctls & VMX_PROC2_ENABLE_VPID)
+		vmwrite(VIRTUAL_PROCESSOR_ID, v->vpid);
+	vmwrite(VMCS_LINK_POINTER, ~0ull);
+
+	/* CR0/CR4 bits VMX fixes are owned by us; the guest reads its own
+	 * values from the shadows (SDM Vol. 3C §25.6.6).  Unrestricted guest
+	 * frees CR0.PE and CR0.PG (SDM Vol. 3D §A.7). */
+	v->cr0_mask = (caps->cr0_fixed0 | ~caps->cr0_fixed1) & 0xffffffffull;
+	if (v->proc2_ctls & VMX_PROC2_UNRESTRICTED_GUEST)
+		v->cr0_mask &= ~(1ull | (1ull << 31));
+	v->cr4_mask = caps->cr4_fixed0 | (~caps->cr4_fixed1 & 0xffffffffull);
+	vmwrite(CR0_GUEST_HOST_MASK, v->cr0_mask);
+	vmwrite(CR4_GUEST_HOST_MASK, v->cr4_mask);
+
+	v->preemption_ticks = PREEMPTION_TICKS;
+	if (v->pin_ctls & VMX_PIN_ACTIVATE_VMX_PREEMPTION_TIMER)
+		vmwrite(VMX_PREEMPTION_TIMER_VALUE, v->preemption_ticks);
+	return 0;
+}
+
+/* Host state: what the CPU loads on every VM exit (SDM Vol. 3C §28.5). */
+static void setup_host_state(struct vcpu *v)
+{
+	vmwrite(HOST_CR0, read_cr0());
+	vmwrite(HOST_CR3, read_cr3());
+	vmwrite(HOST_CR4, read_cr4());
+	vmwrite(HOST_CS_SELECTOR, SEL_CODE64);
+	vmwrite(HOST_SS_SELECTOR, SEL_DATA);
+	vmwrite(HOST_DS_SELECTOR, SEL_DATA);
+	vmwrite(HOST_ES_SELECTOR, SEL_DATA);
+	vmwrite(HOST_FS_SELECTOR, 0);
+	vmwrite(HOST_GS_SELECTOR, 0);
+	vmwrite(HOST_TR_SELECTOR, SEL_TSS);
+	vmwrite(HOST_FS_BASE, (uintptr_t)this_cpu());	/* musl's thread pointer */
+	vmwrite(HOST_GS_BASE, 0);
+	vmwrite(HOST_TR_BASE, tss_base());
+	vmwrite(HOST_GDTR_BASE, gdt_base());
+	vmwrite(HOST_IDTR_BASE, idt_base());
+	vmwrite(HOST_IA32_SYSENTER_CS, 0);
+	vmwrite(HOST_IA32_SYSENTER_ESP, 0);
+	vmwrite(HOST_IA32_SYSENTER_EIP, 0);
+	vmwrite(HOST_IA32_EFER, rdmsr(MSR_IA32_EFER));
+	if (v->exit_ctls & VMX_EXIT_LOAD_IA32_PAT)
+		vmwrite(HOST_IA32_PAT, rdmsr(MSR_IA32_PAT));
+	vmwrite(HOST_RSP, v->exit_stack_top);
+	vmwrite(HOST_RIP, (uintptr_t)vmexit_entry);
+}
+
+static void set_segment(uint32_t selector_field, uint16_t sel, uint64_t base, uint32_t limit, uint32_t ar)
+{
+	/* The selector, base, limit and access-rights fields of one segment
+	 * sit at the same index in their groups (SDM Vol. 3D Appendix B). */
+	uint32_t index = vmcs_enc_index(selector_field) - vmcs_enc_index(GUEST_ES_SELECTOR);
+	vmwrite(selector_field, sel);
+	vmwrite(GUEST_ES_BASE + 2 * index, base);
+	vmwrite(GUEST_ES_LIMIT + 2 * index, limit);
+	vmwrite(GUEST_ES_ACCESS_RIGHTS + 2 * index, ar);
+}
+
+#define AR_UNUSABLE (1u << 16)
+#define AR_CODE32 0xc09b	/* G, D/B, P, S, execute/read accessed */
+#define AR_CODE64 0xa09b	/* G, L, P, S, execute/read accessed */
+#define AR_DATA 0xc093		/* G, D/B, P, S, read/write accessed */
+#define AR_TSS_BUSY 0x008b	/* P, busy 32/64-bit TSS */
+
+/* Guest state at the first entry (SDM Vol. 3C §25.4; checks §27.3.1). */
+static void setup_guest_state(struct vcpu *v, const struct vmx_caps_raw *caps, const struct guest_entry *e)
+{
+	bool long_mode = e->mode == GUEST_MODE_LONG64;
+	uint64_t cr0 = 0x11 | (long_mode ? (1ull << 31) : 0);	/* PE, ET (+PG) */
+	uint64_t cr4 = long_mode ? 0x20 : 0;			/* PAE for long mode */
+	uint64_t efer = long_mode ? 0x500 : 0;			/* LME, LMA */
+
+	vmwrite(CR0_READ_SHADOW, cr0);
+	vmwrite(CR4_READ_SHADOW, cr4);
+	vmwrite(GUEST_CR0, (cr0 | (caps->cr0_fixed0 & v->cr0_mask)) & caps->cr0_fixed1);
+	vmwrite(GUEST_CR3, e->cr3);
+	vmwrite(GUEST_CR4, cr4 | caps->cr4_fixed0);
+	vmwrite(GUEST_DR7, 0x400);
+	vmwrite(GUEST_RSP, e->rsp);
+	vmwrite(GUEST_RIP, e->rip);
+	vmwrite(GUEST_RFLAGS, 0x2);
+
+	set_segment(GUEST_CS_SELECTOR, 0x08, 0, 0xffffffff, long_mode ? AR_CODE64 : AR_CODE32);
+	set_segment(GUEST_SS_SELECTOR, 0x10, 0, 0xffffffff, AR_DATA);
+	set_segment(GUEST_DS_SELECTOR, 0x10, 0, 0xffffffff, AR_DATA);
+	set_segment(GUEST_ES_SELECTOR, 0x10, 0, 0xffffffff, AR_DATA);
+	set_segment(GUEST_FS_SELECTOR, 0x10, 0, 0xffffffff, AR_DATA);
+	set_segment(GUEST_GS_SELECTOR, 0x10, 0, 0xffffffff, AR_DATA);
+	set_segment(GUEST_LDTR_SELECTOR, 0, 0, 0, AR_UNUSABLE);
+	set_segment(GUEST_TR_SELECTOR, 0, 0, 0xff, AR_TSS_BUSY);
+	vmwrite(GUEST_GDTR_BASE, 0);
+	vmwrite(GUEST_GDTR_LIMIT, 0xffff);
+	vmwrite(GUEST_IDTR_BASE, 0);
+	vmwrite(GUEST_IDTR_LIMIT, 0xffff);
+
+	vmwrite(GUEST_IA32_EFER, efer);
+	if (v->entry_ctls & VMX_ENTRY_LOAD_IA32_PAT)
+		vmwrite(GUEST_IA32_PAT, 0x0007040600070406ull);	/* the reset value */
+	if (v->entry_ctls & VMX_ENTRY_LOAD_DEBUG_CONTROLS)
+		vmwrite(GUEST_IA32_DEBUGCTL, 0);
+	vmwrite(GUEST_IA32_SYSENTER_CS, 0);
+	vmwrite(GUEST_IA32_SYSENTER_ESP, 0);
+	vmwrite(GUEST_IA32_SYSENTER_EIP, 0);
+	vmwrite(GUEST_INTERRUPTIBILITY_STATE, 0);
+	vmwrite(GUEST_ACTIVITY_STATE, 0);
+	vmwrite(GUEST_PENDING_DEBUG_EXCEPTIONS, 0);
+	if (long_mode)
+		vmwrite(VM_ENTRY_CONTROLS, v->entry_ctls | VMX_ENTRY_IA32E_MODE_GUEST);
+	v->launch_gprs = e->gprs;
+}
+
+/* MSR bitmap: 4 KiB, four 1 KiB quarters — reads of 0..1FFFH, reads of
+ * C0000000H..C0001FFFH, then the same two for writes (SDM Vol. 3C §25.6.9). */
+static void msr_bitmap_trap(uint8_t *bitmap, uint32_t msr)
+{
+	uint32_t base = msr >= 0xc0000000 ? 1024 : 0;
+	uint32_t bit = msr & 0x1fff;
+	bitmap[base + bit / 8] |= 1u << (bit % 8);
+	bitmap[2048 + base + bit / 8] |= 1u << (bit % 8);
+}
+
+/* I/O bitmap A covers ports 0000H-7FFFH, B 8000H-FFFFH (SDM §25.6.4). */
+static void io_bitmap_trap(struct vcpu *v, uint16_t port)
+{
+	uint8_t *map = port < 0x8000 ? v->io_bitmap_a : v->io_bitmap_b;
+	port &= 0x7fff;
+	map[port / 8] |= 1u << (port % 8);
+}
+
+static int alloc_pages(void)
+{
+	struct vcpu *v = &vcpu0;
+	uint64_t a = pmm_alloc(&phys_pages), b = pmm_alloc(&phys_pages), m = pmm_alloc(&phys_pages);
+	uint64_t stack = pmm_alloc_contig(&phys_pages, EXIT_STACK_PAGES, PAGE_SIZE);
+	if (!a || !b || !m || !stack)
+		return -ENOMEM;
+	v->io_bitmap_a = memset((void *)(uintptr_t)a, 0, PAGE_SIZE);
+	v->io_bitmap_b = memset((void *)(uintptr_t)b, 0, PAGE_SIZE);
+	v->msr_bitmap = memset((void *)(uintptr_t)m, 0, PAGE_SIZE);
+	v->exit_stack_top = stack + EXIT_STACK_PAGES * PAGE_SIZE;
+	return 0;
+}
+
+int vmcs_setup(struct vcpu *v, const struct vmx_caps_raw *caps, const struct guest_entry *e,
+	       uint16_t debug_uart)
+{
+	if (alloc_pages())
+		return -ENOMEM;
+
+	msr_bitmap_trap(v->msr_bitmap, MSR_IA32_FEATURE_CONTROL);
+	for (uint32_t msr = MSR_IA32_VMX_BASIC; msr <= MSR_IA32_VMX_EXIT_CTLS2; msr++)
+		msr_bitmap_trap(v->msr_bitmap, msr);
+	if (debug_uart)
+		for (uint16_t p = debug_uart; p < debug_uart + 8; p++)
+			io_bitmap_trap(v, p);
+	io_ports_set_debug_uart(debug_uart);
+	io_bitmap_trap(v, IO_PORT_BOCHS_SHUTDOWN);
+	io_bitmap_trap(v, IO_PORT_QEMU_DEBUG_EXIT);
+
+	uint32_t revision = (uint32_t)(caps->basic & VMX_BASIC_REVISION_MASK);
+	v->vmcs_phys = vmx_alloc_region(revision);
+	if (!v->vmcs_phys)
+		return -ENOMEM;
+	if (vmclear(v->vmcs_phys) != VMX_OK || vmptrld(v->vmcs_phys) != VMX_OK) {
+		log_error("vmx: VMCLEAR/VMPTRLD of the VMCS at 0x%llx failed", (unsigned long long)v->vmcs_phys);
+		return -EIO;
+	}
+	v->vpid = 1;
+	int rc = setup_controls(v, caps);
+	if (rc)
+		return rc;
+	setup_host_state(v);
+	setup_guest_state(v, caps, e);
+	return 0;
+}

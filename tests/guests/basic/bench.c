@@ -1,0 +1,65 @@
+/* bench.c — the loops are asm so the instruction count is the same from
+ * build to build: per iteration CPUID is mov+cpuid+dec+jnz, IN is
+ * in+dec+jnz. */
+#include "bench.h"
+#include "cmdline.h"
+#include "print.h"
+#include "report.h"
+#include "x86.h"
+
+#define DEFAULT_PORT	0x80	/* POST diagnostic port: reads are harmless */
+
+static uint64_t loop_cpuid(uint32_t n)
+{
+	uint64_t start = rdtsc();
+	__asm__ volatile(
+		"1:\tmovl $0, %%eax\n\t"
+		"cpuid\n\t"
+		"decl %%esi\n\t"
+		"jnz 1b"
+		: "+S"(n) : : "eax", "ebx", "ecx", "edx", "memory");
+	return rdtsc() - start;
+}
+
+static uint64_t loop_in(uint32_t n, uint16_t port)
+{
+	uint64_t start = rdtsc();
+	__asm__ volatile(
+		"1:\tinb %%dx, %%al\n\t"
+		"decl %%ecx\n\t"
+		"jnz 1b"
+		: "+c"(n) : "d"(port) : "eax", "memory");
+	return rdtsc() - start;
+}
+
+/* "cpuid:N" or "io:N[:PORT]"; false if malformed. */
+static bool run_one(struct cmdline_value spec)
+{
+	struct cmdline_value kind, rest, count, port_text;
+	uint32_t n, port = DEFAULT_PORT;
+	split_at(spec, ':', &kind, &rest);
+	split_at(rest, ':', &count, &port_text);
+	if (!parse_u32(count.text, count.len, &n) || n == 0)
+		return false;
+	if (value_is(kind, "cpuid") && port_text.len == 0) {
+		kprintf("GUEST BENCH cpuid n=%u tsc=%llu\n", n, loop_cpuid(n));
+		return true;
+	}
+	if (value_is(kind, "io")) {
+		if (port_text.len && (!parse_u32(port_text.text, port_text.len, &port) || port > 0xffff))
+			return false;
+		kprintf("GUEST BENCH io n=%u tsc=%llu port=0x%x\n", n, loop_in(n, (uint16_t)port), port);
+		return true;
+	}
+	return false;
+}
+
+void bench_run_all(void)
+{
+	const char *cursor = NULL;
+	struct cmdline_value spec;
+	while (cmdline_next("bench", &cursor, &spec))
+		if (!run_one(spec))
+			report_fail("bench", "bad option \"bench=%.*s\", want bench=cpuid:N or bench=io:N[:PORT]",
+				    (int)spec.len, spec.text);
+}

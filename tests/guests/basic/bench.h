@@ -1,0 +1,15 @@
+/* bench.h — timed loops of exiting instructions for `make bench`.
+ *
+ *   bench=cpuid:N          N x CPUID (leaf 0)
+ *   bench=io:N[:PORT]      N x IN AL from PORT (default 0x80)
+ *
+ * Each prints "GUEST BENCH cpuid n=N tsc=T" or "GUEST BENCH io n=N tsc=T
+ * port=0xPP", T the TSC delta over the loop.  Under Bochs with
+ * `clock: sync=none` the TSC counts instructions, so T is exact. */
+#ifndef BASIC_BENCH_H
+#define BASIC_BENCH_H
+
+/* Runs every bench= word in command-line order; a malformed one is a FAIL. */
+void bench_run_all(void);
+
+#endif

@@ -1,0 +1,55 @@
+/* pic_pit.c — 8259A initialization words (Intel 8259A datasheet, ICW1-4)
+ * and 8254 channel 0 in mode 2 (Intel 8254 datasheet). */
+#include "pic_pit.h"
+#include "x86.h"
+
+#define PIC1_CMD	0x20
+#define PIC1_DATA	0x21
+#define PIC2_CMD	0xa0
+#define PIC2_DATA	0xa1
+#define ICW1_INIT_ICW4	0x11	/* edge triggered, cascaded, ICW4 follows */
+#define ICW4_8086	0x01
+#define OCW2_EOI	0x20
+#define PIT_CH0		0x40
+#define PIT_CMD		0x43
+#define PIT_CH0_MODE2	0x34	/* channel 0, low then high byte, rate generator, binary */
+#define PIT_HZ		1193182
+
+void pic_init(void)
+{
+	outb(PIC1_CMD, ICW1_INIT_ICW4);
+	outb(PIC2_CMD, ICW1_INIT_ICW4);
+	outb(PIC1_DATA, PIC_VECTOR_BASE);	/* ICW2: vector base */
+	outb(PIC2_DATA, PIC_VECTOR_BASE + 8);
+	outb(PIC1_DATA, 1u << 2);		/* ICW3: slave on IRQ 2 */
+	outb(PIC2_DATA, 2);			/* ICW3: slave identity */
+	outb(PIC1_DATA, ICW4_8086);
+	outb(PIC2_DATA, ICW4_8086);
+	pic_mask_all();
+}
+
+void pic_unmask_only(uint8_t irq)
+{
+	outb(PIC1_DATA, (uint8_t)~(1u << irq));
+}
+
+void pic_mask_all(void)
+{
+	outb(PIC1_DATA, 0xff);
+	outb(PIC2_DATA, 0xff);
+}
+
+void pic_eoi(uint8_t irq)
+{
+	if (irq >= 8)
+		outb(PIC2_CMD, OCW2_EOI);
+	outb(PIC1_CMD, OCW2_EOI);
+}
+
+void pit_start(uint32_t hz)
+{
+	uint32_t divisor = PIT_HZ / hz;
+	outb(PIT_CMD, PIT_CH0_MODE2);
+	outb(PIT_CH0, divisor & 0xff);
+	outb(PIT_CH0, (divisor >> 8) & 0xff);
+}

@@ -1,0 +1,18 @@
+/* pic_pit.h — the legacy 8259A pair and the 8254 timer, just enough for
+ * a periodic IRQ 0 to wake HLT. */
+#ifndef BASIC_PIC_PIT_H
+#define BASIC_PIC_PIT_H
+
+#include <stdint.h>
+
+#define PIC_VECTOR_BASE	0x20	/* IRQ n -> vector 0x20 + n, clear of the exceptions */
+
+/* Reprogram both PICs to PIC_VECTOR_BASE with every line masked. */
+void pic_init(void);
+void pic_unmask_only(uint8_t irq);
+void pic_mask_all(void);
+void pic_eoi(uint8_t irq);
+/* Channel 0 as a rate generator at about hz interrupts a second. */
+void pit_start(uint32_t hz);
+
+#endif

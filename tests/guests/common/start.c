@@ -1,0 +1,30 @@
+/* start.c — from entry.S to guest_main: descriptor tables, COM1, command line. */
+#include "boot.h"
+#include "cmdline.h"
+#include "gdt.h"
+#include "poweroff.h"
+#include "uart.h"
+
+/* In .data, not .bss: entry.S fills it before it clears .bss. */
+struct boot_state boot_state __attribute__((section(".data")));
+
+const char *boot_cmdline(void)
+{
+	const struct mb1_info *info = (const struct mb1_info *)boot_state.ebx;
+	if (boot_state.eax != MB1_BOOT_MAGIC || !(info->flags & MB1_INFO_CMDLINE))
+		return "";
+	return (const char *)info->cmdline;
+}
+
+void guest_start(void);
+
+void guest_start(void)
+{
+	gdt_init();
+	idt_init();
+	uart_init();
+	/* Copied now: later checks turn paging on and poke memory. */
+	cmdline_init(boot_cmdline());
+	guest_main();
+	poweroff(0);
+}
