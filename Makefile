@@ -43,7 +43,7 @@ UNIT_BINS  := $(addprefix $(BUILD)/host/,$(UNIT_NAMES))
 
 include tests/guests/guests.mk
 
-.PHONY: all iso deps run test unit integration clean help
+.PHONY: all iso deps run test unit integration bench clean help
 all: $(ELF) $(ISO) $(GUEST_ELFS)
 iso: $(ISO)
 
@@ -53,6 +53,7 @@ help:
 	@echo "make run        boot under Bochs (EMU=qemu for QEMU/KVM); see README"
 	@echo "make test       unit tests + integration tests under Bochs/QEMU"
 	@echo "make unit       host unit tests only"
+	@echo "make bench      instruction counts per VM exit and for start-up (Bochs)"
 	@echo "make clean      remove $(BUILD)/"
 
 $(BUILD)/hv-obj/%.c.o: %.c
@@ -93,6 +94,9 @@ unit: $(UNIT_BINS)
 
 test: deps $(ELF) $(UNIT_BINS) $(GUEST_ELFS)
 	$(PYTHON) tests/run.py
+
+bench: deps $(ELF) $(GUEST_ELFS)
+	$(PYTHON) tools/bench.py
 
 clean:
 	rm -rf $(BUILD)

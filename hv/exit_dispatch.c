@@ -82,6 +82,18 @@ static void report_unhandled(struct vcpu *v, uint32_t reason)
 	exit_stop(v, "unhandled exit reason %u (%s)", basic, name ? name : "unassigned");
 }
 
+/* "exits: CPUID 12, IO_INSTRUCTION 3, ..." — what the guest did. */
+void exit_counts_log(const struct vcpu *v)
+{
+	char line[256];
+	int n = ksnprintf(line, sizeof(line), "exits: %llu in all", (unsigned long long)v->exits);
+	for (unsigned r = 0; r < EXIT_REASON_LIMIT && n < (int)sizeof(line); r++)
+		if (v->exit_counts[r])
+			n += ksnprintf(line + n, sizeof(line) - n, ", %s %llu", exit_reason_name(r),
+				       (unsigned long long)v->exit_counts[r]);
+	log_info("%s", line);
+}
+
 /* The guest cannot run on: say why, then keep the hypervisor alive. */
 static __attribute__((noreturn)) void guest_stopped(struct vcpu *v)
 {
@@ -89,6 +101,7 @@ static __attribute__((noreturn)) void guest_stopped(struct vcpu *v)
 	log_error("guest stopped: %s", v->stop_reason);
 	log_error("guest stopped at RIP 0x%llx after %llu VM exits",
 		  (unsigned long long)vmread(GUEST_RIP), (unsigned long long)v->exits);
+	exit_counts_log(v);
 	platform_stop();
 }
 

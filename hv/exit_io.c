@@ -74,12 +74,12 @@ static enum exit_action debug_uart_access(struct vcpu *v, uint64_t q)
 static enum exit_action bochs_shutdown_port(struct vcpu *v, uint8_t byte)
 {
 	static const char word[] = "Shutdown";
-	(void)v;
 	shutdown_match = byte == (uint8_t)word[shutdown_match] ? shutdown_match + 1 :
 			 byte == (uint8_t)word[0] ? 1 : 0;
 	if (shutdown_match < sizeof(word) - 1)
 		return EXIT_ADVANCE;
 	log_info("guest: powered off (Bochs shutdown port 0x8900)");
+	exit_counts_log(v);
 	power_off();
 }
 
@@ -99,6 +99,7 @@ enum exit_action exit_io(struct vcpu *v)
 	if (port == IO_PORT_QEMU_DEBUG_EXIT && !IOQ_IN(q)) {
 		log_info("guest: powered off (QEMU debug-exit port 0xf4, value 0x%llx)",
 			 (unsigned long long)(v->gprs->rax & size_mask(IOQ_SIZE(q))));
+		exit_counts_log(v);
 		power_off();
 	}
 	if (IOQ_IN(q))

@@ -28,6 +28,9 @@ enum exit_action exit_ept_misconfig(struct vcpu *v);
 enum exit_action exit_init_sipi(struct vcpu *v);
 enum exit_action exit_interrupt_window(struct vcpu *v);
 
+/* One log line with the exit counts by reason. */
+void exit_counts_log(const struct vcpu *v);
+
 /* Stops the guest with a reason (printf-style), for handlers. */
 enum exit_action exit_stop(struct vcpu *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -43,9 +43,9 @@ static void debug_uart_init(void)
 		log_info("gdb: no debug UART (gdb=none)");
 		return;
 	}
-	if (cfg.gdb.enabled && cfg.console.enabled && cfg.gdb.port == cfg.console.port) {
+	if (cfg.console.enabled && cfg.gdb.port == cfg.console.port) {
 		log_warn("gdb: %s is the console; the debugger is disabled", cfg.gdb.name);
-		cfg.gdb.enabled = false;
+		cfg.gdb = (struct serial_cfg){ .enabled = false };
 		return;
 	}
 	if (uart_init(&gdb_uart, cfg.gdb.port, cfg.gdb.baud)) {
@@ -103,5 +103,7 @@ void kmain(uint32_t magic, uint32_t info_addr)
 	log_info("platform ready: %llu TSC ticks since GRUB hand-off",
 		 (unsigned long long)(rdtsc() - boot_tsc));
 
-	hv_start(&boot, cfg.gdb.enabled ? cfg.gdb.port : 0);
+	/* The configured debug UART's ports stay hidden from the guest even when
+	 * no UART answered there: the guest must not find one later. */
+	hv_start(&boot, cfg.gdb.port);
 }

@@ -1,0 +1,102 @@
+#!/usr/bin/env python3
+"""make bench: deterministic figures from Bochs.
+
+With `clock: sync=none` Bochs advances the TSC once per executed
+instruction, in root and non-root mode alike, so TSC deltas are exact,
+repeatable instruction counts.  Each figure compares the same guest loop run
+under vmxdbg and bare (GRUB starting the guest directly): the difference per
+iteration is what the hypervisor executes per VM exit round trip.
+
+Writes build/bench.json and prints a table.
+"""
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import emu  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+N = 20000
+IO_PORT = 0x2FF          # the debug UART's scratch register: trapped under vmxdbg
+TARGETS = {"cpuid_exit_instructions": 150, "hv_init_instructions": 5_000_000}
+
+
+def bare_iso(out, guest, args):
+    """An ISO where GRUB boots the multiboot v1 guest itself."""
+    with tempfile.TemporaryDirectory() as stage:
+        os.makedirs(os.path.join(stage, "boot", "grub"))
+        shutil.copy(guest, os.path.join(stage, "boot", "guest.elf"))
+        with open(os.path.join(stage, "boot", "grub", "grub.cfg"), "w") as f:
+            f.write(f"set timeout=0\nmenuentry bare {{\n multiboot /boot/guest.elf {args}\n boot\n}}\n")
+        subprocess.run(["grub-mkrescue", "-o", out, stage], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def hv_iso(out, elf, guest, args):
+    subprocess.run([os.path.join(ROOT, "tools", "mkiso"), out, elf,
+                    "--args", "panic=poweroff loglevel=warn",
+                    "--module", guest, f"guest {args}"], check=True)
+
+
+def boot(iso, workdir):
+    m = emu.Bochs(iso, workdir, timeout=600)
+    m.start()
+    r = m.wait()
+    return r.console
+
+
+def bench_lines(console):
+    found = {}
+    for kind, n, tsc in re.findall(r"GUEST BENCH (\w+) n=(\d+) tsc=(\d+)", console):
+        found[kind] = (int(n), int(tsc))
+    return found
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--elf", default=os.path.join(ROOT, "build", "vmxdbg.elf"))
+    ap.add_argument("--guest", default=os.path.join(ROOT, "build", "guests", "basic.elf"))
+    ap.add_argument("--out", default=os.path.join(ROOT, "build", "bench.json"))
+    ap.add_argument("-n", type=int, default=N)
+    a = ap.parse_args()
+
+    args = f"bench=cpuid:{a.n} bench=io:{a.n}:{IO_PORT:#x}"
+    work = os.path.join(ROOT, "build", "bench")
+    os.makedirs(work, exist_ok=True)
+    hv_iso(os.path.join(work, "hv.iso"), a.elf, a.guest, args)
+    bare_iso(os.path.join(work, "bare.iso"), a.guest, args)
+    under = boot(os.path.join(work, "hv.iso"), os.path.join(work, "hv"))
+    bare = boot(os.path.join(work, "bare.iso"), os.path.join(work, "bare"))
+
+    hv, raw = bench_lines(under), bench_lines(bare)
+    launch = re.search(r"launching the guest at \S+ (\d+) TSC ticks", under)
+    if not launch or "cpuid" not in hv or "cpuid" not in raw or "io" not in hv or "io" not in raw:
+        sys.stderr.write("bench: a run did not print its figures; console under vmxdbg:\n" + under[-3000:]
+                         + "\nbare:\n" + bare[-2000:])
+        return 1
+    res = {
+        "cpuid_exit_instructions": round((hv["cpuid"][1] - raw["cpuid"][1]) / a.n, 1),
+        "io_exit_instructions": round((hv["io"][1] - raw["io"][1]) / a.n, 1),
+        "hv_init_instructions": int(launch.group(1)),
+        "loop_iterations": a.n,
+        "cpuid_loop_tsc": {"vmxdbg": hv["cpuid"][1], "bare": raw["cpuid"][1]},
+        "io_loop_tsc": {"vmxdbg": hv["io"][1], "bare": raw["io"][1]},
+    }
+    with open(a.out, "w") as f:
+        json.dump(res, f, indent=2)
+    print(f"{'figure':<34}{'value':>14}{'target':>14}")
+    for key in ("cpuid_exit_instructions", "io_exit_instructions", "hv_init_instructions"):
+        t = TARGETS.get(key)
+        print(f"{key:<34}{res[key]:>14}{('<= ' + str(t)) if t else '':>14}")
+    print(f"(written to {os.path.relpath(a.out, ROOT)}; {a.n} iterations per loop)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
