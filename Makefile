@@ -26,7 +26,7 @@ HV_ASFLAGS := -g -I. -MMD -MP
 HV_LDFLAGS := -nostdlib -static -no-pie -z max-page-size=0x1000 \
 	--gc-sections -T platform/linker.ld
 
-HV_DIRS := platform serial hv
+HV_DIRS := platform serial hv gdbstub
 HV_C    := $(wildcard $(addsuffix /*.c,$(HV_DIRS)))
 HV_S    := $(wildcard $(addsuffix /*.S,$(HV_DIRS)))
 HV_OBJS := $(patsubst %,$(BUILD)/hv-obj/%.o,$(HV_S) $(HV_C))
@@ -43,7 +43,7 @@ UNIT_BINS  := $(addprefix $(BUILD)/host/,$(UNIT_NAMES))
 
 include tests/guests/guests.mk
 
-.PHONY: all iso deps run test unit integration bench clean help
+.PHONY: all iso deps run gdb test unit integration bench clean help
 all: $(ELF) $(ISO) $(GUEST_ELFS)
 iso: $(ISO)
 
@@ -84,16 +84,24 @@ $(foreach t,$(UNIT_NAMES),$(eval $(call unit_rule,$(t))))
 deps:
 	@tools/deps.sh
 
+shq = '$(subst ','\'',$(1))'     # one shell word, whatever the value holds
+
 run: deps $(ELF)
-	$(PYTHON) tools/run.py --emu "$(EMU)" --elf $(ELF) --gdb-port "$(GDB_PORT)" \
-		--hv-args "$(HV_ARGS)" --guest "$(GUEST)" --guest-args "$(GUEST_ARGS)" \
-		--guest-modules "$(GUEST_MODULES)" --scripts "$(SCRIPTS)"
+	$(PYTHON) tools/run.py --emu $(call shq,$(EMU)) --elf $(ELF) --gdb-port $(call shq,$(GDB_PORT)) \
+		--hv-args $(call shq,$(HV_ARGS)) --guest $(call shq,$(GUEST)) --guest-args $(call shq,$(GUEST_ARGS)) \
+		--guest-modules $(call shq,$(GUEST_MODULES)) --scripts $(call shq,$(SCRIPTS))
+
+gdb:
+	gdb $(GUEST) -ex 'target remote localhost:$(GDB_PORT)'
 
 unit: $(UNIT_BINS)
 	$(PYTHON) tests/run.py --unit-only
 
 test: deps $(ELF) $(UNIT_BINS) $(GUEST_ELFS)
-	$(PYTHON) tests/run.py
+	$(PYTHON) tests/run.py $(T)
+
+integration: $(ELF) $(GUEST_ELFS)
+	$(PYTHON) tests/run.py --integration-only $(T)
 
 bench: deps $(ELF) $(GUEST_ELFS)
 	$(PYTHON) tools/bench.py

@@ -4,7 +4,9 @@
  * exit is unusual. */
 #include <stdarg.h>
 
+#include "debugger.h"
 #include "exits.h"
+#include "hooks.h"
 #include "platform/fmt.h"
 #include "platform/log.h"
 #include "platform/power.h"
@@ -20,6 +22,7 @@ static const exit_handler handlers[EXIT_REASON_LIMIT] = {
 	[EXIT_REASON_INIT] = exit_init_sipi,
 	[EXIT_REASON_SIPI] = exit_init_sipi,
 	[EXIT_REASON_INTERRUPT_WINDOW] = exit_interrupt_window,
+	[EXIT_REASON_NMI_WINDOW] = exit_nmi_window,
 	[EXIT_REASON_CPUID] = exit_cpuid,
 	[EXIT_REASON_HLT] = exit_hlt,
 	[EXIT_REASON_INVD] = exit_invd,
@@ -37,6 +40,7 @@ static const exit_handler handlers[EXIT_REASON_LIMIT] = {
 	[EXIT_REASON_INVVPID] = exit_vmx_instruction,
 	[EXIT_REASON_VMFUNC] = exit_vmx_instruction,
 	[EXIT_REASON_CR_ACCESS] = exit_cr_access,
+	[EXIT_REASON_DR_ACCESS] = debugger_on_dr_access,
 	[EXIT_REASON_IO_INSTRUCTION] = exit_io,
 	[EXIT_REASON_MSR_READ] = exit_msr_read,
 	[EXIT_REASON_MSR_WRITE] = exit_msr_write,
@@ -94,15 +98,47 @@ void exit_counts_log(const struct vcpu *v)
 	log_info("%s", line);
 }
 
-/* The guest cannot run on: say why, then keep the hypervisor alive. */
+/* The guest cannot run on: say why, then keep the hypervisor alive for
+ * the debugger (or stop the machine when nobody is attached and panic=poweroff). */
 static __attribute__((noreturn)) void guest_stopped(struct vcpu *v)
 {
+	struct target_stop why = { .kind = STOP_GUEST_DEAD };
+
 	v->stopped = true;
 	log_error("guest stopped: %s", v->stop_reason);
 	log_error("guest stopped at RIP 0x%llx after %llu VM exits",
 		  (unsigned long long)vmread(GUEST_RIP), (unsigned long long)v->exits);
 	exit_counts_log(v);
+	ksnprintf(why.reason, sizeof(why.reason), "%s", v->stop_reason);
+	for (int served = 0; served < 1000000; served++)
+		debugger_stop(v, &why);
 	platform_stop();
+}
+
+/* Scripted hooks first (a bit test when there are none), then ours. */
+static enum exit_action run_exit(struct vcpu *v, unsigned basic, uint32_t reason)
+{
+	if (exit_hooked(basic)) {
+		switch (exit_hooks_run(v, basic, v->stop_reason, sizeof(v->stop_reason))) {
+		case HOOK_SKIP:
+			return EXIT_ADVANCE;
+		case HOOK_RESUME:
+			return EXIT_RESUME;
+		case HOOK_STOP: {
+			struct target_stop why = { .kind = STOP_HOOK };
+			ksnprintf(why.reason, sizeof(why.reason), "%s", v->stop_reason);
+			debugger_stop(v, &why);
+			return EXIT_RESUME;
+		}
+		case HOOK_DEFAULT:
+			break;
+		}
+	}
+	exit_handler h = basic < EXIT_REASON_LIMIT ? handlers[basic] : NULL;
+	if (h)
+		return h(v);
+	report_unhandled(v, reason);
+	return EXIT_STOP;
 }
 
 static void advance_rip(void)
@@ -131,17 +167,14 @@ void vmexit_dispatch(struct guest_gprs *gprs)
 		guest_stopped(v);
 	}
 
-	exit_handler h = basic < EXIT_REASON_LIMIT ? handlers[basic] : NULL;
-	enum exit_action action = EXIT_STOP;
-	if (h)
-		action = h(v);
-	else
-		report_unhandled(v, reason);
-
-	if (action == EXIT_ADVANCE)
+	enum exit_action action = run_exit(v, basic, reason);
+	if (action == EXIT_ADVANCE) {
 		advance_rip();
-	else if (action == EXIT_STOP)
+		if (v->stepping)
+			debugger_after_emulation(v);
+	} else if (action == EXIT_STOP) {
 		guest_stopped(v);
+	}
 }
 
 void vmresume_failed(int cf, int zf)

@@ -1,5 +1,6 @@
 /* exit_misc.c — the instruction exits with short answers: XSETBV, INVD,
  * WBINVD, HLT, the VMX instructions, and the events that end a guest. */
+#include "debugger.h"
 #include "exits.h"
 #include "platform/cpu.h"
 #include "platform/log.h"
@@ -71,12 +72,18 @@ enum exit_action exit_hlt(struct vcpu *v)
 	return EXIT_RESUME;
 }
 
-/* Only exceptions in the exception bitmap exit; none is set by default, so
- * reflect whatever arrives back into the guest unchanged. */
+/* Only exceptions in the exception bitmap exit: #BP and #DB while the
+ * debugger has breakpoints or steps.  What is not the debugger's goes back
+ * into the guest unchanged. */
 enum exit_action exit_exception_nmi(struct vcpu *v)
 {
 	uint32_t info = (uint32_t)vmread(VM_EXIT_INTERRUPTION_INFO);
 	unsigned vector = info & 0xff, type = (info >> 8) & 7;
+
+	if (vector == 3 && type == 6 && debugger_on_breakpoint(v))
+		return EXIT_RESUME;
+	if (vector == 1 && debugger_on_debug_exception(v, vmread(EXIT_QUALIFICATION)))
+		return EXIT_RESUME;
 
 	if (type == 2) {	/* NMI: hand it to the guest */
 		vmwrite(VM_ENTRY_INTERRUPTION_INFO, (1u << 31) | (2u << 8) | 2);
@@ -94,15 +101,25 @@ enum exit_action exit_external_interrupt(struct vcpu *v)
 	return EXIT_RESUME;	/* interrupts stay pending and reach the guest at entry */
 }
 
+/* The guest can take the held interrupt/NMI now. */
 enum exit_action exit_interrupt_window(struct vcpu *v)
 {
-	(void)v;
+	inject_pending_events(v);
 	return EXIT_RESUME;
 }
 
+enum exit_action exit_nmi_window(struct vcpu *v)
+{
+	inject_pending_events(v);
+	return EXIT_RESUME;
+}
+
+/* Every ~1 ms of guest time: the only place the debug UART is polled, so
+ * the common exit path never pays for an `inb` (DESIGN.md). */
 enum exit_action exit_preemption_timer(struct vcpu *v)
 {
 	vmwrite(VMX_PREEMPTION_TIMER_VALUE, v->preemption_ticks);
+	debugger_poll(v);
 	return EXIT_RESUME;
 }
 

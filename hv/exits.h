@@ -27,6 +27,7 @@ enum exit_action exit_ept_violation(struct vcpu *v);
 enum exit_action exit_ept_misconfig(struct vcpu *v);
 enum exit_action exit_init_sipi(struct vcpu *v);
 enum exit_action exit_interrupt_window(struct vcpu *v);
+enum exit_action exit_nmi_window(struct vcpu *v);
 
 /* One log line with the exit counts by reason. */
 void exit_counts_log(const struct vcpu *v);
@@ -36,6 +37,9 @@ enum exit_action exit_stop(struct vcpu *v, const char *fmt, ...) __attribute__((
 
 /* Event injection at the next VM entry (SDM Vol. 3C §27.6; book ch. 6). */
 void inject_exception(struct vcpu *v, unsigned vector, bool has_error, uint32_t error);
+/* Delivers held interrupts/NMIs when the guest can take them, else arms
+ * the window exits. */
+void inject_pending_events(struct vcpu *v);
 static inline void inject_ud(struct vcpu *v) { inject_exception(v, 6, false, 0); }
 static inline void inject_gp(struct vcpu *v) { inject_exception(v, 13, true, 0); }
 

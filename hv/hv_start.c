@@ -4,11 +4,13 @@
  * stops cleanly; the hypervisor never half-launches. */
 #include "hv_start.h"
 
+#include "debugger.h"
 #include "entry_failure.h"
 #include "exits.h"
 #include "guest.h"
 #include "platform/cpu.h"
 #include "platform/errno.h"
+#include "platform/kstring.h"
 #include "platform/log.h"
 #include "platform/memory.h"
 #include "platform/power.h"
@@ -37,8 +39,9 @@ static __attribute__((noreturn)) void fail(const char *what, int rc)
 	platform_stop();
 }
 
-void hv_start(const struct boot_info *bi, uint16_t debug_uart)
+void hv_start(const struct boot_info *bi, const struct hv_config *cfg, struct uart *gdb_uart)
 {
+	uint16_t debug_uart = cfg->gdb.port;
 	struct vcpu *v = &vcpu0;
 	struct guest_entry entry;
 	unsigned lines = 0;
@@ -63,6 +66,15 @@ void hv_start(const struct boot_info *bi, uint16_t debug_uart)
 		fail("VMXON", rc);
 	if ((rc = vmcs_setup(v, &vmx_caps, &entry, debug_uart)))
 		fail("VMCS setup", rc);
+
+	if (!strcmp(cfg->selftest, "vmentry")) {
+		/* A teaching demo: TR must be usable (SDM 27.3.1.2); the CPU refuses
+		 * the entry and the checker explains why. */
+		log_info("selftest: marking the guest's TR unusable before VMLAUNCH");
+		vmwrite(GUEST_TR_ACCESS_RIGHTS, 1u << 16);
+	}
+	debugger_init(v, gdb_uart, cfg->gdb_wait, cfg->panic == PANIC_POWEROFF);
+	debugger_before_launch(v);
 
 	hv_launch_tsc = rdtsc();
 	/* Printed at every log level: `make bench` reads the start-up cost here. */

@@ -5,8 +5,13 @@
 #include <stdint.h>
 
 #include "platform/bootinfo.h"
+#include "platform/cmdline.h"
 
-/* debug_uart: the gdb UART's base port, hidden from the guest, or 0. */
-__attribute__((noreturn)) void hv_start(const struct boot_info *bi, uint16_t debug_uart);
+struct uart;
+
+/* gdb_uart: the debug UART when one answered, else NULL; its ports
+ * (cfg->gdb) are hidden from the guest either way. */
+__attribute__((noreturn)) void hv_start(const struct boot_info *bi, const struct hv_config *cfg,
+					struct uart *gdb_uart);
 
 #endif

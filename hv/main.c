@@ -7,6 +7,7 @@
 #include "platform/cmdline.h"
 #include "platform/cpu.h"
 #include "platform/gdt.h"
+#include "platform/kstring.h"
 #include "platform/log.h"
 #include "platform/memory.h"
 #include "platform/percpu.h"
@@ -29,7 +30,7 @@ static void console_init(void)
 	if (!cfg.console.enabled)
 		return;
 	if (uart_init(&console_uart, cfg.console.port, cfg.console.baud) == 0) {
-		log_add_sink(uart_log_sink, &console_uart);
+		log_add_sink(uart_log_sink, uart_log_flush, &console_uart);
 		return;
 	}
 	log_to_e9 = true;	/* the only place left to say anything */
@@ -45,7 +46,8 @@ static void debug_uart_init(void)
 	}
 	if (cfg.console.enabled && cfg.gdb.port == cfg.console.port) {
 		log_warn("gdb: %s is the console; the debugger is disabled", cfg.gdb.name);
-		cfg.gdb = (struct serial_cfg){ .enabled = false };
+		cfg.gdb.enabled = false;
+		cfg.gdb.port = 0;	/* the console's ports stay the guest's to share */
 		return;
 	}
 	if (uart_init(&gdb_uart, cfg.gdb.port, cfg.gdb.baud)) {
@@ -67,7 +69,7 @@ static void print_warnings(void)
 
 static void run_selftest(void)
 {
-	if (cfg.selftest[0] == '\0')
+	if (strcmp(cfg.selftest, "pagefault"))
 		return;
 	/* PML4 entry 1 is empty: 512 GiB is never mapped. */
 	volatile const uint64_t *unmapped = (const uint64_t *)(uintptr_t)0x8000000000ull;
@@ -87,7 +89,7 @@ void kmain(uint32_t magic, uint32_t info_addr)
 	stop_action = cfg.panic;
 
 	console_init();
-	log_info("vmxdbg " VMXDBG_VERSION " booting: multiboot2 from \"%s\"", boot.loader);
+	log_info("vmxdbg booting: multiboot2 from \"%s\" (version " VMXDBG_VERSION ")", boot.loader);
 	print_warnings();
 	if (parsed)
 		panic("not started by a multiboot2 boot loader (magic 0x%x)", magic);
@@ -105,5 +107,5 @@ void kmain(uint32_t magic, uint32_t info_addr)
 
 	/* The configured debug UART's ports stay hidden from the guest even when
 	 * no UART answered there: the guest must not find one later. */
-	hv_start(&boot, cfg.gdb.port);
+	hv_start(&boot, &cfg, cfg.gdb.enabled ? &gdb_uart : NULL);
 }

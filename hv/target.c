@@ -1,6 +1,7 @@
 /* target.c — the debug target API over the current VMCS and guest memory. */
 #include "target.h"
 
+#include "debugger.h"
 #include "exits.h"
 #include "guest.h"
 #include "guest_walk.h"
@@ -95,32 +96,35 @@ int target_reg_write(struct vcpu *v, enum target_reg r, uint64_t value)
 	return vmwrite_checked(reg_fields[r], value) == VMX_OK ? 0 : -EINVAL;
 }
 
-static int phys_access(uint64_t gpa, size_t len, bool write, void **p)
+static int phys_access(uint64_t gpa, size_t len, void **p)
 {
 	if (gpa + len < gpa)
 		return -EFAULT;
 	if (gpa < guest_mem.hv_end && gpa + len > guest_mem.hv_start)
 		return -EPERM;
 	*p = guest_phys_ptr(gpa, len);
-	(void)write;
 	return *p ? 0 : -EFAULT;
 }
 
 int target_read_phys(uint64_t gpa, void *buf, size_t len)
 {
 	void *p;
-	int rc = phys_access(gpa, len, false, &p);
-	if (!rc)
+	int rc = phys_access(gpa, len, &p);
+	if (!rc) {
 		memcpy(buf, p, len);
+		debugger_hide_breakpoints(gpa, buf, len);
+	}
 	return rc;
 }
 
 int target_write_phys(uint64_t gpa, const void *buf, size_t len)
 {
 	void *p;
-	int rc = phys_access(gpa, len, true, &p);
-	if (!rc)
+	int rc = phys_access(gpa, len, &p);
+	if (!rc) {
 		memcpy(p, buf, len);
+		debugger_write_through_breakpoints(gpa, buf, len);
+	}
 	return rc;
 }
 

@@ -48,7 +48,77 @@ int target_vmcs_write(const char *field, uint64_t value, char *err, size_t errle
 int target_ept_query(struct vcpu *v, uint64_t gpa, struct ept_mapping *out);
 int target_ept_protect(struct vcpu *v, uint64_t gpa, uint64_t len, unsigned perms);
 
-/* Events for the next VM entry (SDM Vol. 3C §27.6). */
+/* Events for the next VM entry (SDM Vol. 3C §27.6).  An exception goes
+ * in at the next entry; an external interrupt or NMI the guest cannot take
+ * yet (RFLAGS.IF=0, STI/MOV-SS shadow, NMI blocking) is held and delivered
+ * from the interrupt-window / NMI-window exit (SDM §25.6.2).  -EBUSY when an
+ * event of the same kind is already pending, -EINVAL for a bad vector. */
 int target_inject_exception(struct vcpu *v, unsigned vector, bool has_error, uint32_t error);
+int target_inject_interrupt(struct vcpu *v, unsigned vector);
+int target_inject_nmi(struct vcpu *v);
+
+/* The guest's x87/SSE state in FXSAVE layout (SDM Vol. 1 §10.5.1, 512
+ * bytes): live in the CPU while the guest is stopped in root mode. */
+struct target_fxsave {
+	uint16_t fcw, fsw;
+	uint8_t ftw, reserved1;
+	uint16_t fop;
+	uint32_t fip;
+	uint16_t fcs, reserved2;
+	uint32_t fdp;
+	uint16_t fds, reserved3;
+	uint32_t mxcsr, mxcsr_mask;
+	uint8_t st[8][16];	/* 80-bit registers, 6 bytes padding each */
+	uint8_t xmm[16][16];
+	uint8_t reserved4[96];
+} __attribute__((aligned(16)));
+int target_fpu_read(struct vcpu *v, struct target_fxsave *out);
+int target_fpu_write(struct vcpu *v, const struct target_fxsave *in);
+
+/* Breakpoints and watchpoints, by gdb's Z types: 0 software (int3 written
+ * through guest-physical memory, the original byte shown to every reader),
+ * 1 hardware execution, 2 write, 3 read, 4 access watchpoints.  addr is a
+ * guest-virtual address; len 1, 2, 4 or 8 for watchpoints.
+ * -ENOSPC when no slot is left, -EFAULT when addr is not mapped,
+ * -EINVAL for a bad type or length, -ENOENT when removing an unknown one. */
+enum target_bp_type { BP_SOFTWARE, BP_HARDWARE, BP_WRITE, BP_READ, BP_ACCESS };
+int target_bp_insert(struct vcpu *v, enum target_bp_type type, uint64_t addr, unsigned len);
+int target_bp_remove(struct vcpu *v, enum target_bp_type type, uint64_t addr, unsigned len);
+/* Removes every breakpoint and watchpoint (detach). */
+void target_bp_clear_all(struct vcpu *v);
+
+/* Why the guest is stopped, for the stop reply. */
+enum target_stop_kind {
+	STOP_ATTACH,		/* stopped for the debugger (gdb-wait, first attach) */
+	STOP_SW_BREAKPOINT,	/* our int3; RIP points at it */
+	STOP_HW_BREAKPOINT,
+	STOP_WATCHPOINT,	/* addr and watch_type say which */
+	STOP_STEP,		/* a single step finished */
+	STOP_INTERRUPT,		/* break-in (0x03 from gdb) */
+	STOP_GUEST_DEAD,	/* the guest cannot continue (triple fault, ...): reason says why */
+	STOP_HOOK,		/* a Lua hook asked for it: reason says why */
+};
+struct target_stop {
+	enum target_stop_kind kind;
+	uint64_t addr;			/* watchpoint: the data address */
+	enum target_bp_type watch_type;
+	char reason[96];
+};
+
+/* How the guest goes on when the debugger lets it. */
+enum target_resume_mode { RESUME_CONTINUE, RESUME_STEP };
+/* Arranges the next VM entry: continue, or execute one instruction and stop
+ * again (MTF where it works, else RFLAGS.TF with #DB intercepted and TF
+ * hidden from the guest).  signal: an exception vector to deliver first, or
+ * -1 for none.  -EPERM when the guest is dead. */
+int target_resume(struct vcpu *v, enum target_resume_mode mode, int signal);
+
+/* Read-only reports for `monitor`, one line per emit call. */
+typedef void (*target_emit_fn)(void *ctx, const char *line);
+void target_report_vmcs(target_emit_fn emit, void *ctx);		/* decoded dump */
+void target_report_caps(target_emit_fn emit, void *ctx);		/* book example 2-1 */
+void target_report_exits(struct vcpu *v, target_emit_fn emit, void *ctx);	/* counts by reason */
+void target_report_info(struct vcpu *v, target_emit_fn emit, void *ctx);	/* memory, paging mode, stepping method */
+void target_report_ept(struct vcpu *v, uint64_t gpa, target_emit_fn emit, void *ctx);
 
 #endif

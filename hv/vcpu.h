@@ -41,6 +41,15 @@ struct vcpu {
 	uint64_t cr0_mask, cr4_mask;
 	uint32_t preemption_ticks;	/* guest instructions between break-in polls */
 
+	/* Debugger state (debugger.c). */
+	bool stepping;		/* the next instruction ends in a STOP_STEP */
+	bool step_guest_tf;	/* the guest's own RFLAGS.TF while we step */
+	uint64_t step_rip;	/* where the step started */
+
+	/* Events waiting for the guest to be able to take them (inject.c). */
+	int pending_irq;	/* vector, or -1 */
+	bool pending_nmi;
+
 	uint64_t exits;		/* all VM exits */
 	uint64_t exit_counts[EXIT_REASON_LIMIT];
 	bool stopped;

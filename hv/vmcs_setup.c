@@ -276,6 +276,7 @@ int vmcs_setup(struct vcpu *v, const struct vmx_caps_raw *caps, const struct gue
 		return -EIO;
 	}
 	v->vpid = 1;
+	v->pending_irq = -1;
 	int rc = setup_controls(v, caps);
 	if (rc)
 		return rc;

@@ -13,7 +13,8 @@ const char cmdline_help[] =
 	"loglevel=error|warn|info|debug                  log threshold (default info)\n"
 	"panic=halt|poweroff                             what a fatal error does (default halt)\n"
 	"e9=on|off                                       copy the log to port 0xE9 (default on)\n"
-	"selftest=pagefault                              fault on purpose to show the exception report\n";
+	"selftest=pagefault|vmentry                      fault on purpose to show the exception report, or\n"
+	"                                                break the guest state to show the VM-entry checker\n";
 
 static const uint16_t com_ports[4] = { 0x3f8, 0x2f8, 0x3e8, 0x2e8 };
 
@@ -142,7 +143,7 @@ static bool opt_e9(struct hv_config *c, const char *v)
 
 static bool opt_selftest(struct hv_config *c, const char *v)
 {
-	if (strcmp(v, "pagefault"))
+	if (strcmp(v, "pagefault") && strcmp(v, "vmentry"))
 		return false;
 	ksnprintf(c->selftest, sizeof(c->selftest), "%s", v);
 	return true;

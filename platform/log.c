@@ -15,18 +15,27 @@ bool log_to_e9 = true;
 #define MAX_SINKS 2
 static struct {
 	void (*write)(void *ctx, const char *s, size_t n);
+	void (*flush)(void *ctx);
 	void *ctx;
 } sinks[MAX_SINKS];
 
-void log_add_sink(void (*write)(void *ctx, const char *s, size_t n), void *ctx)
+void log_add_sink(void (*write)(void *ctx, const char *s, size_t n), void (*flush)(void *ctx), void *ctx)
 {
 	for (int i = 0; i < MAX_SINKS; i++) {
 		if (!sinks[i].write) {
 			sinks[i].write = write;
+			sinks[i].flush = flush;
 			sinks[i].ctx = ctx;
 			return;
 		}
 	}
+}
+
+void log_flush(void)
+{
+	for (int i = 0; i < MAX_SINKS; i++)
+		if (sinks[i].flush)
+			sinks[i].flush(sinks[i].ctx);
 }
 
 static void emit(const char *s, size_t n)

@@ -11,8 +11,11 @@ enum log_level { LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG };
 extern enum log_level log_threshold;
 extern bool log_to_e9;
 
-/* Sinks receive whole lines ("\n"-terminated); a UART adds the "\r". */
-void log_add_sink(void (*write)(void *ctx, const char *s, size_t n), void *ctx);
+/* Sinks receive whole lines ("\n"-terminated); a UART adds the "\r".
+ * flush (may be NULL) waits until what was written has left the machine. */
+void log_add_sink(void (*write)(void *ctx, const char *s, size_t n), void (*flush)(void *ctx), void *ctx);
+/* Before powering off: the last line must not die in a FIFO. */
+void log_flush(void);
 
 void log_msg(enum log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

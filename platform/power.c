@@ -22,6 +22,7 @@ static __attribute__((noreturn)) void halt_forever(void)
 void power_off(void)
 {
 	log_info("power: off");
+	log_flush();
 	cli();
 	bochs_magic_break();
 	acpi_power_off();

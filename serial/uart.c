@@ -17,6 +17,7 @@ enum {
 #define MCR_LOOP	0x10
 #define LSR_DATA_READY	0x01
 #define LSR_THR_EMPTY	0x20
+#define LSR_TX_IDLE	0x40	/* THR and the shift register both empty */
 
 /* ~10 ms at 115200 baud even on slow port I/O: a byte takes 87 us. */
 #define TX_SPIN_LIMIT	100000
@@ -111,4 +112,18 @@ int uart_getc(struct uart *u, uint32_t spins)
 void uart_log_sink(void *ctx, const char *s, size_t n)
 {
 	uart_write(ctx, s, n);
+}
+
+void uart_flush(struct uart *u)
+{
+	for (int i = 0; u->present && !u->dead && i < TX_SPIN_LIMIT; i++) {
+		if (inb(u->base + REG_LSR) & LSR_TX_IDLE)
+			return;
+		pause();
+	}
+}
+
+void uart_log_flush(void *ctx)
+{
+	uart_flush(ctx);
 }

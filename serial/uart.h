@@ -29,7 +29,11 @@ bool uart_rx_ready(const struct uart *u);
 /* Next received byte, or -1 after `spins` polls without one. */
 int uart_getc(struct uart *u, uint32_t spins);
 
-/* A log sink writing to the UART passed as ctx. */
+/* Waits (bounded) until the transmitter is empty: shift register included. */
+void uart_flush(struct uart *u);
+
+/* A log sink writing to the UART passed as ctx, and its flush. */
 void uart_log_sink(void *ctx, const char *s, size_t n);
+void uart_log_flush(void *ctx);
 
 #endif

@@ -13,10 +13,8 @@ import argparse
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import emu  # noqa: E402
@@ -29,13 +27,8 @@ TARGETS = {"cpuid_exit_instructions": 150, "hv_init_instructions": 5_000_000}
 
 def bare_iso(out, guest, args):
     """An ISO where GRUB boots the multiboot v1 guest itself."""
-    with tempfile.TemporaryDirectory() as stage:
-        os.makedirs(os.path.join(stage, "boot", "grub"))
-        shutil.copy(guest, os.path.join(stage, "boot", "guest.elf"))
-        with open(os.path.join(stage, "boot", "grub", "grub.cfg"), "w") as f:
-            f.write(f"set timeout=0\nmenuentry bare {{\n multiboot /boot/guest.elf {args}\n boot\n}}\n")
-        subprocess.run(["grub-mkrescue", "-o", out, stage], check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run([os.path.join(ROOT, "tools", "mkiso"), out, guest, "--multiboot1", "--args", args],
+                   check=True)
 
 
 def hv_iso(out, elf, guest, args):

@@ -16,6 +16,7 @@ const char *boot_cmdline(void)
 	return (const char *)info->cmdline;
 }
 
+/* Called by entry.S, with a stack and a zeroed .bss. */
 void guest_start(void);
 
 void guest_start(void)

@@ -1,4 +1,6 @@
 /* trap.c — IDT of 256 interrupt gates; dispatch to a handler, a fault probe, or the guest's fatal hook. */
+#include <stddef.h>
+
 #include "boot.h"
 #include "gdt.h"
 #include "probe.h"
@@ -54,7 +56,7 @@ const char *trap_name(uint32_t vector)
 {
 	static const char *const names[32] = {
 		"#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM",
-		"#DF", "vector 9", "#TS", "#NP", "#SS", "#GP", "#PF", "vector 15",
+		"#DF", NULL, "#TS", "#NP", "#SS", "#GP", "#PF", NULL,
 		"#MF", "#AC", "#MC", "#XM", "#VE", "#CP",
 	};
 	if (vector >= 32)

@@ -45,7 +45,6 @@ static inline void write_cr4(uint32_t v) { __asm__ volatile("mov %0, %%cr4" : : 
 static inline uint32_t read_eflags(void) { uint32_t v; __asm__ volatile("pushfl; popl %0" : "=r"(v)); return v; }
 
 static inline void cli(void) { __asm__ volatile("cli" ::: "memory"); }
-static inline void sti(void) { __asm__ volatile("sti" ::: "memory"); }
 /* STI's one-instruction interrupt shadow (SDM Vol. 2B, STI) makes this pair race-free. */
 static inline void sti_hlt(void) { __asm__ volatile("sti; hlt" ::: "memory"); }
 

@@ -1,0 +1,130 @@
+/* query.c — general queries: qSupported, no-ack mode, threads, attach
+ * state and the target description.
+ *
+ * What qSupported offers, and why:
+ *   PacketSize=4000           16 KiB each way (stub.h says why that size);
+ *   qXfer:features:read+      target.xml: gdb learns the registers from us
+ *                             (x87, SSE, segment bases, control registers)
+ *                             instead of guessing a layout;
+ *   swbreak+ hwbreak+         stop replies say which kind of breakpoint hit,
+ *                             so gdb need not guess whether to adjust the PC
+ *                             (ours points at the int3, not after it);
+ *   vContSupported+           vCont? lists what we do (c C s S t);
+ *   QStartNoAckMode+          on a reliable line (a pty, a TCP relay) acks
+ *                             only cost round trips; gdb asks for no-ack
+ *                             mode itself when it runs over TCP.
+ * Not offered: multiprocess+ (one guest, no pids), ConditionalBreakpoints
+ * and BreakpointCommands (gdb evaluates conditions itself), qXfer:threads
+ * (qfThreadInfo suffices), QNonStop, tracepoints. */
+#include "stub.h"
+
+#include "platform/errno.h"
+#include "platform/kstring.h"
+
+void gdb_cmd_supported(struct gdb_stub *g, struct gdb_cursor *c)
+{
+	g->gdb_swbreak = g->gdb_hwbreak = false;
+	if (gdb_take(c, ':')) {
+		while (!gdb_at_end(c)) {
+			struct gdb_cursor f = *c;
+			while (!gdb_at_end(c) && *c->p != ';')
+				c->p++;
+			f.end = c->p;
+			gdb_take(c, ';');
+			if (gdb_take_str(&f, "swbreak+") && gdb_at_end(&f))
+				g->gdb_swbreak = true;
+			else if (gdb_take_str(&f, "hwbreak+") && gdb_at_end(&f))
+				g->gdb_hwbreak = true;
+		}
+	}
+	gdb_out_fmt(g, "PacketSize=%x;qXfer:features:read+;swbreak+;hwbreak+;"
+		    "vContSupported+;QStartNoAckMode+", GDB_PACKET_SIZE);
+}
+
+/* The OK still goes in ack mode; no-ack mode starts once gdb has
+ * acknowledged it (the protocol's rule; packet.c switches). */
+void gdb_cmd_no_ack(struct gdb_stub *g, struct gdb_cursor *c)
+{
+	if (!gdb_at_end(c)) {
+		gdb_out_error(g, -EINVAL);
+		return;
+	}
+	gdb_out_str(g, "OK");
+	if (!g->no_ack)
+		g->no_ack_next = true;
+}
+
+/* 1: gdb attached to a running system, so on quit it detaches (the guest
+ * runs on) rather than kills. */
+void gdb_cmd_attached(struct gdb_stub *g, struct gdb_cursor *c)
+{
+	(void)c;
+	gdb_out_str(g, "1");
+}
+
+void gdb_cmd_current_thread(struct gdb_stub *g, struct gdb_cursor *c)
+{
+	(void)c;
+	gdb_out_fmt(g, "QC%02x", GDB_THREAD_ID);
+}
+
+void gdb_cmd_first_thread(struct gdb_stub *g, struct gdb_cursor *c)
+{
+	(void)c;
+	gdb_out_fmt(g, "m%02x", GDB_THREAD_ID);
+}
+
+void gdb_cmd_next_thread(struct gdb_stub *g, struct gdb_cursor *c)
+{
+	(void)c;
+	gdb_out_char(g, 'l');
+}
+
+/* qThreadExtraInfo,id: what `info threads` shows beside the id. */
+void gdb_cmd_thread_info(struct gdb_stub *g, struct gdb_cursor *c)
+{
+	static const char text[] = "vCPU 0";
+	int64_t tid;
+
+	if (!gdb_take(c, ',') || !gdb_take_thread(c, &tid) || !gdb_at_end(c))
+		gdb_out_error(g, -EINVAL);
+	else if (tid != GDB_THREAD_ID)
+		gdb_out_error(g, -ENOENT);
+	else
+		gdb_out_hex(g, text, sizeof(text) - 1);
+}
+
+/* qXfer:features:read:annex:offset,length — 'm' and a piece while more
+ * follows, 'l' and the last piece.  Only target.xml: the description is
+ * one document, no xi:include. */
+void gdb_cmd_features(struct gdb_stub *g, struct gdb_cursor *c)
+{
+	uint64_t offset, length;
+	size_t size;
+	const char *xml = gdb_target_xml(&size);
+
+	if (!gdb_take(c, ':')) {
+		gdb_out_error(g, -EINVAL);
+		return;
+	}
+	if (!gdb_take_str(c, "target.xml:")) {
+		gdb_out_error(g, -ENOENT);
+		return;
+	}
+	if (!gdb_take_hex(c, &offset) || !gdb_take(c, ',') || !gdb_take_hex(c, &length) ||
+	    !gdb_at_end(c) || offset > size) {
+		gdb_out_error(g, -EINVAL);
+		return;
+	}
+	if (!xml) {
+		gdb_out_error(g, -EIO);
+		return;
+	}
+	gdb_out_char(g, 'm');
+	size_t at = (size_t)offset;
+	/* Escapes may double a byte: stop with room for one more pair. */
+	while (at < size && length-- > 0 && gdb_out_room(g) >= 2)
+		gdb_out_escaped(g, xml + at++, 1);
+	if (at == size)
+		g->out[0] = 'l';
+}

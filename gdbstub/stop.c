@@ -1,0 +1,87 @@
+/* stop.c — stop replies.
+ *
+ * Always the T form: `T` signal, `thread:01;`, then the registers gdb needs
+ * first after any stop (frame pointer, stack pointer, PC, by their
+ * target.xml numbers), then the reason.  With those expedited, gdb builds
+ * the innermost frame without a `g`: a `stepi` costs one round trip.
+ *
+ * Signals (gdb's numbering):
+ *   05 SIGTRAP  breakpoints, watchpoints, steps, the first attach, Lua hooks;
+ *   02 SIGINT   a break-in (0x03), as gdb expects after Ctrl-C;
+ *   09 SIGKILL  the guest is dead (triple fault, invalid state): like a
+ *               killed process it cannot run on, yet its registers and
+ *               memory stay there to inspect.  Not SIGSEGV: gdb passes
+ *               SIGSEGV back on `continue` by default, and it would read as
+ *               a guest page fault, which this is not;
+ *   00          `vCont;t` (a stop request, reported as "no signal").
+ * swbreak/hwbreak are sent only to a gdb that asked for them in qSupported
+ * (older ones do not parse them); watch/rwatch/awatch always. */
+#include "stub.h"
+
+#include "platform/kstring.h"
+
+int gdb_stop_signal(const struct target_stop *s)
+{
+	switch (s->kind) {
+	case STOP_INTERRUPT:
+		return GDB_SIGINT;
+	case STOP_GUEST_DEAD:
+		return GDB_SIGKILL;
+	default:
+		return GDB_SIGTRAP;
+	}
+}
+
+static void out_expedited(struct gdb_stub *g, unsigned n)
+{
+	uint8_t bytes[GDB_REG_BYTES_MAX];
+	if (gdb_reg_get(g, n, bytes) == 0) {
+		gdb_out_fmt(g, "%02x:", n);
+		gdb_out_hex(g, bytes, gdb_regs[n].bits / 8);
+		gdb_out_char(g, ';');
+	}
+}
+
+static void out_reason(struct gdb_stub *g)
+{
+	const struct target_stop *s = &g->stop;
+
+	if (s->kind == STOP_SW_BREAKPOINT && g->gdb_swbreak) {
+		gdb_out_str(g, "swbreak:;");
+	} else if (s->kind == STOP_HW_BREAKPOINT && g->gdb_hwbreak) {
+		gdb_out_str(g, "hwbreak:;");
+	} else if (s->kind == STOP_WATCHPOINT) {
+		const char *name = s->watch_type == BP_READ ? "rwatch" :
+				   s->watch_type == BP_ACCESS ? "awatch" : "watch";
+		gdb_out_fmt(g, "%s:%llx;", name, (unsigned long long)s->addr);
+	}
+}
+
+void gdb_out_stop_reply(struct gdb_stub *g, int signal)
+{
+	gdb_out_reset(g);
+	gdb_out_fmt(g, "T%02xthread:%02x;", signal, GDB_THREAD_ID);
+	out_expedited(g, GDB_REG_RBP);
+	out_expedited(g, GDB_REG_RSP);
+	out_expedited(g, GDB_REG_RIP);
+	if (signal == gdb_stop_signal(&g->stop))
+		out_reason(g);
+}
+
+/* For a gdb waiting on a resume: why, in words, on its console (only for
+ * the stops whose reason the hypervisor spells out), then the stop reply. */
+void gdb_report_stop(struct gdb_stub *g)
+{
+	const struct target_stop *s = &g->stop;
+
+	if ((s->kind == STOP_GUEST_DEAD || s->kind == STOP_HOOK) && s->reason[0]) {
+		gdb_out_reset(g);
+		gdb_out_char(g, 'O');
+		gdb_out_hex(g, "vmxdbg: ", 8);
+		gdb_out_hex(g, s->reason, strlen(s->reason));
+		gdb_out_hex(g, "\n", 1);
+		gdb_send(g);
+	}
+	gdb_out_stop_reply(g, gdb_stop_signal(s));
+	gdb_send(g);
+}

@@ -1,0 +1,180 @@
+/* debugger.c — the guest stops for the debugger and goes on again.
+ *
+ * Stopping is simple: the exit handler that noticed the event calls
+ * debugger_stop(), which serves gdb over the debug UART until gdb resumes;
+ * then the exit path returns to the guest.  Single-step uses RFLAGS.TF with
+ * #DB intercepted (MTF produced no exits under Bochs; PLATFORM-NOTES), TF
+ * hidden from the guest, and interrupts held off for the stepped
+ * instruction with the STI-blocking bit (SDM Vol. 3C §25.4.2, Table 25-3). */
+#include "debugger.h"
+
+#include "exits.h"
+#include "gdbstub/gdbstub.h"
+#include "platform/kstring.h"
+#include "platform/log.h"
+#include "platform/power.h"
+#include "serial/uart.h"
+#include "vmx.h"
+
+#define RFLAGS_TF (1ull << 8)
+#define RFLAGS_IF (1ull << 9)
+#define DBG_BS (1ull << 14)
+#define OPCODE_PUSHF 0x9c
+#define OPCODE_POPF 0x9d
+#define OPCODE_IRET 0xcf
+
+static struct gdb_stub *const gdb = &gdb_stub0;
+static struct uart *debug_uart;
+static bool wait_at_launch, poweroff_unattached, ever_attached;
+
+static int uart_getc_nowait(void *ctx)
+{
+	struct uart *u = ctx;
+	return uart_rx_ready(u) ? uart_getc(u, 0) : -1;
+}
+
+static void uart_put(void *ctx, const void *buf, size_t n)
+{
+	uart_write_raw(ctx, buf, n);
+}
+
+void debugger_init(struct vcpu *v, struct uart *u, bool wait, bool poweroff_when_unattached)
+{
+	debug_uart = u;
+	wait_at_launch = wait && u;
+	poweroff_unattached = poweroff_when_unattached;
+	if (u) {
+		static struct gdb_io io;
+		io = (struct gdb_io){ .ctx = u, .getc = uart_getc_nowait, .write = uart_put };
+		gdb_init(gdb, &io, v);
+	}
+}
+
+bool debugger_attached(void)
+{
+	return ever_attached;
+}
+
+void debugger_before_launch(struct vcpu *v)
+{
+	if (!wait_at_launch)
+		return;
+	log_info("gdb: gdb-wait: the guest waits at its first instruction for gdb to attach");
+	struct target_stop why = { .kind = STOP_ATTACH };
+	debugger_stop(v, &why);
+}
+
+void debugger_stop(struct vcpu *v, const struct target_stop *why)
+{
+	(void)v;	/* the stub was given the vcpu at gdb_init */
+	if (!debug_uart || (why->kind == STOP_GUEST_DEAD && !ever_attached && poweroff_unattached)) {
+		if (why->kind == STOP_GUEST_DEAD)
+			platform_stop();
+		return;	/* nobody to stop for: carry on */
+	}
+	ever_attached = true;
+	enum gdb_outcome out = gdb_serve(gdb, why);
+	if (out == GDB_KILLED) {
+		log_info("gdb: kill request: powering off");
+		power_off();
+	}
+	if (out == GDB_DETACHED)
+		log_info("gdb: detached; the guest runs on");
+}
+
+void debugger_poll(struct vcpu *v)
+{
+	if (debug_uart && gdb_poll(gdb)) {
+		struct target_stop why = { .kind = STOP_INTERRUPT };
+		debugger_stop(v, &why);
+	}
+}
+
+static uint8_t guest_byte(struct vcpu *v, uint64_t gva)
+{
+	uint8_t b = 0;
+	target_read_virt(v, gva, &b, 1);
+	return b;
+}
+
+/* After a step: give the guest back its own TF, and take ours out of a
+ * PUSHF's image on the stack. */
+static void finish_step(struct vcpu *v)
+{
+	uint8_t op = guest_byte(v, v->step_rip);
+	uint64_t rflags = vmread(GUEST_RFLAGS);
+
+	v->stepping = false;
+	if (op == OPCODE_PUSHF && !v->step_guest_tf) {
+		uint64_t rsp = vmread(GUEST_RSP), pushed = 0;
+		unsigned width = (vmread(GUEST_CS_ACCESS_RIGHTS) & (1u << 13)) ? 8 : 4;
+		if (!target_read_virt(v, rsp, &pushed, width)) {
+			pushed &= ~RFLAGS_TF;
+			target_write_virt(v, rsp, &pushed, width);
+		}
+	}
+	if (op != OPCODE_POPF && op != OPCODE_IRET)
+		rflags = (rflags & ~RFLAGS_TF) | (v->step_guest_tf ? RFLAGS_TF : 0);
+	vmwrite(GUEST_RFLAGS, rflags);
+	debugger_update_exception_bitmap(v);
+}
+
+/* An instruction the hypervisor emulated (CPUID, an I/O exit...) raised no
+ * #DB: a step over it ends here. */
+void debugger_after_emulation(struct vcpu *v)
+{
+	if (!v->stepping)
+		return;
+	finish_step(v);
+	struct target_stop why = { .kind = STOP_STEP };
+	debugger_stop(v, &why);
+}
+
+int target_resume(struct vcpu *v, enum target_resume_mode mode, int signal)
+{
+	if (v->stopped)
+		return -1;
+	if (signal >= 0 && signal < 32 && signal != 2)
+		inject_exception(v, (unsigned)signal, false, 0);
+	if (mode == RESUME_STEP) {
+		uint64_t rflags = vmread(GUEST_RFLAGS);
+		v->stepping = true;
+		v->step_guest_tf = rflags & RFLAGS_TF;
+		v->step_rip = vmread(GUEST_RIP);
+		vmwrite(GUEST_RFLAGS, rflags | RFLAGS_TF);
+		if ((rflags & RFLAGS_IF) && !(vmread(GUEST_INTERRUPTIBILITY_STATE) & 3))
+			vmwrite(GUEST_INTERRUPTIBILITY_STATE, 1);	/* hold interrupts for one instruction */
+		if (vmread(GUEST_ACTIVITY_STATE))
+			vmwrite(GUEST_ACTIVITY_STATE, 0);		/* a halted guest steps past HLT */
+	}
+	debugger_update_exception_bitmap(v);
+	return 0;
+}
+
+bool debugger_on_breakpoint(struct vcpu *v)
+{
+	uint64_t rip = vmread(GUEST_RIP);
+	if (!debugger_is_our_breakpoint(rip))
+		return false;
+	struct target_stop why = { .kind = STOP_SW_BREAKPOINT, .addr = rip };
+	debugger_stop(v, &why);
+	return true;
+}
+
+bool debugger_on_debug_exception(struct vcpu *v, uint64_t q)
+{
+	struct target_stop why = { .kind = STOP_STEP };
+	bool step = v->stepping && (q & DBG_BS);
+	bool hit = debugger_hw_hit(q & 0xf, &why);
+
+	if (!step && !hit)
+		return false;
+	if (v->stepping)
+		finish_step(v);
+	/* An instruction breakpoint is a fault: resuming must not hit it again
+	 * at once (RFLAGS.RF, SDM Vol. 3B §19.3.1.1). */
+	if (hit && why.kind == STOP_HW_BREAKPOINT)
+		vmwrite(GUEST_RFLAGS, vmread(GUEST_RFLAGS) | (1ull << 16));
+	debugger_stop(v, &why);
+	return true;
+}

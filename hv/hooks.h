@@ -1,0 +1,31 @@
+/* hooks.h — the seam between the exit path and scripted exit handlers
+ * (lua/).  An exit reason with no hook costs one bit test on the hot path. */
+#ifndef HV_HOOKS_H
+#define HV_HOOKS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vcpu.h"
+
+#define EXIT_HOOK_WORDS ((EXIT_REASON_LIMIT + 63) / 64)
+/* Bit r set: reason r has at least one hook ("*" hooks set every bit). */
+extern uint64_t exit_hook_bitmap[EXIT_HOOK_WORDS];
+
+static inline int exit_hooked(unsigned reason)
+{
+	return reason < EXIT_REASON_LIMIT && (exit_hook_bitmap[reason / 64] >> (reason % 64) & 1);
+}
+
+enum hook_verdict {
+	HOOK_DEFAULT,	/* nil: the hypervisor's own handler runs */
+	HOOK_SKIP,	/* "skip": advance RIP past the instruction, no default handling */
+	HOOK_RESUME,	/* "resume": back to the guest unchanged */
+	HOOK_STOP,	/* "stop": stop into the debugger; stop_reason says why */
+};
+
+/* Runs the hooks of this exit (provided by lua/; a weak default returns
+ * HOOK_DEFAULT when Lua is not linked in). */
+enum hook_verdict exit_hooks_run(struct vcpu *v, unsigned reason, char *stop_reason, size_t len);
+
+#endif

@@ -1,0 +1,163 @@
+/* target_reports.c — the debug target API's read-only reports (for
+ * `monitor`), the guest's FPU state, and interrupt/NMI injection. */
+#include "target.h"
+
+#include "exits.h"
+#include "guest.h"
+#include "guest_walk.h"
+#include "platform/errno.h"
+#include "platform/fmt.h"
+#include "platform/kstring.h"
+#include "vmcs_dump.h"
+#include "vmx.h"
+#include "vmx_caps.h"
+#include "vmx_msr.h"
+
+extern struct vmx_caps_raw vmx_caps;
+
+void target_report_vmcs(target_emit_fn emit, void *ctx)
+{
+	vmcs_dump(emit, ctx);
+}
+
+void target_report_caps(target_emit_fn emit, void *ctx)
+{
+	vmx_caps_report(&vmx_caps, emit, ctx);
+}
+
+void target_report_exits(struct vcpu *v, target_emit_fn emit, void *ctx)
+{
+	char line[96];
+	ksnprintf(line, sizeof(line), "%llu VM exits", (unsigned long long)v->exits);
+	emit(ctx, line);
+	for (unsigned r = 0; r < EXIT_REASON_LIMIT; r++) {
+		if (!v->exit_counts[r])
+			continue;
+		ksnprintf(line, sizeof(line), "  %3u %-24s %llu", r, exit_reason_name(r),
+			  (unsigned long long)v->exit_counts[r]);
+		emit(ctx, line);
+	}
+}
+
+void target_report_info(struct vcpu *v, target_emit_fn emit, void *ctx)
+{
+	char line[128];
+	struct guest_paging p;
+	target_reg_read(v, TREG_CR0, &p.cr0);
+	target_reg_read(v, TREG_CR4, &p.cr4);
+	p.cr3 = vmread(GUEST_CR3);
+	p.efer = vmread(GUEST_IA32_EFER);
+
+	ksnprintf(line, sizeof(line), "vcpu 0: %s, RIP 0x%llx, paging %s", v->stopped ? "dead" : "stopped",
+		  (unsigned long long)vmread(GUEST_RIP), guest_paging_mode_name(&p));
+	emit(ctx, line);
+	ksnprintf(line, sizeof(line), "hypervisor region 0x%llx-0x%llx (absent from the guest's EPT)",
+		  (unsigned long long)guest_mem.hv_start, (unsigned long long)guest_mem.hv_end - 1);
+	emit(ctx, line);
+	for (unsigned i = 0; i < guest_mem.nregions; i++) {
+		const struct mem_region *r = &guest_mem.regions[i];
+		ksnprintf(line, sizeof(line), "  guest memory 0x%016llx-0x%016llx %s", (unsigned long long)r->base,
+			  (unsigned long long)(r->base + r->len - 1), mem_type_name(r->type));
+		emit(ctx, line);
+	}
+	ksnprintf(line, sizeof(line), "single-step: RFLAGS.TF with #DB intercepted; break-in: preemption timer every %u ticks",
+		  v->preemption_ticks);
+	emit(ctx, line);
+	ksnprintf(line, sizeof(line), "EPTP 0x%llx, VPID %u, VM exits %llu", (unsigned long long)v->eptp, v->vpid,
+		  (unsigned long long)v->exits);
+	emit(ctx, line);
+}
+
+void target_report_ept(struct vcpu *v, uint64_t gpa, target_emit_fn emit, void *ctx)
+{
+	struct ept_mapping m;
+	char line[128], perms[4];
+	if (ept_query(&v->ept, gpa, &m) || !m.present) {
+		ksnprintf(line, sizeof(line), "GPA 0x%llx: not mapped%s", (unsigned long long)gpa,
+			  gpa >= guest_mem.hv_start && gpa < guest_mem.hv_end ? " (the hypervisor's region)" : "");
+		emit(ctx, line);
+		return;
+	}
+	ksnprintf(line, sizeof(line), "GPA 0x%llx -> HPA 0x%llx, %s, memory type %s (%u), %s page%s%s",
+		  (unsigned long long)gpa, (unsigned long long)m.hpa, ept_perms_string(m.perms, perms),
+		  m.memtype == 6 ? "WB" : m.memtype == 0 ? "UC" : "other", m.memtype,
+		  m.level == 3 ? "1 GiB" : m.level == 2 ? "2 MiB" : "4 KiB", m.accessed ? ", accessed" : "",
+		  m.dirty ? ", dirty" : "");
+	emit(ctx, line);
+}
+
+/* The guest's x87/SSE registers are live in the CPU in root mode: the
+ * hypervisor proper never touches them (-mgeneral-regs-only). */
+int target_fpu_read(struct vcpu *v, struct target_fxsave *out)
+{
+	(void)v;
+	__asm__ volatile("fxsave64 %0" : "=m"(*out));
+	return 0;
+}
+
+int target_fpu_write(struct vcpu *v, const struct target_fxsave *in)
+{
+	(void)v;
+	if (in->mxcsr & ~in->mxcsr_mask & 0xffffffffu)
+		return -EINVAL;	/* FXRSTOR would #GP on reserved MXCSR bits */
+	__asm__ volatile("fxrstor64 %0" : : "m"(*in));
+	return 0;
+}
+
+#define INTR_INFO_VALID (1u << 31)
+#define RFLAGS_IF (1ull << 9)
+
+/* Can an external interrupt / NMI be delivered at the next entry? (SDM
+ * Vol. 3C §27.3.1.5: RFLAGS.IF and the STI/MOV-SS blocking bits; NMI blocking bit 3.) */
+static bool can_take_interrupt(void)
+{
+	return (vmread(GUEST_RFLAGS) & RFLAGS_IF) && !(vmread(GUEST_INTERRUPTIBILITY_STATE) & 3);
+}
+
+static bool can_take_nmi(void)
+{
+	return !(vmread(GUEST_INTERRUPTIBILITY_STATE) & (1u << 3 | 3));
+}
+
+int target_inject_interrupt(struct vcpu *v, unsigned vector)
+{
+	if (vector < 32 || vector > 255)
+		return -EINVAL;
+	if (v->pending_irq >= 0)
+		return -EBUSY;
+	v->pending_irq = (int)vector;
+	inject_pending_events(v);
+	return 0;
+}
+
+int target_inject_nmi(struct vcpu *v)
+{
+	if (v->pending_nmi)
+		return -EBUSY;
+	v->pending_nmi = true;
+	inject_pending_events(v);
+	return 0;
+}
+
+/* Deliver what can go now; for the rest, ask for an exit at the first
+ * window (interrupt-window / NMI-window exiting, SDM §25.6.2). */
+void inject_pending_events(struct vcpu *v)
+{
+	bool slot_free = !(vmread(VM_ENTRY_INTERRUPTION_INFO) & INTR_INFO_VALID);
+	if (v->pending_nmi && slot_free && can_take_nmi()) {
+		vmwrite(VM_ENTRY_INTERRUPTION_INFO, INTR_INFO_VALID | (2u << 8) | 2);
+		v->pending_nmi = false;
+		slot_free = false;
+	}
+	if (v->pending_irq >= 0 && slot_free && can_take_interrupt()) {
+		vmwrite(VM_ENTRY_INTERRUPTION_INFO, INTR_INFO_VALID | (unsigned)v->pending_irq);
+		v->pending_irq = -1;
+	}
+	uint32_t want = (v->pending_irq >= 0 ? VMX_PROC_INTERRUPT_WINDOW_EXITING : 0) |
+			(v->pending_nmi ? VMX_PROC_NMI_WINDOW_EXITING : 0);
+	uint32_t ctls = (v->proc_ctls & ~(VMX_PROC_INTERRUPT_WINDOW_EXITING | VMX_PROC_NMI_WINDOW_EXITING)) | want;
+	if (ctls != v->proc_ctls) {
+		v->proc_ctls = ctls;
+		vmwrite(PRIMARY_VM_EXEC_CONTROL, ctls);
+	}
+}

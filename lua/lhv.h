@@ -1,0 +1,31 @@
+/* lhv.h — the embedded Lua engine as the rest of the hypervisor sees it.
+ * Plain integers only: included by code built -mgeneral-regs-only.  The
+ * exit path's entry, exit_hooks_run(), is declared in hv/hooks.h. */
+#ifndef LUA_LHV_H
+#define LUA_LHV_H
+
+#include <stdint.h>
+
+#include "platform/bootinfo.h"
+
+#define LHV_DEFAULT_HEAP (4ull << 20)	/* lua-heap= */
+#define LHV_DEFAULT_BUDGET 1000000	/* Lua VM instructions per call */
+
+/* Before lhv_init: the heap cap in bytes (rounded up to pages; 0 keeps the
+ * default) and the instruction budget of one call (0 keeps the default). */
+void lhv_set_limits(uint64_t heap_bytes, uint64_t budget);
+
+/* After vmcs_setup, before the first VM entry: carves the heap, the Lua
+ * stack and the FPU save area out of the page allocator, opens the state,
+ * then runs every module whose command line starts with the word `script`
+ * (the words after it are the chunk's `...`).  A failing script is
+ * reported; the others still run.  0, -ENOMEM, or -ENODEV when the CPU
+ * state cannot run Lua (CR4.OSFXSR clear, CR0.EM or CR0.TS set). */
+int lhv_init(const struct boot_info *bi);
+
+/* `monitor lua CHUNK`: runs CHUNK (an expression's values are printed);
+ * print() output, results and errors with their traceback go to emit, one
+ * line per call.  Valid while the guest is stopped in root mode. */
+void lhv_monitor_lua(const char *chunk, void (*emit)(void *ctx, const char *line), void *ctx);
+
+#endif

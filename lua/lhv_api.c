@@ -1,0 +1,301 @@
+/* lhv_api.c — the `hv`, `regs`, `vmcs` and `inject` tables, over the debug
+ * target API (hv/target.h) only: names come from the .def tables, errors
+ * are the target's sentences.  scripts/README.md documents them. */
+#include <stdio.h>
+#include <string.h>
+
+#include "hv/target.h"
+#include "lhv_internal.h"
+#include "platform/errno.h"
+#include "platform/log.h"
+
+/* ---- hv */
+
+/* hv.log(...): like print, to the hypervisor's log at info level. */
+static int l_log(lua_State *L)
+{
+	luaL_Buffer b;
+	int n = lua_gettop(L);
+
+	luaL_buffinit(L, &b);
+	for (int i = 1; i <= n; i++) {
+		if (i > 1)
+			luaL_addchar(&b, '\t');
+		luaL_tolstring(L, i, NULL);
+		luaL_addvalue(&b);
+	}
+	luaL_pushresult(&b);
+	lhv_report_info(lua_tostring(L, -1));
+	return 0;
+}
+
+/* hv.stats() -> { total = N, CPUID = n, ... } (reasons seen at least once) */
+static int l_stats(lua_State *L)
+{
+	const struct vcpu *v = lhv.vcpu;
+
+	lua_createtable(L, 0, 8);
+	lua_pushinteger(L, (lua_Integer)v->exits);
+	lua_setfield(L, -2, "total");
+	for (unsigned r = 0; r < EXIT_REASON_LIMIT; r++) {
+		if (!v->exit_counts[r])
+			continue;
+		const char *name = exit_reason_name(r);
+		lua_pushinteger(L, (lua_Integer)v->exit_counts[r]);
+		if (name)
+			lua_setfield(L, -2, name);
+		else
+			lua_rawseti(L, -2, r);
+	}
+	return 1;
+}
+
+static int l_vcpu(lua_State *L)
+{
+	lua_pushinteger(L, 0);	/* one vcpu for now: vcpu0 */
+	return 1;
+}
+
+/* hv.reason(name | number) -> number, name */
+static int l_reason(lua_State *L)
+{
+	int r = lhv_check_reason(L, 1, false);
+	const char *name = exit_reason_name((unsigned)r);
+	lua_pushinteger(L, r);
+	if (name)
+		lua_pushstring(L, name);
+	else
+		lua_pushnil(L);
+	return 2;
+}
+
+static const luaL_Reg hv_funcs[] = {
+	{ "log", l_log },
+	{ "stats", l_stats },
+	{ "vcpu", l_vcpu },
+	{ "reason", l_reason },
+	{ NULL, NULL },
+};
+
+/* ---- regs: regs.rax, regs.rip = x, regs.cr3 ... */
+
+static int unknown_register(lua_State *L, const char *name)
+{
+	luaL_Buffer b;
+	luaL_buffinit(L, &b);
+	luaL_addstring(&b, "regs: no register \"");
+	luaL_addstring(&b, name);
+	luaL_addstring(&b, "\"; there are");
+	for (int r = 0; r < TREG_COUNT; r++) {
+		luaL_addchar(&b, ' ');
+		luaL_addstring(&b, target_reg_name((enum target_reg)r));
+	}
+	luaL_pushresult(&b);
+	return lua_error(L);
+}
+
+static enum target_reg check_register(lua_State *L)
+{
+	const char *name = luaL_checkstring(L, 2);
+	int r = target_reg_by_name(name);
+	if (r < 0)
+		unknown_register(L, name);
+	if (r < TREG_RIP && !lhv.vcpu->gprs)
+		luaL_error(L, "regs.%s: the guest's general-purpose registers exist from its first VM exit on",
+			   target_reg_name((enum target_reg)r));
+	return (enum target_reg)r;
+}
+
+static int regs_index(lua_State *L)
+{
+	enum target_reg r = check_register(L);
+	uint64_t v;
+	int rc = target_reg_read(lhv.vcpu, r, &v);
+	if (rc)
+		return lhv_error(L, "regs.%s: cannot be read (error %d)", target_reg_name(r), -rc);
+	lua_pushinteger(L, (lua_Integer)v);
+	return 1;
+}
+
+static int regs_newindex(lua_State *L)
+{
+	enum target_reg r = check_register(L);
+	uint64_t v = (uint64_t)luaL_checkinteger(L, 3);
+	int rc = target_reg_write(lhv.vcpu, r, v);
+	if (rc == -EPERM)
+		return lhv_error(L, "regs.%s is read-only here: changing it under the guest is for the guest to do",
+				 target_reg_name(r));
+	if (rc)
+		return lhv_error(L, "regs.%s = 0x%llx refused (error %d)", target_reg_name(r),
+				 (unsigned long long)v, -rc);
+	return 0;
+}
+
+/* ---- vmcs */
+
+static const char *field_arg(lua_State *L, int arg, char *buf, size_t n)
+{
+	if (lua_type(L, arg) == LUA_TNUMBER) {
+		snprintf(buf, n, "0x%llx", (unsigned long long)luaL_checkinteger(L, arg));
+		return buf;
+	}
+	return luaL_checkstring(L, arg);
+}
+
+static int l_vmcs_read(lua_State *L)
+{
+	char num[24], err[200];
+	uint64_t v;
+	if (target_vmcs_read(field_arg(L, 1, num, sizeof(num)), &v, err, sizeof(err)))
+		return luaL_error(L, "vmcs.read: %s", err);
+	lua_pushinteger(L, (lua_Integer)v);
+	return 1;
+}
+
+static int l_vmcs_write(lua_State *L)
+{
+	char num[24], err[200];
+	const char *f = field_arg(L, 1, num, sizeof(num));
+	uint64_t v = (uint64_t)luaL_checkinteger(L, 2);
+	if (target_vmcs_write(f, v, err, sizeof(err)))
+		return luaL_error(L, "vmcs.write: %s", err);
+	lua_pushboolean(L, 1);
+	return 1;
+}
+
+/* One field's facts, its encoding taken apart (SDM Vol. 3C §25.11.2, book ch. 3). */
+static void push_field(lua_State *L, const struct vmcs_field_info *f)
+{
+	lua_createtable(L, 0, 6);
+	lua_pushstring(L, f->name);
+	lua_setfield(L, -2, "name");
+	lua_pushinteger(L, f->encoding);
+	lua_setfield(L, -2, "encoding");
+	lua_pushinteger(L, vmcs_width_bits(f->width));
+	lua_setfield(L, -2, "width");
+	lua_pushstring(L, vmcs_group_name(f->group));
+	lua_setfield(L, -2, "group");
+	lua_pushinteger(L, vmcs_enc_index(f->encoding));
+	lua_setfield(L, -2, "index");
+	lua_pushboolean(L, f->group == VMCS_GROUP_EXIT_INFO);
+	lua_setfield(L, -2, "read_only");
+}
+
+/* vmcs.fields([group]) -> every field in table order, or one group's */
+static int l_vmcs_fields(lua_State *L)
+{
+	const char *group = luaL_optstring(L, 1, NULL);
+	const struct vmcs_field_info *f;
+	int n = 0;
+
+	lua_newtable(L);
+	for (size_t i = 0; (f = vmcs_field_at(i)); i++) {
+		if (group && strcmp(group, vmcs_group_name(f->group)))
+			continue;
+		push_field(L, f);
+		lua_rawseti(L, -2, ++n);
+	}
+	if (group && !n)
+		return luaL_error(L, "vmcs.fields: no group \"%s\" (control, exit-info, guest, host)", group);
+	return 1;
+}
+
+/* vmcs.info(name | encoding) -> the field's facts, without reading it */
+static int l_vmcs_info(lua_State *L)
+{
+	const struct vmcs_field_info *f;
+	if (lua_type(L, 1) == LUA_TNUMBER) {
+		lua_Integer e = luaL_checkinteger(L, 1);
+		f = e >= 0 && e <= 0xffffffff ? vmcs_field_by_encoding((uint32_t)e) : NULL;
+		if (!f)
+			return lhv_error(L, "vmcs.info: no VMCS field has encoding 0x%llx", (unsigned long long)e);
+	} else {
+		const char *name = luaL_checkstring(L, 1);
+		if (!(f = vmcs_field_by_name(name))) {
+			char msg[200];
+			vmcs_field_unknown_message(msg, sizeof(msg), name);
+			return luaL_error(L, "vmcs.info: %s", msg);
+		}
+	}
+	push_field(L, f);
+	return 1;
+}
+
+static const luaL_Reg vmcs_funcs[] = {
+	{ "read", l_vmcs_read },
+	{ "write", l_vmcs_write },
+	{ "fields", l_vmcs_fields },
+	{ "info", l_vmcs_info },
+	{ NULL, NULL },
+};
+
+/* ---- inject */
+
+static unsigned check_vector(lua_State *L, int arg)
+{
+	lua_Integer v = luaL_checkinteger(L, arg);
+	luaL_argcheck(L, v >= 0 && v <= 255, arg, "a vector is 0-255");
+	return (unsigned)v;
+}
+
+static int inject_result(lua_State *L, const char *what, unsigned vector, int rc)
+{
+	if (rc == -EBUSY)
+		return lhv_error(L, "inject.%s: an event of that kind is already pending for this VM entry", what);
+	if (rc == -EINVAL)
+		return lhv_error(L, "inject.%s: vector %u cannot be injected that way%s", what, vector,
+				 !strcmp(what, "exception") ? " (exceptions are 0-31 except 2, 15 and 22-27)" : "");
+	if (rc)
+		return lhv_error(L, "inject.%s: refused (error %d)", what, -rc);
+	lua_pushboolean(L, 1);
+	return 1;
+}
+
+/* inject.exception(vector [, error_code]) */
+static int l_exception(lua_State *L)
+{
+	unsigned vector = check_vector(L, 1);
+	bool has_error = !lua_isnoneornil(L, 2);
+	uint32_t error = has_error ? (uint32_t)luaL_checkinteger(L, 2) : 0;
+	return inject_result(L, "exception", vector, target_inject_exception(lhv.vcpu, vector, has_error, error));
+}
+
+static int l_interrupt(lua_State *L)
+{
+	unsigned vector = check_vector(L, 1);
+	return inject_result(L, "interrupt", vector, target_inject_interrupt(lhv.vcpu, vector));
+}
+
+static int l_nmi(lua_State *L)
+{
+	return inject_result(L, "nmi", 2, target_inject_nmi(lhv.vcpu));
+}
+
+static const luaL_Reg inject_funcs[] = {
+	{ "exception", l_exception },
+	{ "interrupt", l_interrupt },
+	{ "nmi", l_nmi },
+	{ NULL, NULL },
+};
+
+static void new_library(lua_State *L, const char *name, const luaL_Reg *funcs)
+{
+	luaL_newlib(L, funcs);
+	lua_setglobal(L, name);
+}
+
+void lhv_open_api(lua_State *L)
+{
+	static const luaL_Reg regs_meta[] = {
+		{ "__index", regs_index },
+		{ "__newindex", regs_newindex },
+		{ NULL, NULL },
+	};
+	new_library(L, "hv", hv_funcs);
+	new_library(L, "vmcs", vmcs_funcs);
+	new_library(L, "inject", inject_funcs);
+	lua_newtable(L);
+	luaL_newlib(L, regs_meta);
+	lua_setmetatable(L, -2);
+	lua_setglobal(L, "regs");
+}

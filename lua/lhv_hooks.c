@@ -1,0 +1,361 @@
+/* lhv_hooks.c — hv.on_exit / hv.off: Lua functions run on VM exits of a
+ * reason, the exit event they receive, and their verdicts.  The hot path
+ * sees only exit_hook_bitmap (hv/hooks.h): a reason without hooks costs one
+ * bit test.  Hooks run in the order they were added; the first one that
+ * returns something other than nil decides.  A hook that raises an error,
+ * runs out of budget or returns nonsense is reported and removed. */
+#include <stdio.h>
+#include <string.h>
+
+#include "hv/hooks.h"
+#include "hv/target.h"
+#include "lhv_entry.h"
+#include "lhv_internal.h"
+#include "platform/log.h"
+
+#define MAX_HOOKS 64
+#define ANY_REASON (-1)
+#define EVENT_MT "vmxdbg.exit"
+
+struct hook {
+	int id;
+	int reason;	/* basic exit reason, or ANY_REASON */
+	int ref;	/* the function, in the registry */
+};
+
+static struct hook hooks[MAX_HOOKS];
+static int nhooks;
+static int next_id = 1;
+
+struct lhv_event {
+	uint64_t seq;	/* lhv.exit_seq of its exit */
+	unsigned reason;
+};
+
+static void update_bitmap(void)
+{
+	uint64_t bits[EXIT_HOOK_WORDS] = { 0 };
+
+	for (int i = 0; i < nhooks; i++) {
+		if (hooks[i].reason == ANY_REASON) {
+			for (unsigned r = 0; r < EXIT_REASON_LIMIT; r++)
+				bits[r / 64] |= 1ull << (r % 64);
+		} else {
+			bits[hooks[i].reason / 64] |= 1ull << (hooks[i].reason % 64);
+		}
+	}
+	memcpy(exit_hook_bitmap, bits, sizeof(bits));
+}
+
+static const char *reason_name(int reason)
+{
+	const char *n = reason == ANY_REASON ? "*" : exit_reason_name((unsigned)reason);
+	return n ? n : "unassigned";
+}
+
+int lhv_check_reason(lua_State *L, int arg, bool allow_any)
+{
+	if (lua_type(L, arg) == LUA_TSTRING) {
+		const char *s = lua_tostring(L, arg);
+		if (allow_any && !strcmp(s, "*"))
+			return ANY_REASON;
+		int r = exit_reason_by_name(s);
+		if (r >= 0)
+			return r;
+		if (!lua_isinteger(L, arg)) {	/* "10" counts as the number */
+			char msg[200];
+			exit_reason_unknown_message(msg, sizeof(msg), s);
+			return luaL_error(L, "%s", msg);
+		}
+	}
+	lua_Integer n = luaL_checkinteger(L, arg);
+	if (n < 0 || n >= (lua_Integer)EXIT_REASON_LIMIT)
+		return lhv_error(L, "exit reason %lld is out of range (0-%u)", (long long)n,
+				 (unsigned)EXIT_REASON_LIMIT - 1);
+	return (int)n;
+}
+
+int lhv_on_exit(lua_State *L, int reason, int fn_index)
+{
+	luaL_checktype(L, fn_index, LUA_TFUNCTION);
+	if (nhooks == MAX_HOOKS)
+		return luaL_error(L, "too many hooks (%d); remove some with hv.off", MAX_HOOKS);
+	lua_pushvalue(L, fn_index);
+	int ref = luaL_ref(L, LUA_REGISTRYINDEX);
+	hooks[nhooks++] = (struct hook){ next_id, reason, ref };
+	update_bitmap();
+	lua_pushinteger(L, next_id++);
+	return 1;
+}
+
+static int find_hook(int id)
+{
+	for (int i = 0; i < nhooks; i++)
+		if (hooks[i].id == id)
+			return i;
+	return -1;
+}
+
+static bool remove_hook(lua_State *L, int id)
+{
+	int i = find_hook(id);
+	if (i < 0)
+		return false;
+	luaL_unref(L, LUA_REGISTRYINDEX, hooks[i].ref);
+	memmove(&hooks[i], &hooks[i + 1], (size_t)(nhooks - i - 1) * sizeof(hooks[0]));
+	nhooks--;
+	update_bitmap();
+	return true;
+}
+
+/* hv.on_exit(reason | "*", fn) -> handle */
+static int l_on_exit(lua_State *L)
+{
+	return lhv_on_exit(L, lhv_check_reason(L, 1, true), 2);
+}
+
+/* hv.off(handle) -> true, or false when no such hook */
+static int l_off(lua_State *L)
+{
+	lua_Integer id = luaL_checkinteger(L, 1);
+	lua_pushboolean(L, id > 0 && id <= 0x7fffffff && remove_hook(L, (int)id));
+	return 1;
+}
+
+/* hv.hooks() -> { {id=, reason=}, ... } in running order */
+static int l_hooks(lua_State *L)
+{
+	lua_createtable(L, nhooks, 0);
+	for (int i = 0; i < nhooks; i++) {
+		lua_createtable(L, 0, 2);
+		lua_pushinteger(L, hooks[i].id);
+		lua_setfield(L, -2, "id");
+		lua_pushstring(L, reason_name(hooks[i].reason));
+		lua_setfield(L, -2, "reason");
+		lua_rawseti(L, -2, i + 1);
+	}
+	return 1;
+}
+
+/* ---- the exit event: fields read lazily, only while its hook runs */
+
+struct event_field {
+	const char *key;
+	const char *vmcs;	/* NULL: computed */
+};
+
+static const struct event_field event_fields[] = {
+	{ "reason", NULL }, { "name", NULL }, { "vcpu", NULL }, { "rip", NULL },
+	{ "qualification", "EXIT_QUALIFICATION" },
+	{ "instruction_length", "VM_EXIT_INSTRUCTION_LENGTH" },
+	{ "instruction_info", "VM_EXIT_INSTRUCTION_INFO" },
+	{ "guest_linear", "GUEST_LINEAR_ADDRESS" },
+	{ "guest_physical", "GUEST_PHYSICAL_ADDRESS" },
+	{ "interruption_info", "VM_EXIT_INTERRUPTION_INFO" },
+	{ "interruption_error", "VM_EXIT_INTERRUPTION_ERROR_CODE" },
+	{ "access", NULL }, { "description", NULL },	/* EPT violations */
+};
+
+static struct lhv_event *live_event(lua_State *L, int idx)
+{
+	struct lhv_event *e = luaL_checkudata(L, idx, EVENT_MT);
+	if (!lhv.in_hook || e->seq != lhv.exit_seq)
+		luaL_error(L, "this exit is over: an exit event is readable only during its hook");
+	return e;
+}
+
+static uint64_t event_vmcs(lua_State *L, const char *field)
+{
+	char err[160];
+	uint64_t v;
+	if (target_vmcs_read(field, &v, err, sizeof(err)))
+		luaL_error(L, "%s", err);
+	return v;
+}
+
+/* EPT-violation qualification bits 2:0: the access that faulted (SDM Vol. 3C, Table 28-7). */
+static const char *ept_access(uint64_t qual)
+{
+	return qual & 2 ? "write" : qual & 4 ? "fetch" : "read";
+}
+
+static int event_computed(lua_State *L, struct lhv_event *e, const char *key)
+{
+	if (!strcmp(key, "reason")) {
+		lua_pushinteger(L, e->reason);
+	} else if (!strcmp(key, "name")) {
+		lua_pushstring(L, reason_name((int)e->reason));
+	} else if (!strcmp(key, "vcpu")) {
+		lua_pushinteger(L, 0);
+	} else if (!strcmp(key, "rip")) {
+		uint64_t rip = 0;
+		target_reg_read(lhv.vcpu, TREG_RIP, &rip);
+		lua_pushinteger(L, (lua_Integer)rip);
+	} else if (e->reason != EXIT_REASON_EPT_VIOLATION) {
+		lua_pushnil(L);
+	} else if (!strcmp(key, "access")) {
+		lua_pushstring(L, ept_access(event_vmcs(L, "EXIT_QUALIFICATION")));
+	} else {
+		char text[160];
+		ept_violation_describe(event_vmcs(L, "EXIT_QUALIFICATION"), text, sizeof(text));
+		lua_pushstring(L, text);
+	}
+	return 1;
+}
+
+static int event_index(lua_State *L)
+{
+	struct lhv_event *e = live_event(L, 1);
+	const char *key = luaL_checkstring(L, 2);
+
+	for (size_t i = 0; i < sizeof(event_fields) / sizeof(event_fields[0]); i++) {
+		if (strcmp(key, event_fields[i].key))
+			continue;
+		if (!event_fields[i].vmcs)
+			return event_computed(L, e, key);
+		lua_pushinteger(L, (lua_Integer)event_vmcs(L, event_fields[i].vmcs));
+		return 1;
+	}
+	return luaL_error(L, "an exit event has no field \"%s\" (reason, name, vcpu, rip, qualification, "
+			  "instruction_length, instruction_info, guest_linear, guest_physical, "
+			  "interruption_info, interruption_error, access, description)", key);
+}
+
+static int event_tostring(lua_State *L)
+{
+	struct lhv_event *e = luaL_checkudata(L, 1, EVENT_MT);
+	lua_pushfstring(L, "exit %s (%d)", reason_name((int)e->reason), (int)e->reason);
+	return 1;
+}
+
+/* ---- running the hooks of one exit */
+
+struct verdict_name {
+	const char *name;
+	enum hook_verdict verdict;
+};
+
+static const struct verdict_name verdicts[] = {
+	{ "skip", HOOK_SKIP }, { "resume", HOOK_RESUME }, { "stop", HOOK_STOP },
+};
+
+/* The hook's results are at top-1 (verdict) and top (stop reason).
+ * -1, with a message pushed, when they make no sense. */
+static int parse_verdict(lua_State *L, const struct hook *h, struct lhv_exit *x)
+{
+	if (lua_isnil(L, -2))
+		return HOOK_DEFAULT;
+	if (lua_type(L, -2) != LUA_TSTRING) {
+		lua_pushfstring(L, "returned a %s; a hook returns nil, \"skip\", \"resume\" or \"stop\"",
+				luaL_typename(L, -2));
+		return -1;
+	}
+	const char *v = lua_tostring(L, -2);
+	for (size_t i = 0; i < sizeof(verdicts) / sizeof(verdicts[0]); i++) {
+		if (strcmp(v, verdicts[i].name))
+			continue;
+		if (verdicts[i].verdict == HOOK_STOP) {
+			if (lua_type(L, -1) == LUA_TSTRING)
+				snprintf(x->stop_reason, x->len, "%s", lua_tostring(L, -1));
+			else
+				snprintf(x->stop_reason, x->len, "Lua hook %d on %s", h->id,
+					 reason_name((int)x->reason));
+		}
+		return verdicts[i].verdict;
+	}
+	lua_pushfstring(L, "returned \"%s\"; a hook returns nil, \"skip\", \"resume\" or \"stop\"", v);
+	return -1;
+}
+
+static void disable(lua_State *L, const struct hook *h, unsigned reason, const char *msg)
+{
+	char what[64];
+	snprintf(what, sizeof(what), "hook %d (%s) on %s", h->id, reason_name(h->reason), reason_name((int)reason));
+	lhv_report(what, msg ? msg : "(no message)");
+	log_error("lua: hook %d removed; the guest continues", h->id);
+	remove_hook(L, h->id);
+}
+
+static int hooks_main(lua_State *L)
+{
+	struct lhv_exit *x = lua_touserdata(L, 1);
+	struct hook due[MAX_HOOKS];
+	int n = 0;
+
+	for (int i = 0; i < nhooks; i++)
+		if (hooks[i].reason == ANY_REASON || hooks[i].reason == (int)x->reason)
+			due[n++] = hooks[i];
+	struct lhv_event *e = lua_newuserdatauv(L, sizeof(*e), 0);
+	*e = (struct lhv_event){ lhv.exit_seq, x->reason };
+	luaL_setmetatable(L, EVENT_MT);
+
+	for (int i = 0; i < n; i++) {
+		int at = find_hook(due[i].id);	/* an earlier hook may have removed it */
+		if (at < 0)
+			continue;
+		lua_settop(L, 2);
+		lua_rawgeti(L, LUA_REGISTRYINDEX, hooks[at].ref);
+		lua_pushvalue(L, 2);
+		lhv.in_hook = true;
+		int status = lhv_pcall(L, 1, 2);
+		lhv.in_hook = false;
+		if (status != LUA_OK) {
+			disable(L, &due[i], x->reason, lua_tostring(L, -1));
+			continue;
+		}
+		int verdict = parse_verdict(L, &due[i], x);
+		if (verdict < 0) {
+			disable(L, &due[i], x->reason, lua_tostring(L, -1));
+		} else if (verdict != HOOK_DEFAULT) {
+			x->verdict = (enum hook_verdict)verdict;
+			break;
+		}
+	}
+	return 0;
+}
+
+void lhv_hooks_body(void *arg)
+{
+	lua_State *L = lhv.L;
+
+	lua_settop(L, 0);
+	if (!lua_checkstack(L, 8))
+		return;
+	lua_pushcfunction(L, hooks_main);
+	lua_pushlightuserdata(L, arg);
+	if (lua_pcall(L, 1, 0, 0) != LUA_OK)	/* no memory for the event: no hook ran */
+		lhv_report("exit hooks", lua_tostring(L, -1));
+	lhv.in_hook = false;
+	lhv_flush_output();
+	lua_settop(L, 0);
+}
+
+static const luaL_Reg hv_hook_funcs[] = {
+	{ "on_exit", l_on_exit },
+	{ "off", l_off },
+	{ "hooks", l_hooks },
+	{ NULL, NULL },
+};
+
+/* Adds the hook functions to the global table hv (lhv_open_api made it). */
+void lhv_open_hooks(lua_State *L)
+{
+	static const luaL_Reg event_meta[] = {
+		{ "__index", event_index },
+		{ "__tostring", event_tostring },
+		{ NULL, NULL },
+	};
+	luaL_newmetatable(L, EVENT_MT);
+	luaL_setfuncs(L, event_meta, 0);
+	lua_pop(L, 1);
+	lua_getglobal(L, "hv");
+	luaL_setfuncs(L, hv_hook_funcs, 0);
+	lua_pop(L, 1);
+}
+
+void lhv_hooks_forget(void)
+{
+	nhooks = 0;
+	next_id = 1;
+	update_bitmap();
+}

@@ -1,0 +1,83 @@
+/* lhv_internal.h — between the files of lua/: the engine's one state, the
+ * limits, and the port below it (lua/port/ in the image, fakes in the host
+ * tests).  Everything here runs with Lua's flags (SSE allowed), inside
+ * lhv_port_run(). */
+#ifndef LUA_LHV_INTERNAL_H
+#define LUA_LHV_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <lauxlib.h>
+#include <lua.h>
+
+#include "hv/vcpu.h"
+
+/* The count hook fires every this many Lua VM instructions. */
+#define LHV_HOOK_PERIOD 1000
+#define LHV_LINE_MAX 240
+
+typedef void (*lhv_emit_fn)(void *ctx, const char *line);
+
+struct lhv_state {
+	lua_State *L;
+	struct vcpu *vcpu;		/* the vcpu scripts see: the exiting one, else vcpu0 */
+	int64_t budget;			/* VM instructions left in this call */
+	int64_t budget_per_call;
+	bool busy;			/* Lua is running: no re-entry */
+	bool in_hook;			/* exit events are readable */
+	uint64_t exit_seq;		/* which exit the live event belongs to */
+	lhv_emit_fn emit;		/* print()'s destination; NULL: the log */
+	void *emit_ctx;
+	char line[LHV_LINE_MAX + 1];	/* print() output not yet emitted */
+	size_t linelen;
+};
+extern struct lhv_state lhv;
+
+/* lhv_core.c */
+/* Opens the state over alloc/ud: libraries, limits, the API.  0 or -ENOMEM. */
+int lhv_core_open(lua_Alloc alloc, void *ud, int64_t budget_per_call);
+void lhv_core_close(void);
+/* A fresh instruction budget for the next call into Lua. */
+void lhv_budget_reset(lua_State *L);
+/* Charges n units of work done inside a C function (pattern matching);
+ * raises an error once the budget is spent. */
+void lhv_charge(lua_State *L, unsigned n);
+/* Calls the function below nargs arguments on L's stack, protected, under a
+ * fresh budget.  On error leaves the message with its traceback on the stack
+ * and returns the status; else the results (nresults, LUA_MULTRET too). */
+int lhv_pcall(lua_State *L, int nargs, int nresults);
+/* Loads text (never bytecode) as a function; LUA_OK or the error on the stack. */
+int lhv_load(lua_State *L, const char *text, size_t len, const char *name);
+/* Sends every line of msg to the log at error level, prefixed by `what`. */
+void lhv_report(const char *what, const char *msg);
+/* The same at info level, without a what: hv.log. */
+void lhv_report_info(const char *msg);
+/* Flushes print() output held back for want of a newline. */
+void lhv_flush_output(void);
+/* Runs one chunk of text with args as `...`: 0, or -1 after reporting. */
+int lhv_run_script(const char *name, const char *text, size_t len, const char *args);
+
+/* lhv_hooks.c */
+void lhv_open_hooks(lua_State *L);
+/* Drops every hook without touching the state (it is being closed). */
+void lhv_hooks_forget(void);
+/* Exit reason from a name ("cpuid", "EXIT_REASON_CPUID"), a number, or "*" (-1). */
+int lhv_check_reason(lua_State *L, int arg, bool allow_any);
+int lhv_on_exit(lua_State *L, int reason, int fn_index);
+
+/* lhv_api.c, lhv_api_mem.c, lhv_strmatch.c */
+void lhv_open_api(lua_State *L);
+void lhv_open_mem(lua_State *L);
+/* Replaces string.find/match/gmatch/gsub with bounded versions. */
+void lhv_open_strmatch(lua_State *L);
+
+/* Raises a Lua error with a printf-style message (hex and all: built with snprintf). */
+int lhv_error(lua_State *L, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The port: run fn(arg) with the guest's FPU state saved and a clean one
+ * loaded, on the Lua stack; restore before returning. */
+void lhv_port_run(void (*fn)(void *arg), void *arg);
+
+#endif
