@@ -42,6 +42,8 @@ UNIT_NAMES := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
 UNIT_BINS  := $(addprefix $(BUILD)/host/,$(UNIT_NAMES))
 
 include tests/guests/guests.mk
+include lua/lua.mk
+include lua/lua-host.mk
 
 .PHONY: all iso deps run gdb test unit integration bench clean help
 all: $(ELF) $(ISO) $(GUEST_ELFS)
@@ -64,8 +66,8 @@ $(BUILD)/hv-obj/%.S.o: %.S
 	@mkdir -p $(dir $@)
 	$(CC) $(HV_ASFLAGS) -c $< -o $@
 
-$(ELF): $(HV_OBJS) platform/linker.ld
-	$(LD) $(HV_LDFLAGS) -o $@ $(HV_OBJS)
+$(ELF): $(HV_OBJS) $(LUA_OBJS) platform/linker.ld
+	$(LD) $(HV_LDFLAGS) -o $@ $(HV_OBJS) $(LUA_OBJS) $(LUA_LIBS)
 
 $(ISO): $(ELF) tools/mkiso
 	tools/mkiso $@ $(ELF) --args "$(HV_ARGS)"
@@ -92,12 +94,13 @@ run: deps $(ELF)
 		--guest-modules $(call shq,$(GUEST_MODULES)) --scripts $(call shq,$(SCRIPTS))
 
 gdb:
-	gdb $(GUEST) -ex 'target remote localhost:$(GDB_PORT)'
+	gdb -q -x scripts/gdb/vmxdbg.py $(GUEST) -ex 'vmx connect $(GDB_PORT)'
 
 unit: $(UNIT_BINS)
 	$(PYTHON) tests/run.py --unit-only
 
 test: deps $(ELF) $(UNIT_BINS) $(GUEST_ELFS)
+	lua/check-no-syscall.sh $(ELF)
 	$(PYTHON) tests/run.py $(T)
 
 integration: $(ELF) $(GUEST_ELFS)

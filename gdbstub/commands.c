@@ -45,6 +45,7 @@ static const struct {
 	{ "qsThreadInfo", gdb_cmd_next_thread },
 	{ "qThreadExtraInfo", gdb_cmd_thread_info },
 	{ "qXfer:features:read", gdb_cmd_features },
+	{ "qXfer:threads:read", gdb_cmd_threads },
 	{ "qRcmd", gdb_cmd_monitor },
 	{ "vCont?", gdb_cmd_vcont_query },
 	{ "vCont", gdb_cmd_vcont },

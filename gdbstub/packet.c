@@ -195,6 +195,11 @@ enum gdb_rx_event gdb_rx_byte(struct gdb_stub *g, int c)
 	}
 }
 
+bool gdb_rx_idle(const struct gdb_stub *g)
+{
+	return g->rx.state == RX_IDLE;
+}
+
 /* Before the next packet goes out, the last one must have arrived: one
  * packet in flight, so '-' always means the one we still hold.  Waits for
  * '+' (retransmitting on '-'); a '$' means gdb moved on (it got our packet
@@ -269,13 +274,13 @@ void gdb_send(struct gdb_stub *g)
 }
 
 /* A new session (gdb_init, detach, hangup) starts in ack mode with nothing
- * in flight. */
+ * in flight.  The last packet is kept: the OK to `D` may still need
+ * resending while the guest runs. */
 void gdb_reset_link(struct gdb_stub *g)
 {
 	g->rx.state = RX_IDLE;
 	g->no_ack = g->no_ack_next = false;
 	g->unacked = g->abandon = false;
-	g->frame_len = 0;
-	g->waiting = g->pending = false;
+	g->waiting = false;
 	g->gdb_swbreak = g->gdb_hwbreak = false;
 }

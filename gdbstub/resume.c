@@ -45,13 +45,9 @@ void gdb_let_go(struct gdb_stub *g, enum gdb_outcome outcome)
 	gdb_reset_link(g);
 }
 
-static void resume(struct gdb_stub *g, enum target_resume_mode mode, uint64_t signal)
+/* vector: from gdb_signal_to_vector(), already checked. */
+static void resume(struct gdb_stub *g, enum target_resume_mode mode, int vector)
 {
-	int vector = gdb_signal_to_vector(signal);
-	if (vector < -1) {
-		gdb_out_error(g, vector);
-		return;
-	}
 	int rc = target_resume(g->v, mode, vector);
 	if (rc == 0) {
 		g->no_reply = true;
@@ -86,10 +82,10 @@ static bool take_address(struct gdb_stub *g, struct gdb_cursor *c)
 static void resume_plain(struct gdb_stub *g, struct gdb_cursor *c, enum target_resume_mode mode)
 {
 	if (take_address(g, c))
-		resume(g, mode, GDB_SIGNAL_0);
+		resume(g, mode, -1);
 }
 
-/* `C sig[;addr]`, `S sig[;addr]` */
+/* `C sig[;addr]`, `S sig[;addr]`: the signal is checked before RIP moves. */
 static void resume_signal(struct gdb_stub *g, struct gdb_cursor *c, enum target_resume_mode mode)
 {
 	uint64_t sig;
@@ -98,10 +94,11 @@ static void resume_signal(struct gdb_stub *g, struct gdb_cursor *c, enum target_
 		ok = !gdb_at_end(c);
 	else if (ok)
 		ok = gdb_at_end(c);
-	if (!ok)
-		gdb_out_error(g, -EINVAL);
+	int vector = ok ? gdb_signal_to_vector(sig) : -EINVAL;
+	if (vector < -1)
+		gdb_out_error(g, vector);
 	else if (take_address(g, c))
-		resume(g, mode, sig);
+		resume(g, mode, vector);
 }
 
 void gdb_cmd_continue(struct gdb_stub *g, struct gdb_cursor *c)
@@ -182,11 +179,13 @@ void gdb_cmd_vcont(struct gdb_stub *g, struct gdb_cursor *c)
 		gdb_out_error(g, -EINVAL);
 		return;
 	}
+	int vector = gdb_signal_to_vector(chosen.signal);
 	if (chosen.op == 't')
 		gdb_out_stop_reply(g, GDB_SIGNAL_0);
+	else if (vector < -1)
+		gdb_out_error(g, vector);
 	else
-		resume(g, chosen.op == 's' || chosen.op == 'S' ? RESUME_STEP : RESUME_CONTINUE,
-		       chosen.signal);
+		resume(g, chosen.op == 's' || chosen.op == 'S' ? RESUME_STEP : RESUME_CONTINUE, vector);
 }
 
 /* D (or D;pid): OK first, then the breakpoints go and the guest runs. */

@@ -31,10 +31,6 @@ static enum gdb_outcome hang_up(struct gdb_stub *g)
 /* Reads until a whole packet is in g->rx (true) or the line hangs up. */
 static bool next_packet(struct gdb_stub *g)
 {
-	if (g->pending) {
-		g->pending = false;
-		return true;
-	}
 	while (!g->hangup) {
 		int c = g->io.getc(g->io.ctx);
 		if (c == GDB_IO_HANGUP)
@@ -74,6 +70,8 @@ enum gdb_outcome gdb_serve(struct gdb_stub *g, const struct target_stop *why)
 
 bool gdb_poll(struct gdb_stub *g)
 {
+	if (!gdb_rx_idle(g))	/* a packet is still arriving: serve it */
+		return true;
 	for (int i = 0; i < POLL_BUDGET; i++) {
 		int c = g->io.getc(g->io.ctx);
 		if (c < 0)
@@ -85,10 +83,6 @@ bool gdb_poll(struct gdb_stub *g)
 			/* In all-stop mode gdb sends nothing but 0x03 while
 			 * the guest runs: a packet now is a new gdb (the old
 			 * one vanished), which asks `?` itself. */
-			g->waiting = false;
-			return true;
-		case GDB_RX_PACKET:	/* a packet begun in an earlier poll */
-			g->pending = true;
 			g->waiting = false;
 			return true;
 		default:

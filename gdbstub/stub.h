@@ -77,7 +77,6 @@ struct gdb_stub {
 	bool no_ack_next;	/* ...once gdb acknowledges our OK to it */
 	bool hangup;
 	bool waiting;		/* gdb resumed the guest: a stop reply is due */
-	bool pending;		/* gdb_poll finished a packet: serve it first */
 	bool gdb_swbreak, gdb_hwbreak;	/* stop reasons gdb asked for in qSupported */
 	int outcome;		/* -1 while serving, else enum gdb_outcome */
 
@@ -90,6 +89,7 @@ struct gdb_stub {
 
 /* packet.c: the wire */
 enum gdb_rx_event gdb_rx_byte(struct gdb_stub *g, int c);
+bool gdb_rx_idle(const struct gdb_stub *g);	/* between packets */
 void gdb_send(struct gdb_stub *g);	/* g->out as one packet; empties it */
 void gdb_reset_link(struct gdb_stub *g);
 
@@ -186,6 +186,7 @@ void gdb_cmd_first_thread(struct gdb_stub *g, struct gdb_cursor *c);
 void gdb_cmd_next_thread(struct gdb_stub *g, struct gdb_cursor *c);
 void gdb_cmd_thread_info(struct gdb_stub *g, struct gdb_cursor *c);
 void gdb_cmd_features(struct gdb_stub *g, struct gdb_cursor *c);
+void gdb_cmd_threads(struct gdb_stub *g, struct gdb_cursor *c);
 
 /* target_xml.c */
 const char *gdb_target_xml(size_t *len);	/* NULL if it did not fit its buffer */

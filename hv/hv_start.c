@@ -8,6 +8,8 @@
 #include "entry_failure.h"
 #include "exits.h"
 #include "guest.h"
+#include "lua/lhv.h"
+#include "monitor_lua.h"
 #include "platform/cpu.h"
 #include "platform/errno.h"
 #include "platform/kstring.h"
@@ -66,6 +68,12 @@ void hv_start(const struct boot_info *bi, const struct hv_config *cfg, struct ua
 		fail("VMXON", rc);
 	if ((rc = vmcs_setup(v, &vmx_caps, &entry, debug_uart)))
 		fail("VMCS setup", rc);
+
+	lhv_set_limits(cfg->lua_heap, cfg->lua_budget);
+	if ((rc = lhv_init(bi)))
+		log_warn("lua: not available (%d); the guest runs without scripts", rc);
+	else
+		monitor_lua_register();
 
 	if (!strcmp(cfg->selftest, "vmentry")) {
 		/* A teaching demo: TR must be usable (SDM 27.3.1.2); the CPU refuses

@@ -6,6 +6,7 @@
 #include "platform/bootinfo.h"
 #include "platform/cmdline.h"
 #include "platform/cpu.h"
+#include "platform/cpu_init.h"
 #include "platform/gdt.h"
 #include "platform/kstring.h"
 #include "platform/log.h"
@@ -97,6 +98,7 @@ void kmain(uint32_t magic, uint32_t info_addr)
 
 	gdt_init();
 	idt_init();
+	cpu_init();
 	percpu_init(0);
 	memory_init(&boot);
 	acpi_init(boot.rsdp);

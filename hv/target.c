@@ -216,6 +216,20 @@ int target_vmcs_read(const char *field, uint64_t *value, char *err, size_t errle
 	return 0;
 }
 
+int target_vmcs_read_encoding(uint32_t encoding, uint64_t *value)
+{
+	return vmread_checked(encoding, value) == VMX_OK ? 0 : -ENODEV;
+}
+
+int target_cpuid(struct vcpu *v, uint32_t leaf, uint32_t subleaf, uint32_t out[4])
+{
+	(void)v;
+	cpuid(leaf, subleaf, &out[0], &out[1], &out[2], &out[3]);
+	if (leaf == 1)
+		out[2] &= ~CPUID_1_ECX_VMX;
+	return 0;
+}
+
 int target_vmcs_write(const char *field, uint64_t value, char *err, size_t errlen)
 {
 	const struct vmcs_field_info *f = field_lookup(field, err, errlen);

@@ -42,11 +42,17 @@ int target_write_virt(struct vcpu *v, uint64_t gva, const void *buf, size_t len)
  * matches, read-only field, unsupported on this CPU). */
 int target_vmcs_read(const char *field, uint64_t *value, char *err, size_t errlen);
 int target_vmcs_write(const char *field, uint64_t value, char *err, size_t errlen);
+/* By encoding, for callers that resolved the name once (an exit hook's
+ * event fields): -ENODEV when the CPU's VMCS lacks the field. */
+int target_vmcs_read_encoding(uint32_t encoding, uint64_t *value);
 
 /* EPT: query a guest-physical address; change the rights of a range (never
  * over the hypervisor's region: -EPERM); TLBs are flushed (INVEPT). */
 int target_ept_query(struct vcpu *v, uint64_t gpa, struct ept_mapping *out);
 int target_ept_protect(struct vcpu *v, uint64_t gpa, uint64_t len, unsigned perms);
+
+/* CPUID as the guest sees it under vmxdbg: the real CPU, VMX hidden. */
+int target_cpuid(struct vcpu *v, uint32_t leaf, uint32_t subleaf, uint32_t out[4]);
 
 /* Events for the next VM entry (SDM Vol. 3C §27.6).  An exception goes
  * in at the next entry; an external interrupt or NMI the guest cannot take

@@ -124,7 +124,8 @@ static void count_hook(lua_State *L, lua_Debug *ar)
 		   (LUAI_UACINT)lhv.budget_per_call);
 }
 
-void lhv_budget_reset(lua_State *L)
+/* A fresh instruction budget for the next call into Lua. */
+static void lhv_budget_reset(lua_State *L)
 {
 	lhv.budget = lhv.budget_per_call;
 	lua_sethook(L, count_hook, LUA_MASKCOUNT, LHV_HOOK_PERIOD);
@@ -166,7 +167,8 @@ int lhv_pcall(lua_State *L, int nargs, int nresults)
 	return status;
 }
 
-int lhv_load(lua_State *L, const char *text, size_t len, const char *name)
+/* Text only, never bytecode: LUA_OK with the function, or the error, on the stack. */
+static int lhv_load(lua_State *L, const char *text, size_t len, const char *name)
 {
 	return luaL_loadbufferx(L, text, len, name, "t");
 }
@@ -175,10 +177,13 @@ int lhv_load(lua_State *L, const char *text, size_t len, const char *name)
  * crafted binary chunk could corrupt the hypervisor. */
 static int text_only_load(lua_State *L)
 {
-	if (lua_gettop(L) < 3)
-		lua_settop(L, 2);	/* nil chunkname keeps load's default */
-	lua_pushliteral(L, "t");
-	lua_replace(L, 3);
+	if (lua_gettop(L) < 3) {
+		lua_settop(L, 2);	/* a nil chunkname keeps load's default */
+		lua_pushliteral(L, "t");
+	} else {
+		lua_pushliteral(L, "t");
+		lua_replace(L, 3);
+	}
 	lua_pushvalue(L, lua_upvalueindex(1));
 	lua_insert(L, 1);
 	lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
@@ -230,7 +235,8 @@ static int open_all(lua_State *L)
 	return 0;
 }
 
-int lhv_core_open(lua_Alloc alloc, void *ud, int64_t budget_per_call)
+/* Opens the state over alloc/ud: libraries, limits, the API.  0 or -ENOMEM. */
+static int lhv_core_open(lua_Alloc alloc, void *ud, int64_t budget_per_call)
 {
 	lua_State *L = lua_newstate(alloc, ud);
 	if (!L)
@@ -286,7 +292,8 @@ static int script_main(lua_State *L)
 	return 0;
 }
 
-int lhv_run_script(const char *name, const char *text, size_t len, const char *args)
+/* Runs one chunk with args (words) as `...`: 0, or -1 after reporting. */
+static int lhv_run_script(const char *name, const char *text, size_t len, const char *args)
 {
 	lua_State *L = lhv.L;
 	struct script_run s = { name, text, args, len };

@@ -32,6 +32,11 @@ struct lhv_open {
 	int result;		/* 0 or -ENOMEM */
 };
 
+/* The port (lua/port/image.c; a fake in the host tests): runs fn(arg)
+ * with the guest's FPU state saved and a clean one loaded, on the Lua
+ * stack, and restores it before returning. */
+void lhv_port_run(void (*fn)(void *arg), void *arg);
+
 void lhv_hooks_body(void *exit);	/* struct lhv_exit */
 void lhv_monitor_body(void *chunk);	/* const char */
 void lhv_script_body(void *script);	/* struct lhv_script */

@@ -1,8 +1,9 @@
 /* lhv_hooks.c — hv.on_exit / hv.off: Lua functions run on VM exits of a
  * reason, the exit event they receive, and their verdicts.  The hot path
  * sees only exit_hook_bitmap (hv/hooks.h): a reason without hooks costs one
- * bit test.  Hooks run in the order they were added; the first one that
- * returns something other than nil decides.  A hook that raises an error,
+ * bit test.  Every hook of the exit runs, in the order they were added (so
+ * an observer sees exits another hook answers); the first one that returns
+ * something other than nil decides.  A hook that raises an error,
  * runs out of budget or returns nonsense is reported and removed. */
 #include <stdio.h>
 #include <string.h>
@@ -306,9 +307,8 @@ static int hooks_main(lua_State *L)
 		int verdict = parse_verdict(L, &due[i], x);
 		if (verdict < 0) {
 			disable(L, &due[i], x->reason, lua_tostring(L, -1));
-		} else if (verdict != HOOK_DEFAULT) {
+		} else if (verdict != HOOK_DEFAULT && x->verdict == HOOK_DEFAULT) {
 			x->verdict = (enum hook_verdict)verdict;
-			break;
 		}
 	}
 	return 0;

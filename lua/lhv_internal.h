@@ -13,6 +13,10 @@
 #include <lua.h>
 
 #include "hv/vcpu.h"
+#include "lhv_entry.h"
+
+/* From the debug target API (hv/target.h), what the guest's CPUID returns
+ * under vmxdbg: the CPU's answer after the hypervisor's own adjustments. */
 
 /* The count hook fires every this many Lua VM instructions. */
 #define LHV_HOOK_PERIOD 1000
@@ -35,12 +39,9 @@ struct lhv_state {
 };
 extern struct lhv_state lhv;
 
-/* lhv_core.c */
-/* Opens the state over alloc/ud: libraries, limits, the API.  0 or -ENOMEM. */
-int lhv_core_open(lua_Alloc alloc, void *ud, int64_t budget_per_call);
+/* lhv_core.c (the state opens through lhv_start(), lhv_entry.h) */
+/* Closes the state (host tests). */
 void lhv_core_close(void);
-/* A fresh instruction budget for the next call into Lua. */
-void lhv_budget_reset(lua_State *L);
 /* Charges n units of work done inside a C function (pattern matching);
  * raises an error once the budget is spent. */
 void lhv_charge(lua_State *L, unsigned n);
@@ -48,16 +49,12 @@ void lhv_charge(lua_State *L, unsigned n);
  * fresh budget.  On error leaves the message with its traceback on the stack
  * and returns the status; else the results (nresults, LUA_MULTRET too). */
 int lhv_pcall(lua_State *L, int nargs, int nresults);
-/* Loads text (never bytecode) as a function; LUA_OK or the error on the stack. */
-int lhv_load(lua_State *L, const char *text, size_t len, const char *name);
 /* Sends every line of msg to the log at error level, prefixed by `what`. */
 void lhv_report(const char *what, const char *msg);
 /* The same at info level, without a what: hv.log. */
 void lhv_report_info(const char *msg);
 /* Flushes print() output held back for want of a newline. */
 void lhv_flush_output(void);
-/* Runs one chunk of text with args as `...`: 0, or -1 after reporting. */
-int lhv_run_script(const char *name, const char *text, size_t len, const char *args);
 
 /* lhv_hooks.c */
 void lhv_open_hooks(lua_State *L);
@@ -75,9 +72,5 @@ void lhv_open_strmatch(lua_State *L);
 
 /* Raises a Lua error with a printf-style message (hex and all: built with snprintf). */
 int lhv_error(lua_State *L, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-/* The port: run fn(arg) with the guest's FPU state saved and a clean one
- * loaded, on the Lua stack; restore before returning. */
-void lhv_port_run(void (*fn)(void *arg), void *arg);
 
 #endif

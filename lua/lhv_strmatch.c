@@ -43,6 +43,13 @@ static inline void tick(struct mstate *ms)
 	}
 }
 
+/* Charges the steps since the last charge: every call pays for its work. */
+static void settle(struct mstate *ms)
+{
+	lhv_charge(ms->L, FUEL - ms->fuel);
+	ms->fuel = FUEL;
+}
+
 static void prep(struct mstate *ms, lua_State *L, const char *s, size_t ls, const char *p, size_t lp)
 {
 	ms->L = L;
@@ -96,6 +103,7 @@ static int class_match(int c, int cl)
 	case 'u': r = isupper(c); break;
 	case 'w': r = isalnum(c); break;
 	case 'x': r = isxdigit(c); break;
+	case 'z': r = c == 0; break;	/* deprecated, still in 5.4 */
 	default: return cl == c;
 	}
 	return isupper(cl) ? !r : !!r;
@@ -399,6 +407,7 @@ static int find_aux(lua_State *L, int find)
 		const char *e;
 		reprep(&ms);
 		if ((e = do_match(&ms, s1, p))) {
+			settle(&ms);
 			if (!find)
 				return push_captures(&ms, s1, e);
 			lua_pushinteger(L, (s1 - s) + 1);
@@ -406,6 +415,7 @@ static int find_aux(lua_State *L, int find)
 			return push_captures(&ms, NULL, 0) + 2;
 		}
 	} while (s1++ < ms.src_end && !anchor);
+	settle(&ms);
 	luaL_pushfail(L);
 	return 1;
 }
@@ -426,10 +436,12 @@ static int gmatch_next(lua_State *L)
 		const char *e;
 		reprep(&g->ms);
 		if ((e = do_match(&g->ms, src, g->p)) && e != g->lastmatch) {
+			settle(&g->ms);
 			g->src = g->lastmatch = e;
 			return push_captures(&g->ms, src, e);
 		}
 	}
+	settle(&g->ms);
 	return 0;
 }
 
@@ -544,6 +556,7 @@ static int str_gsub(lua_State *L)
 		if (anchor)
 			break;
 	}
+	settle(&ms);
 	if (!changed) {
 		lua_pushvalue(L, 1);
 	} else {
@@ -563,7 +576,7 @@ void lhv_open_strmatch(lua_State *L)
 		{ "gsub", str_gsub },
 		{ NULL, NULL },
 	};
-	lua_getglobal(L, LUA_STRLIBNAME);
+	lua_getglobal(L, "string");
 	luaL_setfuncs(L, funcs, 0);
 	lua_pop(L, 1);
 }

@@ -51,6 +51,10 @@ $(BUILD)/lua/core/%.o: $(LUA_SRC)/%.c | $(LUA_HEADER)
 	@mkdir -p $(dir $@)
 	$(CC) $(LUA_CFLAGS) -c $< -o $@
 
+# The doors in from the hypervisor run before the guest's FPU state is saved.
+LHV_NO_SSE := $(BUILD)/lua/lua/lhv_entry.o $(BUILD)/lua/lua/port/image.o
+$(LHV_NO_SSE): LHV_CFLAGS += -mgeneral-regs-only
+
 $(BUILD)/lua/%.o: %.c | $(LUA_HEADER)
 	@mkdir -p $(dir $@)
 	$(CC) $(LHV_CFLAGS) -c $< -o $@

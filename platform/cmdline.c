@@ -13,6 +13,8 @@ const char cmdline_help[] =
 	"loglevel=error|warn|info|debug                  log threshold (default info)\n"
 	"panic=halt|poweroff                             what a fatal error does (default halt)\n"
 	"e9=on|off                                       copy the log to port 0xE9 (default on)\n"
+	"lua-heap=SIZE[K|M]                              Lua heap cap (default 4M, at most 16M)\n"
+	"lua-budget=N                                    Lua VM instructions per hook call (default 1000000)\n"
 	"selftest=pagefault|vmentry                      fault on purpose to show the exception report, or\n"
 	"                                                break the guest state to show the VM-entry checker\n";
 
@@ -149,9 +151,28 @@ static bool opt_selftest(struct hv_config *c, const char *v)
 	return true;
 }
 
+/* SIZE, SIZEK or SIZEM, within [min, max]. */
+static bool parse_size(const char *v, uint64_t min, uint64_t max, uint64_t *out)
+{
+	size_t n = strlen(v);
+	uint64_t mul = 1, x;
+	if (n && (v[n - 1] == 'K' || v[n - 1] == 'k'))
+		mul = 1024, n--;
+	else if (n && (v[n - 1] == 'M' || v[n - 1] == 'm'))
+		mul = 1024 * 1024, n--;
+	if (!parse_uint(v, n, 10, &x) || x > max / mul || x * mul < min)
+		return false;
+	*out = x * mul;
+	return true;
+}
+
+static bool opt_lua_heap(struct hv_config *c, const char *v) { return parse_size(v, 64 * 1024, 16 << 20, &c->lua_heap); }
+static bool opt_lua_budget(struct hv_config *c, const char *v) { return parse_size(v, 1000, 1000000000, &c->lua_budget); }
+
 static const char *cur_console(const struct hv_config *c) { return c->console.name; }
 static const char *cur_gdb(const struct hv_config *c) { return c->gdb.name; }
 static const char *cur_none(const struct hv_config *c) { (void)c; return "none"; }
+static const char *cur_default(const struct hv_config *c) { (void)c; return "the default"; }
 static const char *cur_panic(const struct hv_config *c) { return c->panic == PANIC_HALT ? "halt" : "poweroff"; }
 static const char *cur_e9(const struct hv_config *c) { return c->e9 ? "on" : "off"; }
 
@@ -169,6 +190,8 @@ static const struct option options[] = {
 	{ "panic", true, opt_panic, cur_panic },
 	{ "e9", true, opt_e9, cur_e9 },
 	{ "selftest", true, opt_selftest, cur_none },
+	{ "lua-heap", true, opt_lua_heap, cur_default },
+	{ "lua-budget", true, opt_lua_budget, cur_default },
 };
 
 static void apply_word(struct hv_config *cfg, char *word)

@@ -30,6 +30,8 @@ struct hv_config {
 	enum panic_action panic;	/* panic=halt|poweroff */
 	bool e9;			/* e9=on|off */
 	char selftest[CMDLINE_SELFTEST_LEN];	/* selftest=pagefault */
+	uint64_t lua_heap;		/* lua-heap=4M: bytes, 0 = default */
+	uint64_t lua_budget;		/* lua-budget=N: Lua instructions per call, 0 = default */
 	unsigned nwarnings;
 	char warnings[CMDLINE_MAX_WARNINGS][CMDLINE_WARNING_LEN];
 };

@@ -3,7 +3,7 @@
 # Installs only what is missing, so a second run costs one dpkg-query.
 set -eu
 
-PACKAGES="bochs bochsbios vgabios grub-pc-bin grub-common xorriso mtools
+PACKAGES="dpkg-dev bochs bochsbios vgabios grub-pc-bin grub-common xorriso mtools
 qemu-system-x86 musl-dev musl-tools libcmocka-dev gdb clang python3 make gcc"
 
 missing=""

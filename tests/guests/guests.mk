@@ -1,12 +1,16 @@
 # guests.mk — the test guests, for the top-level Makefile to `include`.
 #
-# Each guest is a multiboot v1 ELF32 kernel linked at 1 MiB: common/ holds
-# the boot, descriptor tables, COM1 and probe code both share; basic/ and
-# hostile/ hold each guest's own code.  Needs $(BUILD) (the top-level
-# Makefile sets BUILD := build); everything else here is prefixed GUEST_.
+# Each guest is a multiboot kernel linked at 1 MiB: common/ holds the boot,
+# descriptor tables, COM1 and probe code both share; basic/ and hostile/
+# hold each guest's own code.  The multiboot header is common/header.S,
+# assembled once per kind; the basic guest is also built in variants that
+# differ only in header and container, to test loaders (README.md).
+# Needs $(BUILD) (the top-level Makefile sets BUILD := build); everything
+# else here is prefixed GUEST_.
 #
-# Targets: $(BUILD)/guests/basic.elf $(BUILD)/guests/hostile.elf
-# Variables: GUEST_ELFS (both), GUEST_NAMES
+# Targets: $(BUILD)/guests/<image> for each image in GUEST_ELFS
+# Variables: GUEST_ELFS (every image, flat binaries too), GUEST_NAMES,
+#            GUEST_VARIANTS
 
 # Including this must not change the including Makefile's default goal.
 GUEST_SAVED_DEFAULT_GOAL := $(.DEFAULT_GOAL)
@@ -14,10 +18,18 @@ GUEST_SAVED_DEFAULT_GOAL := $(.DEFAULT_GOAL)
 GUEST_SRC   := tests/guests
 GUEST_BUILD := $(BUILD)/guests
 GUEST_NAMES := basic hostile
-GUEST_ELFS  := $(patsubst %,$(GUEST_BUILD)/%.elf,$(GUEST_NAMES))
+# Variants of the basic guest: multiboot2 header; a.out kludge (v1 flags
+# bit 16 / v2 address tag) booted as a flat binary; ELF64 container; and
+# 2.5 MiB more .bss (it reaches past where GRUB puts the modules of a
+# kernel linked high, such as vmxdbg: just above 1 MiB).
+GUEST_VARIANTS := basic-mb2.elf basic-aout.bin basic-mb2-aout.bin basic-elf64.elf basic-mb2-elf64.elf \
+	basic-big.elf
+GUEST_ELFS  := $(patsubst %,$(GUEST_BUILD)/%.elf,$(GUEST_NAMES)) \
+	$(addprefix $(GUEST_BUILD)/,$(GUEST_VARIANTS))
 
 GUEST_CC      ?= gcc
 GUEST_LD      ?= ld
+GUEST_OBJCOPY ?= objcopy
 GUEST_CC_INC  := $(shell $(GUEST_CC) -print-file-name=include)
 # -mgeneral-regs-only: the guests flip CR4.OSFXSR and must never depend on
 # SSE.  -nostdinc: only gcc's freestanding headers, never the host libc's.
@@ -29,8 +41,15 @@ GUEST_ASFLAGS := -m32 -g -I$(GUEST_SRC)/common -MMD -MP
 GUEST_LDFLAGS := -m elf_i386 -nostdlib -static -z max-page-size=0x1000 \
 	-T $(GUEST_SRC)/common/linker.ld
 
+# Everything in common/ but the header, which each image picks.
 GUEST_COMMON_OBJS := $(patsubst $(GUEST_SRC)/%,$(GUEST_BUILD)/%.o, \
-	$(wildcard $(GUEST_SRC)/common/*.S $(GUEST_SRC)/common/*.c))
+	$(filter-out %/header.S,$(wildcard $(GUEST_SRC)/common/*.S $(GUEST_SRC)/common/*.c)))
+
+# Header kinds (see header.S): the object is common/header-<kind>.S.o.
+GUEST_HEADER_FLAGS_mb1      :=
+GUEST_HEADER_FLAGS_aout     := -DHEADER_AOUT
+GUEST_HEADER_FLAGS_mb2      := -DHEADER_MB2
+GUEST_HEADER_FLAGS_mb2-aout := -DHEADER_MB2 -DHEADER_AOUT
 
 $(GUEST_BUILD)/%.c.o: $(GUEST_SRC)/%.c
 	@mkdir -p $(dir $@)
@@ -40,12 +59,38 @@ $(GUEST_BUILD)/%.S.o: $(GUEST_SRC)/%.S
 	@mkdir -p $(dir $@)
 	$(GUEST_CC) $(GUEST_ASFLAGS) -c $< -o $@
 
-# $(1): a guest's name, also its folder.
-define guest_elf_rule
-GUEST_OBJS_$(1) := $$(patsubst $$(GUEST_SRC)/%,$$(GUEST_BUILD)/%.o,$$(wildcard $$(GUEST_SRC)/$(1)/*.c))
-$$(GUEST_BUILD)/$(1).elf: $$(GUEST_COMMON_OBJS) $$(GUEST_OBJS_$(1)) $$(GUEST_SRC)/common/linker.ld
-	$$(GUEST_LD) $$(GUEST_LDFLAGS) -o $$@ $$(GUEST_COMMON_OBJS) $$(GUEST_OBJS_$(1))
+$(GUEST_BUILD)/common/header-%.S.o: $(GUEST_SRC)/common/header.S
+	@mkdir -p $(dir $@)
+	$(GUEST_CC) $(GUEST_ASFLAGS) $(GUEST_HEADER_FLAGS_$*) -c $< -o $@
+
+# $(1): the image's name; $(2): the guest (its folder); $(3): header kind;
+# $(4): extra linker flags (before the script, which may test them with DEFINED).
+define guest_image_rule
+$$(GUEST_BUILD)/$(1).elf: $$(GUEST_BUILD)/common/header-$(3).S.o $$(GUEST_COMMON_OBJS) \
+		$$(GUEST_OBJS_$(2)) $$(GUEST_SRC)/common/linker.ld
+	$$(GUEST_LD) $(4) $$(GUEST_LDFLAGS) -o $$@ $$(GUEST_BUILD)/common/header-$(3).S.o \
+		$$(GUEST_COMMON_OBJS) $$(GUEST_OBJS_$(2))
 endef
-$(foreach g,$(GUEST_NAMES),$(eval $(call guest_elf_rule,$(g))))
+$(foreach g,$(GUEST_NAMES),$(eval GUEST_OBJS_$(g) := \
+	$(patsubst $(GUEST_SRC)/%,$(GUEST_BUILD)/%.o,$(wildcard $(GUEST_SRC)/$(g)/*.c))))
+$(foreach g,$(GUEST_NAMES),$(eval $(call guest_image_rule,$(g),$(g),mb1)))
+$(eval $(call guest_image_rule,basic-mb2,basic,mb2))
+$(eval $(call guest_image_rule,basic-aout,basic,aout))
+$(eval $(call guest_image_rule,basic-mb2-aout,basic,mb2-aout))
+$(eval $(call guest_image_rule,basic-big,basic,mb1,--defsym=guest_ballast=0x280000))
+
+# The same program in an ELF64 container: multiboot loads ELF64 images
+# too, entering their (here 32-bit) code in protected mode all the same.
+$(GUEST_BUILD)/%-elf64.elf: $(GUEST_BUILD)/%.elf
+	$(GUEST_OBJCOPY) -O elf64-x86-64 $< $@
+
+# A flat binary: the file's first byte is load_addr, with no ELF headers a
+# loader could fall back on.  4 KiB of 0xA5 follow load_end_addr; a loader
+# must not load them (they would land in .bss, which multiboot-bss-zeroed
+# checks).
+$(GUEST_BUILD)/%.bin: $(GUEST_BUILD)/%.elf
+	$(GUEST_OBJCOPY) -O binary $< $@.tmp
+	head -c 4096 /dev/zero | tr '\000' '\245' >>$@.tmp
+	mv $@.tmp $@
 
 .DEFAULT_GOAL := $(GUEST_SAVED_DEFAULT_GOAL)

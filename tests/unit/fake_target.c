@@ -42,8 +42,11 @@ void fake_target_reset(void)
 	fake.fx.fcw = 0x37f;
 	fake.fx.mxcsr = 0x1f80;
 	fake.fx.mxcsr_mask = 0xffff;
-	for (int i = 0; i < FAKE_PHYS_SIZE; i++)
-		fake.phys[i] = (uint8_t)(i * 7 + (i >> 8));
+	static uint8_t pattern[FAKE_PHYS_SIZE];
+	if (!pattern[1])
+		for (unsigned i = 0; i < FAKE_PHYS_SIZE; i++)
+			pattern[i] = (uint8_t)(i * 7 + (i >> 8));
+	memcpy(fake.phys, pattern, FAKE_PHYS_SIZE);
 	map(FAKE_VA_DATA, 0x1000);
 	map(FAKE_VA_DATA + 0x1000, 0x2000);
 	map(FAKE_VA_KERNEL, 0x3000);
@@ -536,4 +539,22 @@ int fake_serve(struct gdb_stub *g, const struct target_stop *why)
 		outcome = (int)gdb_serve(g, why);
 	line.idle = NULL;
 	return outcome;
+}
+
+int fake_setup(void **state)
+{
+	(void)state;
+	fake_target_reset();
+	fake_line_reset();
+	struct gdb_io io = fake_line_io();
+	gdb_init(&gdb_stub0, &io, &fake.vcpu);
+	return 0;
+}
+
+const char *fake_ask(const char *packet)
+{
+	static const struct target_stop attach = { .kind = STOP_ATTACH };
+	fake_line_packet(packet);
+	fake_serve(&gdb_stub0, &attach);
+	return fake_line_next(NULL);
 }

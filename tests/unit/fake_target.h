@@ -115,4 +115,10 @@ const char *fake_frame(const char *data);
 #define FAKE_IDLE (-1)
 int fake_serve(struct gdb_stub *g, const struct target_stop *why);
 
+/* For cmocka's setup: fresh fake target and line, gdb_stub0 bound to them. */
+int fake_setup(void **state);
+/* Sends one packet to gdb_stub0, serves it (stopped for STOP_ATTACH) and
+ * returns the first reply, or NULL if there was none. */
+const char *fake_ask(const char *packet);
+
 #endif

@@ -98,6 +98,22 @@ static void test_serial_values(void **state)
 	assert_false(cmdline_parse_serial("com12", &s));
 }
 
+static void test_lua_limits_take_sizes_and_refuse_nonsense(void **state)
+{
+	(void)state;
+	parse("lua-heap=8M lua-budget=5000");
+	assert_int_equal(cfg.lua_heap, 8u << 20);
+	assert_int_equal(cfg.lua_budget, 5000);
+	assert_int_equal(cfg.nwarnings, 0);
+	parse("lua-heap=512k");
+	assert_int_equal(cfg.lua_heap, 512u * 1024);
+	parse("lua-heap=64G lua-heap=1 lua-heap=M lua-budget=-1");
+	assert_int_equal(cfg.lua_heap, 0);
+	assert_int_equal(cfg.lua_budget, 0);
+	assert_int_equal(cfg.nwarnings, 4);
+	assert_string_equal(cfg.warnings[0], "cmdline: bad value \"64G\" for lua-heap=, using the default");
+}
+
 static void test_value_presence_is_checked(void **state)
 {
 	(void)state;
@@ -139,6 +155,7 @@ int main(void)
 		cmocka_unit_test(test_a_bad_console_keeps_the_default_and_says_so),
 		cmocka_unit_test(test_a_bad_value_names_the_setting_still_in_force),
 		cmocka_unit_test(test_serial_values),
+		cmocka_unit_test(test_lua_limits_take_sizes_and_refuse_nonsense),
 		cmocka_unit_test(test_value_presence_is_checked),
 		cmocka_unit_test(test_an_overlong_word_and_many_warnings_are_bounded),
 		cmocka_unit_test(test_a_kernel_path_first_word_is_not_an_option),

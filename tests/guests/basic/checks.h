@@ -4,6 +4,9 @@
 #define BASIC_CHECKS_H
 
 void check_boot(void);
+/* Part of the boot group: the information structure, command line, memory
+ * map and modules (bootinfo-* lines). */
+void check_bootinfo(void);
 void check_com1(void);
 void check_cpuid(void);
 void check_msr(void);

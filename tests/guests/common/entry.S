@@ -1,17 +1,9 @@
-/* entry.S — multiboot v1 header and the first instructions.  The loader
- * (GRUB, QEMU -kernel, or vmxdbg) leaves us in 32-bit protected mode with
- * paging off, EAX = 0x2BADB002, EBX = the info block, and no stack
- * (Multiboot 0.6.96 §3.2 "Machine state"): record that state before
- * touching anything, then give C a stack. */
-
-#define MB1_HEADER_MAGIC	0x1BADB002
-#define MB1_HEADER_FLAGS	0	/* ELF image: no a.out kludge, nothing requested */
-
-	.section .multiboot, "a"
-	.balign 4
-	.long MB1_HEADER_MAGIC
-	.long MB1_HEADER_FLAGS
-	.long -(MB1_HEADER_MAGIC + MB1_HEADER_FLAGS)
+/* entry.S — the first instructions (the multiboot header is header.S's).
+ * The loader (GRUB, QEMU -kernel, or vmxdbg) leaves us in 32-bit protected
+ * mode with paging off, EAX = the boot magic (0x2BADB002 for v1,
+ * 0x36D76289 for multiboot2), EBX = the information structure, and no
+ * stack (Multiboot 0.6.96 §3.2, Multiboot2 §3.3 "I386 machine state"):
+ * record that state before touching anything, then give C a stack. */
 
 	.text
 	.code32

@@ -1,7 +1,9 @@
-/* start.c — from entry.S to guest_main: descriptor tables, COM1, command line. */
+/* start.c — from entry.S to guest_main: boot information, descriptor
+ * tables, COM1, command line. */
 #include "boot.h"
 #include "cmdline.h"
 #include "gdt.h"
+#include "mbinfo.h"
 #include "poweroff.h"
 #include "uart.h"
 
@@ -10,10 +12,8 @@ struct boot_state boot_state __attribute__((section(".data")));
 
 const char *boot_cmdline(void)
 {
-	const struct mb1_info *info = (const struct mb1_info *)boot_state.ebx;
-	if (boot_state.eax != MB1_BOOT_MAGIC || !(info->flags & MB1_INFO_CMDLINE))
-		return "";
-	return (const char *)info->cmdline;
+	const char *line = mbinfo()->cmdline;
+	return line ? line : "";
 }
 
 /* Called by entry.S, with a stack and a zeroed .bss. */
@@ -21,6 +21,7 @@ void guest_start(void);
 
 void guest_start(void)
 {
+	mbinfo_init(boot_state.eax, boot_state.ebx);
 	gdt_init();
 	idt_init();
 	uart_init();

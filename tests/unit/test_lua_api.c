@@ -1,0 +1,257 @@
+/* The Lua API over a fake debug target: regs, vmcs, mem, ept, inject, hv;
+ * `monitor lua` output; the limits (budget, heap cap, text-only chunks,
+ * C-stack depth) and the hypervisor's own memory, all contained. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <strings.h>
+#include <cmocka.h>
+
+#include "test_lua_fake.h"
+
+static void test_monitor_prints_an_expression_in_decimal_and_hex(void **state)
+{
+	(void)state;
+	expect_output("0x681e", "26654 (0x681e)");
+	expect_output("'a', 1.5, nil", "a\t1.5\tnil");
+	expect_output("print('one'); print('two')", "one\ntwo\n");
+}
+
+static void test_monitor_errors_come_back_with_a_traceback(void **state)
+{
+	(void)state;
+	const char *out = monitor("local function f() error('boom') end f()");
+	assert_non_null(strstr(out, "error: monitor:1: boom"));
+	assert_non_null(strstr(out, "stack traceback:"));
+	expect_output("x = = 1", "error: monitor:1:");
+}
+
+static void test_regs_read_and_write_the_guest_registers(void **state)
+{
+	(void)state;
+	fake_gprs.rbx = 0x1234;
+	fake_regs[TREG_RIP] = 0xfff0;
+	expect_output("regs.rbx", "4660 (0x1234)");
+	expect_output("regs.RIP", "65520 (0xfff0)");
+	monitor("regs.rax = 0xdeadbeef; regs.rip = regs.rip + 2");
+	assert_int_equal(fake_gprs.rax, 0xdeadbeef);
+	assert_int_equal(fake_regs[TREG_RIP], 0xfff2);
+	expect_output("regs.rax = -1", "");
+	assert_int_equal(fake_gprs.rax, UINT64_MAX);
+}
+
+static void test_regs_refuses_unknown_and_read_only_registers(void **state)
+{
+	(void)state;
+	expect_output("regs.eax", "regs: no register \"eax\"; there are rax rcx");
+	expect_output("regs.cr0 = 0", "regs.cr0 is read-only here");
+	expect_output("regs.rax = 1.5", "number has no integer representation");
+	vcpu0.gprs = NULL;	/* boot: no VM exit yet */
+	expect_output("regs.rax", "exist from its first VM exit on");
+	expect_output("regs.rip", "0 (0x0)");
+}
+
+static void test_vmcs_reads_by_name_in_any_case_or_by_number(void **state)
+{
+	(void)state;
+	set_vmcs("GUEST_RIP", 0x7c00);
+	expect_output("vmcs.read('GUEST_RIP')", "31744 (0x7c00)");
+	expect_output("vmcs.read('guest_rip')", "0x7c00");
+	expect_output("vmcs.read(0x681E)", "0x7c00");
+	expect_output("vmcs.read('0x681e')", "0x7c00");
+	expect_output("vmcs.read('GEST_RIP')", "did you mean GUEST_RIP");
+}
+
+static void test_vmcs_write_refuses_read_only_and_hypervisor_fields(void **state)
+{
+	(void)state;
+	expect_output("vmcs.write('EXIT_QUALIFICATION', 1)", "vmcs.write: EXIT_QUALIFICATION is a read-only VM-exit information field");
+	expect_output("vmcs.write('HOST_RIP', 0)", "belongs to the hypervisor");
+	expect_output("vmcs.write('GUEST_RFLAGS', 0x202)", "true");
+	expect_output("vmcs.read('GUEST_RFLAGS')", "0x202");
+}
+
+static void test_vmcs_fields_and_info_take_encodings_apart(void **state)
+{
+	(void)state;
+	expect_output("#vmcs.fields() == #vmcs.fields('control') + #vmcs.fields('exit-info') + "
+		      "#vmcs.fields('guest') + #vmcs.fields('host')", "true");
+	expect_output("local f = vmcs.info('GUEST_RIP') return f.name, f.encoding, f.width, f.group, f.index",
+		      "GUEST_RIP\t26654 (0x681e)\t64 (0x40)\tguest\t15 (0xf)");
+	expect_output("vmcs.info(0x4402).read_only", "true");
+	expect_output("vmcs.fields('nonsense')", "no group \"nonsense\"");
+}
+
+static void test_mem_reads_and_writes_sized_integers_and_strings(void **state)
+{
+	(void)state;
+	monitor("mem.write_phys(0x1000, 'u32', 0x11223344)");
+	assert_int_equal(guest_ram[0x1000], 0x44);
+	assert_int_equal(guest_ram[0x1003], 0x11);
+	expect_output("mem.read_phys(0x1000, 'u16')", "0x3344");
+	expect_output("mem.read(0xffff800000001000, 'u64')", "(0x11223344)");
+	monitor("mem.write(0xffff800000002000, 'hello')");
+	assert_memory_equal(guest_ram + 0x2000, "hello", 5);
+	expect_output("mem.read(0xffff800000002000, 5)", "hello");
+	expect_output("mem.virt_to_phys(0xffff800000002000)", "8192 (0x2000)");
+	expect_output("mem.virt_to_phys(0x1000)", "nil\tguest-virtual 0x1000 is not mapped");
+}
+
+static void test_mem_refuses_unmapped_and_hypervisor_memory(void **state)
+{
+	(void)state;
+	expect_output("mem.read(0x1000, 'u8')", "guest-virtual 0x1000 (1 bytes) is not mapped");
+	expect_output("mem.read_phys(0x200000, 4)", "lies outside the guest's memory");
+	expect_output("mem.write_phys(0x800000, 'x')", "is the hypervisor's memory");
+	expect_output("mem.read_phys(0, 'u128')", "bad argument #2");
+	expect_output("mem.read_phys(0, 2000000)", "a byte count is 0-1048576");
+}
+
+static void test_ept_query_and_protect(void **state)
+{
+	(void)state;
+	expect_output("mem.write_phys(0, 'x') return ept.protect(0x3000, 0x2000, 'r-x')", "true");
+	assert_int_equal(ept_perms[3], EPT_R | EPT_X);
+	assert_int_equal(ept_perms[5], EPT_RWX);
+	expect_output("local m = ept.query(0x3010) return m.present, m.perms, m.memtype, m.hpa, m.level",
+		      "true\tr-x\tWB\t1073754128 (0x40003010)\t1 (0x1)");
+	expect_output("ept.query(0x100000).present", "false");
+	expect_output("ept.protect(0x3000, 0x1000, 'rw')", "rights are three letters");
+}
+
+static void test_ept_protect_over_the_hypervisor_region_is_refused(void **state)
+{
+	(void)state;
+	expect_output("ept.protect(0x7ff000, 0x2000, '---')", "ept.protect: 0x7ff000+0x2000 overlaps the hypervisor's memory");
+	expect_output("ept.protect(0x200000, 0x1000, '---')", "is not all mapped guest memory");
+	expect_output("1", "1 (0x1)");	/* still alive */
+}
+
+static void test_inject_queues_events_and_refuses_bad_ones(void **state)
+{
+	(void)state;
+	expect_output("inject.exception(14, 2)", "true");
+	assert_int_equal(pending_exception, 14);
+	assert_true(pending_has_error);
+	assert_int_equal(pending_error, 2);
+	expect_output("inject.exception(6)", "already pending");
+	pending_exception = -1;
+	expect_output("inject.exception(2)", "exceptions are 0-31 except 2, 15 and 22-27");
+	expect_output("inject.exception(300)", "a vector is 0-255");
+	expect_output("inject.interrupt(0x30)", "true");
+	assert_int_equal(pending_irq, 0x30);
+	expect_output("inject.nmi()", "true");
+	expect_output("inject.nmi()", "already pending");
+}
+
+static void test_hv_stats_vcpu_reason_and_log(void **state)
+{
+	(void)state;
+	vcpu0.exits = 7;
+	vcpu0.exit_counts[EXIT_REASON_CPUID] = 5;
+	vcpu0.exit_counts[EXIT_REASON_HLT] = 2;
+	expect_output("local s = hv.stats() return s.total, s.CPUID, s.HLT, s.MSR_READ", "7 (0x7)\t5 (0x5)\t2 (0x2)\tnil");
+	expect_output("hv.vcpu()", "0 (0x0)");
+	expect_output("hv.reason('cpuid')", "10 (0xa)\tCPUID");
+	expect_output("hv.reason('EXIT_REASON_EPT_VIOLATION')", "48 (0x30)");
+	expect_output("hv.reason('CPIUD')", "did you mean CPUID");
+	expect_output("string.pack('<I4I4I4', select(2, hv.cpuid(0)))", "GenuntelineI");
+	expect_output("select(3, hv.cpuid(1))", "0x7ffaf39f");
+	expect_output("hv.cpuid(-1)", "a leaf is 32 bits");
+	monitor("hv.log('hello', 42)");
+	expect_log("[I] lua: hello\t42");
+}
+
+static void test_an_infinite_loop_stops_at_the_budget_even_inside_pcall(void **state)
+{
+	(void)state;
+	expect_output("while true do end", "instruction budget exhausted");
+	expect_output("while true do pcall(function() while true do end end) end", "instruction budget exhausted");
+	expect_output("local co = coroutine.wrap(function() while true do pcall(error) end end) co()",
+		      "instruction budget exhausted");
+	expect_output("1 + 1", "2 (0x2)");	/* a fresh budget for the next call */
+}
+
+static void test_a_memory_bomb_fails_with_errmem_and_the_state_survives(void **state)
+{
+	(void)state;
+	expect_output("local t = {} for i = 1, 1e7 do t[i] = ('x'):rep(1000) .. i end", "not enough memory");
+	expect_output("local s = ('x'):rep(1 << 30)", "not enough memory");
+	expect_output("collectgarbage() return 'alive'", "alive");
+	assert_true(test_heap.peak <= HEAP_SIZE);
+}
+
+static void test_bytecode_is_refused_everywhere(void **state)
+{
+	(void)state;
+	expect_output("\x1bLua\x54", "attempt to load a binary chunk");
+	expect_output("load('\\27Lua\\84\\0')", "nil\tattempt to load a binary chunk (mode is 't')");
+	expect_output("load('\\27Lua', 'x', 'b')", "attempt to load a binary chunk");
+	expect_output("string.dump", "nil");
+	expect_output("dofile == nil and loadfile == nil", "true");
+	expect_output("load('return 6 * 7')()", "42 (0x2a)");
+}
+
+static void test_deep_recursion_is_an_error_not_a_crash(void **state)
+{
+	(void)state;
+	expect_output("local function f() return pcall(f) end return f()", "C stack overflow");
+	expect_output("local function f(n) return 1 + f(n + 1) end f(1)", "error: not enough memory");
+	expect_output("local s = string.rep('(', 500) .. '1' .. string.rep(')', 500) return load('return ' .. s)",
+		      "nil\tC stack overflow");
+	expect_output("1", "1 (0x1)");
+}
+
+static void test_pathological_pattern_is_stopped(void **state)
+{
+	(void)state;
+	expect_output("('a'):rep(5000):find('.-.-.-.-b')", "instruction budget exhausted in pattern matching");
+	expect_output("'ok'", "ok");
+}
+
+static void test_boot_scripts_run_in_order_with_their_arguments(void **state)
+{
+	(void)state;
+	static const char ok[] = "print('first', ...)";
+	static const char bad[] = "error('nope')";
+	static const char third[] = "print('third ran')";
+	struct boot_info bi = { .nmodules = 4 };
+	bi.modules[0] = (struct boot_module){ (uintptr_t)ok, (uintptr_t)ok + sizeof(ok) - 1, "script a b" };
+	bi.modules[1] = (struct boot_module){ 0, 0, "guest" };
+	bi.modules[2] = (struct boot_module){ (uintptr_t)bad, (uintptr_t)bad + sizeof(bad) - 1, "script" };
+	bi.modules[3] = (struct boot_module){ (uintptr_t)third, (uintptr_t)third + sizeof(third) - 1, "scripts" };
+	assert_int_equal(lhv_run_boot_scripts(&bi), 1);
+	expect_log("[I] lua: first\ta\tb");
+	expect_log("[E] lua: script 2: script 2:1: nope");
+	expect_log("[E] lua:   stack traceback:");
+	assert_null(strstr(log_text, "third ran"));	/* "scripts" is another tag */
+}
+
+int main(void)
+{
+#define T(name) cmocka_unit_test_setup_teardown(name, fake_setup, fake_teardown)
+	const struct CMUnitTest tests[] = {
+		T(test_monitor_prints_an_expression_in_decimal_and_hex),
+		T(test_monitor_errors_come_back_with_a_traceback),
+		T(test_regs_read_and_write_the_guest_registers),
+		T(test_regs_refuses_unknown_and_read_only_registers),
+		T(test_vmcs_reads_by_name_in_any_case_or_by_number),
+		T(test_vmcs_write_refuses_read_only_and_hypervisor_fields),
+		T(test_vmcs_fields_and_info_take_encodings_apart),
+		T(test_mem_reads_and_writes_sized_integers_and_strings),
+		T(test_mem_refuses_unmapped_and_hypervisor_memory),
+		T(test_ept_query_and_protect),
+		T(test_ept_protect_over_the_hypervisor_region_is_refused),
+		T(test_inject_queues_events_and_refuses_bad_ones),
+		T(test_hv_stats_vcpu_reason_and_log),
+		T(test_an_infinite_loop_stops_at_the_budget_even_inside_pcall),
+		T(test_a_memory_bomb_fails_with_errmem_and_the_state_survives),
+		T(test_bytecode_is_refused_everywhere),
+		T(test_deep_recursion_is_an_error_not_a_crash),
+		T(test_pathological_pattern_is_stopped),
+		T(test_boot_scripts_run_in_order_with_their_arguments),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,353 @@
+/* test_lua_fake.h — a fake debug target (hv/target.h) for the Lua binding
+ * tests: 1 MiB of guest RAM at guest-physical 0, the "hypervisor's region"
+ * at 8-16 MiB, a higher half mapping guest-virtual 0xffff800000000000+x to
+ * x, a VMCS of the real field table's names, EPT rights per page, pending
+ * events; plus the log and the port, captured.  Included once per test. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "hv/hooks.h"
+#include "hv/target.h"
+#include "lua/lhv.h"
+#include "lua/lhv_entry.h"
+#include "lua/lhv_internal.h"
+#include "lua/port/heap.h"
+#include "platform/errno.h"
+#include "platform/log.h"
+
+#define GUEST_RAM (1u << 20)
+#define HV_START 0x800000ull
+#define HV_END 0x1000000ull
+#define HIGH_HALF 0xffff800000000000ull
+#define LOG_SIZE 65536
+#define HEAP_SIZE (2u << 20)
+
+struct vcpu vcpu0;
+static struct guest_gprs fake_gprs;
+static uint64_t fake_regs[TREG_COUNT];
+static uint8_t guest_ram[GUEST_RAM];
+static uint64_t vmcs_values[512];	/* by field table index */
+static unsigned ept_perms[GUEST_RAM / 4096];
+static int pending_exception = -1, pending_irq = -1, pending_nmi;
+static uint32_t pending_error;
+static bool pending_has_error;
+
+static char log_text[LOG_SIZE];
+static size_t log_len;
+static char emitted[LOG_SIZE];
+static size_t emitted_len;
+
+static struct heap test_heap;
+static void *heap_region;
+
+/* ---- the log and the port */
+
+void log_msg(enum log_level level, const char *fmt, ...)
+{
+	static const char *const tag[] = { "E", "W", "I", "D" };
+	va_list ap;
+	if (log_len >= LOG_SIZE - 256)
+		return;
+	log_len += (size_t)snprintf(log_text + log_len, LOG_SIZE - log_len, "[%s] ", tag[level]);
+	va_start(ap, fmt);
+	log_len += (size_t)vsnprintf(log_text + log_len, LOG_SIZE - log_len, fmt, ap);
+	va_end(ap);
+	log_text[log_len++] = '\n';
+	log_text[log_len] = '\0';
+}
+
+void lhv_port_run(void (*fn)(void *arg), void *arg)
+{
+	fn(arg);
+}
+
+static void emit(void *ctx, const char *line)
+{
+	(void)ctx;
+	emitted_len += (size_t)snprintf(emitted + emitted_len, LOG_SIZE - emitted_len, "%s\n", line);
+}
+
+/* ---- registers */
+
+static const char *const fake_reg_names[TREG_COUNT] = {
+	"rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
+	"r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15",
+	"rip", "rflags", "cs", "ss", "ds", "es", "fs", "gs",
+	"fs_base", "gs_base", "cr0", "cr2", "cr3", "cr4", "cr8", "efer",
+};
+
+const char *target_reg_name(enum target_reg r)
+{
+	return (unsigned)r < TREG_COUNT ? fake_reg_names[r] : NULL;
+}
+
+int target_reg_by_name(const char *name)
+{
+	for (int r = 0; r < TREG_COUNT; r++)
+		if (!strcasecmp(name, fake_reg_names[r]))
+			return r;
+	return -ENOENT;
+}
+
+int target_reg_read(struct vcpu *v, enum target_reg r, uint64_t *value)
+{
+	if ((unsigned)r >= TREG_COUNT)
+		return -EINVAL;
+	*value = r < 16 ? ((uint64_t *)v->gprs)[r] : fake_regs[r];
+	return 0;
+}
+
+int target_reg_write(struct vcpu *v, enum target_reg r, uint64_t value)
+{
+	if ((unsigned)r >= TREG_COUNT)
+		return -EINVAL;
+	if (r >= TREG_CR0 && r <= TREG_CR8)
+		return -EPERM;
+	if (r < 16)
+		((uint64_t *)v->gprs)[r] = value;
+	else
+		fake_regs[r] = value;
+	return 0;
+}
+
+/* ---- memory */
+
+int target_read_phys(uint64_t gpa, void *buf, size_t len)
+{
+	if (gpa < HV_END && gpa + len > HV_START)
+		return -EPERM;
+	if (gpa >= GUEST_RAM || len > GUEST_RAM - gpa)
+		return -EFAULT;
+	memcpy(buf, guest_ram + gpa, len);
+	return 0;
+}
+
+int target_write_phys(uint64_t gpa, const void *buf, size_t len)
+{
+	if (gpa < HV_END && gpa + len > HV_START)
+		return -EPERM;
+	if (gpa >= GUEST_RAM || len > GUEST_RAM - gpa)
+		return -EFAULT;
+	memcpy(guest_ram + gpa, buf, len);
+	return 0;
+}
+
+int target_virt_to_phys(struct vcpu *v, uint64_t gva, uint64_t *gpa)
+{
+	(void)v;
+	if (gva < HIGH_HALF)
+		return -EFAULT;
+	*gpa = gva - HIGH_HALF;
+	return 0;
+}
+
+int target_read_virt(struct vcpu *v, uint64_t gva, void *buf, size_t len)
+{
+	uint64_t gpa;
+	int rc = target_virt_to_phys(v, gva, &gpa);
+	return rc ? rc : target_read_phys(gpa, buf, len);
+}
+
+int target_write_virt(struct vcpu *v, uint64_t gva, const void *buf, size_t len)
+{
+	uint64_t gpa;
+	int rc = target_virt_to_phys(v, gva, &gpa);
+	return rc ? rc : target_write_phys(gpa, buf, len);
+}
+
+/* ---- VMCS: the real table's names and encodings, values in an array */
+
+static int field_index(const char *field, char *err, size_t errlen)
+{
+	const struct vmcs_field_info *f = vmcs_field_by_name(field);
+	if (!f) {
+		char *end;
+		unsigned long n = strtoul(field, &end, 0);
+		f = *end == '\0' && end != field ? vmcs_field_by_encoding((uint32_t)n) : NULL;
+	}
+	if (!f) {
+		vmcs_field_unknown_message(err, errlen, field);
+		return -1;
+	}
+	for (size_t i = 0; vmcs_field_at(i); i++)
+		if (vmcs_field_at(i) == f)
+			return (int)i;
+	return -1;
+}
+
+int target_vmcs_read(const char *field, uint64_t *value, char *err, size_t errlen)
+{
+	int i = field_index(field, err, errlen);
+	if (i < 0)
+		return -ENOENT;
+	*value = vmcs_values[i];
+	return 0;
+}
+
+int target_vmcs_write(const char *field, uint64_t value, char *err, size_t errlen)
+{
+	int i = field_index(field, err, errlen);
+	if (i < 0)
+		return -ENOENT;
+	const struct vmcs_field_info *f = vmcs_field_at((size_t)i);
+	if (f->group == VMCS_GROUP_EXIT_INFO) {
+		snprintf(err, errlen, "%s is a read-only VM-exit information field", f->name);
+		return -EPERM;
+	}
+	if (f->group == VMCS_GROUP_HOST) {
+		snprintf(err, errlen, "%s belongs to the hypervisor", f->name);
+		return -EPERM;
+	}
+	vmcs_values[i] = value;
+	return 0;
+}
+
+static void set_vmcs(const char *name, uint64_t value)
+{
+	char err[128];
+	int i = field_index(name, err, sizeof(err));
+	assert_true(i >= 0);
+	vmcs_values[i] = value;
+}
+
+/* ---- EPT */
+
+int target_ept_query(struct vcpu *v, uint64_t gpa, struct ept_mapping *out)
+{
+	(void)v;
+	if (gpa >= EPT_GPA_LIMIT)
+		return -EINVAL;
+	memset(out, 0, sizeof(*out));
+	if (gpa >= GUEST_RAM)
+		return 0;
+	*out = (struct ept_mapping){ .present = true, .hpa = gpa + 0x40000000, .perms = ept_perms[gpa / 4096],
+				     .memtype = EPT_MT_WB, .level = 1, .page_size = 4096 };
+	return 0;
+}
+
+int target_ept_protect(struct vcpu *v, uint64_t gpa, uint64_t len, unsigned perms)
+{
+	(void)v;
+	if (gpa < HV_END && gpa + len > HV_START)
+		return -EPERM;
+	if ((gpa | len) & 4095)
+		return -EINVAL;
+	if (gpa >= GUEST_RAM || len > GUEST_RAM - gpa)
+		return -ENOENT;
+	for (uint64_t a = gpa; a < gpa + len; a += 4096)
+		ept_perms[a / 4096] = perms;
+	return 0;
+}
+
+/* ---- events */
+
+int target_inject_exception(struct vcpu *v, unsigned vector, bool has_error, uint32_t error)
+{
+	(void)v;
+	if (vector > 31 || vector == 2 || vector == 15 || (vector >= 22 && vector <= 27))
+		return -EINVAL;
+	if (pending_exception >= 0)
+		return -EBUSY;
+	pending_exception = (int)vector;
+	pending_has_error = has_error;
+	pending_error = error;
+	return 0;
+}
+
+int target_inject_interrupt(struct vcpu *v, unsigned vector)
+{
+	(void)v;
+	if (vector < 32 || vector > 255)
+		return -EINVAL;
+	if (pending_irq >= 0)
+		return -EBUSY;
+	pending_irq = (int)vector;
+	return 0;
+}
+
+int target_inject_nmi(struct vcpu *v)
+{
+	(void)v;
+	if (pending_nmi)
+		return -EBUSY;
+	pending_nmi = 1;
+	return 0;
+}
+
+/* ---- CPUID: a made-up CPU */
+
+int target_cpuid(struct vcpu *v, uint32_t leaf, uint32_t subleaf, uint32_t out[4])
+{
+	(void)v;
+	if (leaf == 0) {
+		out[0] = 0x16;
+		memcpy(&out[1], "Genu", 4);
+		memcpy(&out[3], "ineI", 4);
+		memcpy(&out[2], "ntel", 4);
+	} else {
+		out[0] = leaf;
+		out[1] = subleaf;
+		out[2] = 0x7ffaf39f;
+		out[3] = 0xbfebfbff;
+	}
+	return 0;
+}
+
+/* ---- a fresh engine per test */
+
+static int fake_setup(void **state)
+{
+	(void)state;
+	memset(&vcpu0, 0, sizeof(vcpu0));
+	memset(&fake_gprs, 0, sizeof(fake_gprs));
+	memset(fake_regs, 0, sizeof(fake_regs));
+	memset(guest_ram, 0, sizeof(guest_ram));
+	memset(vmcs_values, 0, sizeof(vmcs_values));
+	for (size_t i = 0; i < GUEST_RAM / 4096; i++)
+		ept_perms[i] = EPT_RWX;
+	pending_exception = pending_irq = -1;
+	pending_nmi = 0;
+	vcpu0.gprs = &fake_gprs;
+	log_len = emitted_len = 0;
+	log_text[0] = emitted[0] = '\0';
+	heap_region = aligned_alloc(4096, HEAP_SIZE);
+	assert_true(heap_init(&test_heap, heap_region, HEAP_SIZE));
+	struct lhv_open how = { heap_lua_alloc, &test_heap, 100000, 0 };
+	assert_int_equal(lhv_start(&how), 0);
+	return 0;
+}
+
+static int fake_teardown(void **state)
+{
+	(void)state;
+	lhv_core_close();
+	assert_null(heap_check(&test_heap));
+	free(heap_region);
+	return 0;
+}
+
+/* Runs `monitor lua CHUNK`; the emitted lines since the last call. */
+static const char *monitor(const char *chunk)
+{
+	emitted_len = 0;
+	emitted[0] = '\0';
+	lhv_monitor_lua(chunk, emit, NULL);
+	return emitted;
+}
+
+/* The chunk's output must contain want. */
+static void expect_output(const char *chunk, const char *want)
+{
+	const char *out = monitor(chunk);
+	if (!strstr(out, want))
+		fail_msg("monitor lua %s\n printed: %s\n wanted: %s", chunk, out, want);
+}
+
+static void expect_log(const char *want)
+{
+	if (!strstr(log_text, want))
+		fail_msg("the log lacks \"%s\":\n%s", want, log_text);
+}

@@ -1,0 +1,193 @@
+/* Exit hooks: the bitmap the exit path tests, the event a hook sees, the
+ * verdicts, and hooks that fail, loop or misbehave — reported, removed,
+ * and the guest goes on with the default handling. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <strings.h>
+#include <cmocka.h>
+
+#include "test_lua_fake.h"
+
+static char stop_reason[96];
+
+static enum hook_verdict exit_with(unsigned reason)
+{
+	vcpu0.exits++;
+	vcpu0.exit_counts[reason]++;
+	stop_reason[0] = '\0';
+	if (!exit_hooked(reason))
+		return HOOK_DEFAULT;
+	return exit_hooks_run(&vcpu0, reason, stop_reason, sizeof(stop_reason));
+}
+
+static void test_on_exit_and_off_keep_the_bitmap_exact(void **state)
+{
+	(void)state;
+	assert_false(exit_hooked(EXIT_REASON_CPUID));
+	expect_output("h = hv.on_exit('cpuid', function() end) return h", "1 (0x1)");
+	assert_true(exit_hooked(EXIT_REASON_CPUID));
+	assert_false(exit_hooked(EXIT_REASON_HLT));
+	expect_output("h2 = hv.on_exit(12, function() end) return hv.hooks()[2].reason", "HLT");
+	assert_true(exit_hooked(EXIT_REASON_HLT));
+	expect_output("hv.off(h)", "true");
+	expect_output("hv.off(h)", "false");
+	assert_false(exit_hooked(EXIT_REASON_CPUID));
+	expect_output("any = hv.on_exit('*', function() end)", "");
+	for (unsigned r = 0; r < EXIT_REASON_LIMIT; r++)
+		assert_true(exit_hooked(r));
+	expect_output("hv.off(any) hv.off(h2)", "");
+	for (unsigned r = 0; r < EXIT_REASON_LIMIT; r++)
+		assert_false(exit_hooked(r));
+}
+
+static void test_unknown_reasons_are_refused_with_suggestions(void **state)
+{
+	(void)state;
+	expect_output("hv.on_exit('EPT_VIOLATON', print)", "did you mean EPT_VIOLATION");
+	expect_output("hv.on_exit(70000, print)", "exit reason 70000 is out of range");
+	expect_output("hv.on_exit('cpuid', 42)", "function expected");
+}
+
+static void test_a_hook_sees_the_exit_and_its_fields(void **state)
+{
+	(void)state;
+	set_vmcs("EXIT_QUALIFICATION", 0x1b);
+	set_vmcs("VM_EXIT_INSTRUCTION_LENGTH", 2);
+	set_vmcs("GUEST_LINEAR_ADDRESS", 0x401000);
+	fake_regs[TREG_RIP] = 0x100000;
+	monitor("hv.on_exit('CPUID', function(e)\n"
+		"  seen = string.format('%s %d q=%x len=%d lin=%x rip=%x vcpu=%d %s', e.name, e.reason,\n"
+		"    e.qualification, e.instruction_length, e.guest_linear, e.rip, e.vcpu, tostring(e))\n"
+		"  kept = e\n"
+		"end)");
+	assert_int_equal(exit_with(EXIT_REASON_CPUID), HOOK_DEFAULT);
+	expect_output("seen", "CPUID 10 q=1b len=2 lin=401000 rip=100000 vcpu=0 exit CPUID (10)");
+	expect_output("kept.qualification", "this exit is over");
+	expect_output("kept.nonsense", "this exit is over");
+}
+
+static void test_ept_violation_events_say_what_access_faulted(void **state)
+{
+	(void)state;
+	set_vmcs("EXIT_QUALIFICATION", 0x182);	/* write; linear address valid, final translation */
+	set_vmcs("GUEST_PHYSICAL_ADDRESS", 0x5008);
+	monitor("ept.on_violation(function(e) seen = e.access .. ' ' .. string.format('%x', e.guest_physical)\n"
+		"  text = e.description end)");
+	exit_with(EXIT_REASON_EPT_VIOLATION);
+	expect_output("seen", "write 5008");
+	expect_output("text", "write");
+}
+
+static void test_verdicts_map_to_the_exit_path(void **state)
+{
+	(void)state;
+	monitor("v, why = nil, nil hv.on_exit('cpuid', function() return v, why end)");
+	assert_int_equal(exit_with(EXIT_REASON_CPUID), HOOK_DEFAULT);
+	monitor("v = 'skip'");
+	assert_int_equal(exit_with(EXIT_REASON_CPUID), HOOK_SKIP);
+	monitor("v = 'resume'");
+	assert_int_equal(exit_with(EXIT_REASON_CPUID), HOOK_RESUME);
+	monitor("v, why = 'stop', 'CPUID leaf 0x4000_0000 asked'");
+	assert_int_equal(exit_with(EXIT_REASON_CPUID), HOOK_STOP);
+	assert_string_equal(stop_reason, "CPUID leaf 0x4000_0000 asked");
+	monitor("v, why = 'stop', nil");
+	assert_int_equal(exit_with(EXIT_REASON_CPUID), HOOK_STOP);
+	assert_string_equal(stop_reason, "Lua hook 1 on CPUID");
+}
+
+static void test_every_hook_runs_in_order_and_the_first_verdict_wins(void **state)
+{
+	(void)state;
+	monitor("order = '' hv.on_exit('*', function() order = order .. 'a' end)\n"
+		"hv.on_exit('hlt', function() order = order .. 'b' return 'skip' end)\n"
+		"hv.on_exit('hlt', function() order = order .. 'c' return 'stop' end)");
+	assert_int_equal(exit_with(EXIT_REASON_HLT), HOOK_SKIP);
+	assert_int_equal(exit_with(EXIT_REASON_CPUID), HOOK_DEFAULT);
+	expect_output("order", "abca");
+}
+
+static void test_a_failing_hook_is_reported_with_a_traceback_and_removed(void **state)
+{
+	(void)state;
+	monitor("hv.on_exit('cpuid', function(e) local x = nil; return x.y end)\n"
+		"other = 0 hv.on_exit('cpuid', function() other = other + 1 end)");
+	assert_int_equal(exit_with(EXIT_REASON_CPUID), HOOK_DEFAULT);
+	expect_log("[E] lua: hook 1 (CPUID) on CPUID: monitor:1: attempt to index a nil value");
+	expect_log("stack traceback:");
+	expect_log("lua: hook 1 removed; the guest continues");
+	assert_true(exit_hooked(EXIT_REASON_CPUID));	/* the other hook stays */
+	exit_with(EXIT_REASON_CPUID);
+	expect_output("other, #hv.hooks()", "2 (0x2)\t1 (0x1)");
+}
+
+static void test_a_runaway_hook_is_stopped_by_its_budget_and_removed(void **state)
+{
+	(void)state;
+	monitor("hv.on_exit('io_instruction', function() while true do pcall(function() while true do end end) end end)");
+	assert_int_equal(exit_with(EXIT_REASON_IO_INSTRUCTION), HOOK_DEFAULT);
+	expect_log("instruction budget exhausted");
+	assert_false(exit_hooked(EXIT_REASON_IO_INSTRUCTION));
+}
+
+static void test_a_nonsense_verdict_is_reported_and_the_hook_removed(void **state)
+{
+	(void)state;
+	monitor("hv.on_exit('hlt', function() return 'skpi' end) hv.on_exit('cpuid', function() return 42 end)");
+	assert_int_equal(exit_with(EXIT_REASON_HLT), HOOK_DEFAULT);
+	expect_log("returned \"skpi\"; a hook returns nil, \"skip\", \"resume\" or \"stop\"");
+	assert_int_equal(exit_with(EXIT_REASON_CPUID), HOOK_DEFAULT);
+	expect_log("returned a number");
+	expect_output("#hv.hooks()", "0 (0x0)");
+}
+
+static void test_a_hook_may_remove_itself_and_add_others(void **state)
+{
+	(void)state;
+	monitor("n = 0 local h h = hv.on_exit('cpuid', function() n = n + 1 hv.off(h)\n"
+		"  hv.on_exit('cpuid', function() n = n + 10 end) end)");
+	exit_with(EXIT_REASON_CPUID);
+	exit_with(EXIT_REASON_CPUID);
+	expect_output("n", "11 (0xb)");
+}
+
+static void test_a_hook_changing_the_guest_uses_the_exiting_vcpu(void **state)
+{
+	(void)state;
+	fake_gprs.rax = 0;
+	monitor("hv.on_exit('cpuid', function() regs.rax = 0x756e6547 regs.rip = regs.rip + 2 return 'resume' end)");
+	fake_regs[TREG_RIP] = 0x1000;
+	assert_int_equal(exit_with(EXIT_REASON_CPUID), HOOK_RESUME);
+	assert_int_equal(fake_gprs.rax, 0x756e6547);
+	assert_int_equal(fake_regs[TREG_RIP], 0x1002);
+}
+
+static void test_print_in_a_hook_goes_to_the_log(void **state)
+{
+	(void)state;
+	monitor("hv.on_exit('hlt', function(e) print('halt at', e.rip) end)");
+	exit_with(EXIT_REASON_HLT);
+	expect_log("[I] lua: halt at\t0");
+}
+
+int main(void)
+{
+#define T(name) cmocka_unit_test_setup_teardown(name, fake_setup, fake_teardown)
+	const struct CMUnitTest tests[] = {
+		T(test_on_exit_and_off_keep_the_bitmap_exact),
+		T(test_unknown_reasons_are_refused_with_suggestions),
+		T(test_a_hook_sees_the_exit_and_its_fields),
+		T(test_ept_violation_events_say_what_access_faulted),
+		T(test_verdicts_map_to_the_exit_path),
+		T(test_every_hook_runs_in_order_and_the_first_verdict_wins),
+		T(test_a_failing_hook_is_reported_with_a_traceback_and_removed),
+		T(test_a_runaway_hook_is_stopped_by_its_budget_and_removed),
+		T(test_a_nonsense_verdict_is_reported_and_the_hook_removed),
+		T(test_a_hook_may_remove_itself_and_add_others),
+		T(test_a_hook_changing_the_guest_uses_the_exiting_vcpu),
+		T(test_print_in_a_hook_goes_to_the_log),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
