@@ -58,28 +58,36 @@ help:
 	@echo "make bench      instruction counts per VM exit and for start-up (Bochs)"
 	@echo "make clean      remove $(BUILD)/"
 
+# V=1 shows the commands.
+Q := $(if $(V),,@)
+
 $(BUILD)/hv-obj/%.c.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(HV_CFLAGS) -c $< -o $@
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(HV_CFLAGS) -c $< -o $@
 
 $(BUILD)/hv-obj/%.S.o: %.S
 	@mkdir -p $(dir $@)
-	$(CC) $(HV_ASFLAGS) -c $< -o $@
+	@$(if $(Q),echo "  AS      $<")
+	$(Q)$(CC) $(HV_ASFLAGS) -c $< -o $@
 
 $(ELF): $(HV_OBJS) $(LUA_OBJS) platform/linker.ld
-	$(LD) $(HV_LDFLAGS) -o $@ $(HV_OBJS) $(LUA_OBJS) $(LUA_LIBS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(LD) $(HV_LDFLAGS) -o $@ $(HV_OBJS) $(LUA_OBJS) $(LUA_LIBS)
 
 $(ISO): $(ELF) tools/mkiso
 	tools/mkiso $@ $(ELF) --args "$(HV_ARGS)"
 
 $(BUILD)/host/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(HOST_CFLAGS) -c $< -o $@
+	@$(if $(Q),echo "  HOSTCC  $<")
+	$(Q)$(CC) $(HOST_CFLAGS) -c $< -o $@
 
 define unit_rule
 $(BUILD)/host/$(1): $(BUILD)/host/obj/tests/unit/$(1).o \
 		$(patsubst %.c,$(BUILD)/host/obj/%.o,$(shell cat tests/unit/$(1).deps 2>/dev/null))
-	$$(CC) $$(HOST_CFLAGS) -o $$@ $$^ -lcmocka
+	@$$(if $$(Q),echo "  HOSTLD  $$@")
+	$$(Q)$$(CC) $$(HOST_CFLAGS) -o $$@ $$^ -lcmocka
 endef
 $(foreach t,$(UNIT_NAMES),$(eval $(call unit_rule,$(t))))
 

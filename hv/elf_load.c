@@ -51,6 +51,8 @@ static int load_segment(const uint8_t *img, size_t len, const struct segment *s,
 		return fail(err, errlen, "a segment lies outside the file");
 	if (s->paddr + s->memsz < s->paddr)
 		return fail(err, errlen, "a segment wraps around the address space");
+	if (!dest)
+		return 0;
 	uint8_t *d = dest(s->paddr, s->memsz);
 	if (!d) {
 		ksnprintf(err, errlen, "segment at 0x%llx (+0x%llx) is not in guest RAM",

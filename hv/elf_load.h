@@ -18,7 +18,8 @@ struct elf_image {
 };
 
 /* Loads by physical address (p_paddr, as multiboot loaders do).  0, or
- * -EINVAL with a one-line reason in err. */
+ * -EINVAL with a one-line reason in err.  With dest NULL it only checks the
+ * image and fills *out: where the segments would go. */
 int elf_load(const void *image, size_t len, guest_dest_fn dest, struct elf_image *out,
 	     char *err, size_t errlen);
 

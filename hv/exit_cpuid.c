@@ -1,14 +1,14 @@
 /* exit_cpuid.c — CPUID always exits in VMX non-root (SDM Vol. 3C §27.1.2).
  * The guest sees the real CPU, minus VMX: no nested virtualization. */
 #include "exits.h"
-#include "target.h"
+#include "guest_cpuid.h"
 
 enum exit_action exit_cpuid(struct vcpu *v)
 {
 	struct guest_gprs *g = v->gprs;
 	uint32_t r[4];
 
-	target_cpuid(v, (uint32_t)g->rax, (uint32_t)g->rcx, r);
+	guest_cpuid((uint32_t)g->rax, (uint32_t)g->rcx, r);
 	g->rax = r[0];
 	g->rbx = r[1];
 	g->rcx = r[2];

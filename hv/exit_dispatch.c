@@ -143,7 +143,7 @@ static enum exit_action run_exit(struct vcpu *v, unsigned basic, uint32_t reason
 
 static void advance_rip(void)
 {
-	vmwrite(GUEST_RIP, vmread(GUEST_RIP) + vmread(VM_EXIT_INSTRUCTION_LENGTH));
+	vmwrite_hot(GUEST_RIP, vmread(GUEST_RIP) + vmread(VM_EXIT_INSTRUCTION_LENGTH));
 	/* Skipping an instruction ends STI/MOV-SS blocking (SDM Vol. 3C §27.3.3 / Table 25-3). */
 	uint64_t intr = vmread(GUEST_INTERRUPTIBILITY_STATE);
 	if (intr & 3)

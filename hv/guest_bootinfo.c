@@ -10,8 +10,6 @@
 #include "platform/log.h"
 #include "platform/pmm.h"
 
-#define INFO_AREA_START 0x10000ull	/* 64 KiB .. 576 KiB: conventional memory */
-#define INFO_AREA_END 0x90000ull
 #define LOADER_NAME "vmxdbg"
 
 static uint64_t area_next;
@@ -20,7 +18,7 @@ static uint64_t area_next;
 static void *area_alloc(uint64_t size, uint64_t align, uint64_t *gpa)
 {
 	uint64_t at = (area_next + align - 1) & ~(align - 1);
-	if (at + size > INFO_AREA_END)
+	if (at + size > GUEST_INFO_AREA_END)
 		return NULL;
 	void *p = guest_phys_ptr(at, size);
 	if (!p)
@@ -72,10 +70,10 @@ static int copy_modules(const struct boot_info *bi, uint64_t kernel_end, struct 
 
 static int check_area(uint64_t kernel_end)
 {
-	area_next = INFO_AREA_START;
-	if (kernel_end > INFO_AREA_START && kernel_end <= INFO_AREA_END) {
+	area_next = GUEST_INFO_AREA_START;
+	if (kernel_end > GUEST_INFO_AREA_START && kernel_end <= GUEST_INFO_AREA_END) {
 		log_error("guest: the kernel overlaps the boot-information area 0x%llx-0x%llx",
-			  INFO_AREA_START, INFO_AREA_END);
+			  GUEST_INFO_AREA_START, GUEST_INFO_AREA_END);
 		return -EINVAL;
 	}
 	return 0;

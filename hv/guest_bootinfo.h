@@ -6,6 +6,10 @@
 
 #include "platform/bootinfo.h"
 
+/* Where the structure and its strings go: conventional memory, 64-576 KiB. */
+#define GUEST_INFO_AREA_START 0x10000ull
+#define GUEST_INFO_AREA_END 0x90000ull
+
 /* Build the v1 / v2 information structure in guest memory, copy the
  * `guest-module` modules above kernel_end, and return its guest-physical
  * address in *info. */

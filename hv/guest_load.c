@@ -2,7 +2,9 @@
  * kernel image, then its own command line ("guest ARGS").  Modules tagged
  * `guest-module` are handed on to it.  Multiboot v1 and v2 kernels are
  * loaded here (ELF, or the a.out kludge's load addresses); the boot
- * information they get is built by guest_bootinfo.c. */
+ * information they get is built by guest_bootinfo.c.  The image is measured
+ * before anything is written: what GRUB left where the guest's kernel and
+ * boot information go is first set aside (set_aside()). */
 #include "guest.h"
 
 #include "elf_load.h"
@@ -10,11 +12,13 @@
 #include "platform/errno.h"
 #include "platform/kstring.h"
 #include "platform/log.h"
+#include "platform/pmm.h"
 
 #define MB1_HEADER_MAGIC 0x1badb002
 #define MB1_FLAG_AOUT_KLUDGE (1u << 16)
 #define MB2_HEADER_MAGIC 0xe85250d6
 #define MB_SEARCH_LEN 32768	/* v1 looks in the first 8 KiB, v2 in 32 KiB */
+#define MB_ADDR_LIMIT (1ull << 32)	/* the boot information holds 32-bit addresses */
 
 static bool word_is(const char *cmdline, const char *word)
 {
@@ -34,6 +38,11 @@ static const char *args_after_tag(const char *cmdline)
 static void *dest(uint64_t gpa, uint64_t len)
 {
 	return guest_phys_ptr(gpa, len);
+}
+
+static uint64_t page_up(uint64_t a)
+{
+	return (a + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
 }
 
 /* Multiboot v1 header: magic, flags, checksum; with bit 16 the a.out
@@ -63,7 +72,8 @@ static const uint32_t *find_mb2(const uint8_t *img, size_t len)
 /* The a.out kludge: header_addr says where the header itself lands, so the
  * file offset of load_addr follows (Multiboot 0.6.96 §3.1.3). */
 static int load_kludge(const uint8_t *img, size_t len, const uint32_t *h, uint32_t header_addr,
-		       uint32_t load_addr, uint32_t load_end, uint32_t bss_end, struct elf_image *out)
+		       uint32_t load_addr, uint32_t load_end, uint32_t bss_end, guest_dest_fn to,
+		       struct elf_image *out)
 {
 	uint64_t header_off = (const uint8_t *)h - img;
 	if (load_addr > header_addr || header_addr - load_addr > header_off) {
@@ -81,42 +91,46 @@ static int load_kludge(const uint8_t *img, size_t len, const uint32_t *h, uint32
 		log_error("guest: a.out kludge: the load range runs past the file or the bss");
 		return -EINVAL;
 	}
-	uint8_t *d = dest(load_addr, mem);
-	if (!d) {
+	uint8_t *d = to ? to(load_addr, mem) : NULL;
+	if (to && !d) {
 		log_error("guest: a.out kludge: 0x%x (+0x%llx) is not guest RAM", load_addr, (unsigned long long)mem);
 		return -EINVAL;
 	}
-	memcpy(d, img + file_off, size);
-	memset(d + size, 0, mem - size);
+	if (d) {
+		memcpy(d, img + file_off, size);
+		memset(d + size, 0, mem - size);
+	}
 	out->load_start = load_addr;
 	out->load_end = load_addr + mem;
 	out->elf_class = 0;
 	return 0;
 }
 
-static int load_elf(const uint8_t *img, size_t len, struct elf_image *out)
+static int load_elf(const uint8_t *img, size_t len, guest_dest_fn to, struct elf_image *out)
 {
 	char err[96];
-	int rc = elf_load(img, len, dest, out, err, sizeof(err));
+	int rc = elf_load(img, len, to, out, err, sizeof(err));
 	if (rc)
 		log_error("guest: cannot load the ELF image: %s", err);
 	return rc;
 }
 
-static int load_mb1(const uint8_t *img, size_t len, const uint32_t *h, struct elf_image *out)
+static int load_mb1(const uint8_t *img, size_t len, const uint32_t *h, guest_dest_fn to,
+		    struct elf_image *out)
 {
 	if (h[1] & MB1_FLAG_AOUT_KLUDGE) {
 		if ((const uint8_t *)h + 32 > img + len)
 			return -EINVAL;
-		int rc = load_kludge(img, len, h, h[3], h[4], h[5], h[6], out);
+		int rc = load_kludge(img, len, h, h[3], h[4], h[5], h[6], to, out);
 		out->entry = h[7];
 		return rc;
 	}
-	return load_elf(img, len, out);
+	return load_elf(img, len, to, out);
 }
 
 /* v2 tags: 2 = address (the kludge), 3 = entry address (§3.1.5-3.1.6). */
-static int load_mb2(const uint8_t *img, size_t len, const uint32_t *h, struct elf_image *out)
+static int load_mb2(const uint8_t *img, size_t len, const uint32_t *h, guest_dest_fn to,
+		    struct elf_image *out)
 {
 	const uint32_t *addr_tag = NULL, *entry_tag = NULL;
 	const uint8_t *p = (const uint8_t *)h + 16, *end = (const uint8_t *)h + h[2];
@@ -131,8 +145,8 @@ static int load_mb2(const uint8_t *img, size_t len, const uint32_t *h, struct el
 			entry_tag = (const uint32_t *)p;
 		p += (size + 7) & ~7u;
 	}
-	int rc = addr_tag ? load_kludge(img, len, h, addr_tag[2], addr_tag[3], addr_tag[4], addr_tag[5], out)
-			  : load_elf(img, len, out);
+	int rc = addr_tag ? load_kludge(img, len, h, addr_tag[2], addr_tag[3], addr_tag[4], addr_tag[5], to, out)
+			  : load_elf(img, len, to, out);
 	if (!rc && entry_tag)
 		out->entry = entry_tag[2];
 	else if (!rc && addr_tag && !entry_tag) {
@@ -140,6 +154,140 @@ static int load_mb2(const uint8_t *img, size_t len, const uint32_t *h, struct el
 		rc = -EINVAL;
 	}
 	return rc;
+}
+
+/* Measures (to NULL) or loads the image by whichever header it has. */
+static int load_image(const uint8_t *img, size_t len, guest_dest_fn to, struct elf_image *out, bool *mb2)
+{
+	const uint32_t *h1 = find_mb1(img, len), *h2 = find_mb2(img, len);
+	*mb2 = h2 != NULL;
+	if (h2)
+		return load_mb2(img, len, h2, to, out);
+	if (h1)
+		return load_mb1(img, len, h1, to, out);
+	log_error("guest: the module has no multiboot or multiboot2 header");
+	return -EINVAL;
+}
+
+/* Where the loader is about to write: the boot information's area, the
+ * kernel, and the modules' copies above it (all modules counted: an upper
+ * bound). */
+static unsigned write_ranges(const struct boot_info *bi, const struct elf_image *k, struct phys_range *w)
+{
+	uint64_t copies = 0;
+	for (unsigned i = 0; i < bi->nmodules; i++)
+		copies += page_up(bi->modules[i].end - bi->modules[i].start);
+	w[0] = (struct phys_range){ GUEST_INFO_AREA_START, GUEST_INFO_AREA_END };
+	w[1] = (struct phys_range){ k->load_start, k->load_end };
+	w[2] = (struct phys_range){ page_up(k->load_end), page_up(k->load_end) + copies };
+	return 3;
+}
+
+/* Whether GRUB's structure, a module or one of the ranges w overlaps
+ * [a, b); if so, *lowest is the lowest start among those that do. */
+static bool clash(const struct boot_info *bi, const struct phys_range *w, unsigned nw, uint64_t a, uint64_t b,
+		  uint64_t *lowest)
+{
+	struct phys_range r[BOOT_MAX_MODULES + 4];
+	unsigned n = 0;
+	r[n++] = (struct phys_range){ bi->info_addr, bi->info_addr + bi->info_len };
+	for (unsigned i = 0; i < bi->nmodules; i++)
+		r[n++] = (struct phys_range){ bi->modules[i].start, bi->modules[i].end };
+	for (unsigned i = 0; i < nw; i++)
+		r[n++] = w[i];
+	bool found = false;
+	for (unsigned i = 0; i < n; i++)
+		if (r[i].start < b && a < r[i].end && (!found || r[i].start < *lowest)) {
+			*lowest = r[i].start;
+			found = true;
+		}
+	return found;
+}
+
+/* `size` bytes at the top of the highest usable guest RAM below 4 GiB,
+ * under everything in clash(). */
+static bool find_room(const struct boot_info *bi, const struct phys_range *w, unsigned nw, uint64_t size,
+		      uint64_t *at)
+{
+	const struct mem_region *top = NULL;
+	for (unsigned i = 0; i < guest_mem.nregions; i++) {
+		const struct mem_region *r = &guest_mem.regions[i];
+		if (r->type == MEM_USABLE && r->base < MB_ADDR_LIMIT && (!top || r->base > top->base))
+			top = r;
+	}
+	if (!top)
+		return false;
+	uint64_t end = top->base + top->len < MB_ADDR_LIMIT ? top->base + top->len : MB_ADDR_LIMIT, lowest;
+	for (end &= ~(PAGE_SIZE - 1); end >= top->base + size; end = lowest & ~(PAGE_SIZE - 1)) {
+		if (!clash(bi, w, nw, end - size, end, &lowest)) {
+			*at = end - size;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Copies [start, end) to *at if it is guest RAM (what lies in the
+ * hypervisor's region is safe where it is); returns how far it moved. */
+static uint64_t move_aside(uint64_t start, uint64_t end, uint64_t *at)
+{
+	void *from = end > start ? guest_phys_ptr(start, end - start) : NULL;
+	if (!from)
+		return 0;
+	memcpy(guest_phys_ptr(*at, end - start), from, end - start);
+	uint64_t moved = *at - start;
+	*at = page_up(*at + end - start);
+	return moved;
+}
+
+static const void *rebase(const void *p, uint64_t lo, uint64_t hi, uint64_t moved)
+{
+	uintptr_t a = (uintptr_t)p;
+	return a >= lo && a < hi ? (const void *)(a + moved) : p;
+}
+
+/* The boot loader chooses where modules and the information structure go
+ * (Multiboot2 §3.6.6, §3.6.1); GRUB puts vmxdbg's -- the guest's image among
+ * them, and the structure holding their command lines -- just above 1 MiB,
+ * where a multiboot kernel asks to be loaded (ELF p_paddr, or the address
+ * fields: Multiboot 0.6.96 §3.1.3, Multiboot2 §3.1.5).  Loading a kernel
+ * that reaches that far used to overwrite them: the guest started with no
+ * command line and no modules, and nothing said so.  Now, when any of it
+ * lies where the loader writes, all of it is first copied to the top of
+ * guest RAM, and *bi becomes that copy. */
+static int set_aside(const struct boot_info **bi, const struct elf_image *kernel)
+{
+	static struct boot_info aside;
+	const struct boot_info *b = *bi;
+	struct phys_range w[3];
+	unsigned nw = write_ranges(b, kernel, w);
+	uint64_t unused, size = page_up(b->info_len), at;
+	bool in_the_way = false;
+	for (unsigned i = 0; i < nw; i++)
+		in_the_way |= clash(b, NULL, 0, w[i].start, w[i].end, &unused);
+	if (!in_the_way)
+		return 0;
+	for (unsigned i = 0; i < b->nmodules; i++)
+		size += page_up(b->modules[i].end - b->modules[i].start);
+	if (!find_room(b, w, nw, size, &at)) {
+		log_error("guest: the kernel loads over GRUB's modules and no guest RAM is left to move them to");
+		return -ENOMEM;
+	}
+	log_info("guest: GRUB's modules lie where the kernel or its boot information go; moved to 0x%llx-0x%llx",
+		 (unsigned long long)at, (unsigned long long)(at + size - 1));
+	aside = *b;
+	uint64_t lo = b->info_addr, hi = b->info_addr + b->info_len, moved = move_aside(lo, hi, &at);
+	aside.info_addr += moved;
+	aside.rsdp = rebase(b->rsdp, lo, hi, moved);
+	for (unsigned i = 0; i < b->nmodules; i++) {
+		struct boot_module *m = &aside.modules[i];
+		m->cmdline = rebase(m->cmdline, lo, hi, moved);
+		uint64_t by = move_aside(m->start, m->end, &at);
+		m->start += by;
+		m->end += by;
+	}
+	*bi = &aside;
+	return 0;
 }
 
 int guest_load(const struct boot_info *bi, struct guest_entry *entry)
@@ -151,21 +299,17 @@ int guest_load(const struct boot_info *bi, struct guest_entry *entry)
 	if (!mod)
 		return -ENOENT;
 
-	const uint8_t *img = (const uint8_t *)(uintptr_t)mod->start;
-	size_t len = mod->end - mod->start;
-	const char *args = args_after_tag(mod->cmdline);
-	const uint32_t *h1 = find_mb1(img, len), *h2 = find_mb2(img, len);
 	struct elf_image loaded;
-	int rc;
-
-	if (h2)
-		rc = load_mb2(img, len, h2, &loaded);
-	else if (h1)
-		rc = load_mb1(img, len, h1, &loaded);
-	else {
-		log_error("guest: the module has no multiboot or multiboot2 header");
-		return -EINVAL;
-	}
+	bool mb2;
+	unsigned index = (unsigned)(mod - bi->modules);
+	int rc = load_image((const uint8_t *)(uintptr_t)mod->start, mod->end - mod->start, NULL, &loaded, &mb2);
+	if (!rc)
+		rc = set_aside(&bi, &loaded);
+	if (rc)
+		return rc;
+	mod = &bi->modules[index];
+	const char *args = args_after_tag(mod->cmdline);
+	rc = load_image((const uint8_t *)(uintptr_t)mod->start, mod->end - mod->start, dest, &loaded, &mb2);
 	if (rc)
 		return rc;
 	if (loaded.entry >= (1ull << 32)) {
@@ -173,17 +317,17 @@ int guest_load(const struct boot_info *bi, struct guest_entry *entry)
 			  (unsigned long long)loaded.entry);
 		return -EINVAL;
 	}
-	log_info("guest: multiboot%s kernel, %llu KiB at 0x%llx, entry 0x%llx, args \"%s\"", h2 ? "2" : "",
+	log_info("guest: multiboot%s kernel, %llu KiB at 0x%llx, entry 0x%llx, args \"%s\"", mb2 ? "2" : "",
 		 (unsigned long long)(loaded.load_end - loaded.load_start) >> 10,
 		 (unsigned long long)loaded.load_start, (unsigned long long)loaded.entry, args);
 
 	*entry = (struct guest_entry){ .mode = GUEST_MODE_PROTECTED32, .rip = loaded.entry };
 	uint64_t info;
-	rc = h2 ? guest_bootinfo_mb2(bi, args, loaded.load_end, &info)
-		: guest_bootinfo_mb1(bi, args, loaded.load_end, &info);
+	rc = mb2 ? guest_bootinfo_mb2(bi, args, loaded.load_end, &info)
+		 : guest_bootinfo_mb1(bi, args, loaded.load_end, &info);
 	if (rc)
 		return rc;
-	entry->gprs.rax = h2 ? 0x36d76289 : 0x2badb002;
+	entry->gprs.rax = mb2 ? 0x36d76289 : 0x2badb002;
 	entry->gprs.rbx = info;
 	return 0;
 }

@@ -4,6 +4,7 @@
 #include "debugger.h"
 #include "exits.h"
 #include "guest.h"
+#include "guest_cpuid.h"
 #include "guest_walk.h"
 #include "platform/cpu.h"
 #include "platform/errno.h"
@@ -224,9 +225,7 @@ int target_vmcs_read_encoding(uint32_t encoding, uint64_t *value)
 int target_cpuid(struct vcpu *v, uint32_t leaf, uint32_t subleaf, uint32_t out[4])
 {
 	(void)v;
-	cpuid(leaf, subleaf, &out[0], &out[1], &out[2], &out[3]);
-	if (leaf == 1)
-		out[2] &= ~CPUID_1_ECX_VMX;
+	guest_cpuid(leaf, subleaf, out);
 	return 0;
 }
 

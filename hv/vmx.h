@@ -62,6 +62,13 @@ static inline uint64_t vmread(uint32_t field)
 /* Writes during setup: a failure is a bug, reported with its field name. */
 void vmwrite(uint32_t field, uint64_t value);
 
+/* The exit path's writes to fields every VMX CPU has (GUEST_RIP...): no
+ * status check, like vmread(). */
+static inline void vmwrite_hot(uint32_t field, uint64_t value)
+{
+	__asm__ volatile("vmwrite %0, %1" : : "r"(value), "r"((uint64_t)field) : "cc", "memory");
+}
+
 /* INVEPT/INVVPID descriptor types (SDM Vol. 3C §31.3 "INVEPT", "INVVPID"). */
 #define INVEPT_SINGLE_CONTEXT 1
 #define INVEPT_ALL_CONTEXTS 2

@@ -49,7 +49,8 @@ $(LUA_CORE_C): | $(LUA_HEADER)
 
 $(BUILD)/lua/core/%.o: $(LUA_SRC)/%.c | $(LUA_HEADER)
 	@mkdir -p $(dir $@)
-	$(CC) $(LUA_CFLAGS) -c $< -o $@
+	@$(if $(Q),echo "  LUACC   $<")
+	$(Q)$(CC) $(LUA_CFLAGS) -c $< -o $@
 
 # The doors in from the hypervisor run before the guest's FPU state is saved.
 LHV_NO_SSE := $(BUILD)/lua/lua/lhv_entry.o $(BUILD)/lua/lua/port/image.o
@@ -57,7 +58,8 @@ $(LHV_NO_SSE): LHV_CFLAGS += -mgeneral-regs-only
 
 $(BUILD)/lua/%.o: %.c | $(LUA_HEADER)
 	@mkdir -p $(dir $@)
-	$(CC) $(LHV_CFLAGS) -c $< -o $@
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(LHV_CFLAGS) -c $< -o $@
 
 .PHONY: lua-fetch
 lua-fetch: $(LUA_HEADER)

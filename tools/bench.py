@@ -22,7 +22,8 @@ import emu  # noqa: E402
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 N = 20000
 IO_PORT = 0x2FF          # the debug UART's scratch register: trapped under vmxdbg
-TARGETS = {"cpuid_exit_instructions": 150, "hv_init_instructions": 5_000_000}
+TARGETS = {"cpuid_exit_instructions": 150, "hv_init_instructions": 5_000_000,
+           "lua_hook_exit_instructions": 3000, "lua_other_reason_hook_extra_instructions": 0}
 
 
 def bare_iso(out, guest, args):
@@ -31,10 +32,23 @@ def bare_iso(out, guest, args):
                    check=True)
 
 
-def hv_iso(out, elf, guest, args):
-    subprocess.run([os.path.join(ROOT, "tools", "mkiso"), out, elf,
-                    "--args", "panic=poweroff loglevel=warn",
-                    "--module", guest, f"guest {args}"], check=True)
+def hv_iso(out, elf, guest, args, script=None):
+    cmd = [os.path.join(ROOT, "tools", "mkiso"), out, elf, "--args", "panic=poweroff loglevel=warn",
+           "--module", guest, f"guest {args}"]
+    if script:
+        cmd += ["--module", script, "script"]
+    subprocess.run(cmd, check=True)
+
+
+def hooked_cpuid_tsc(work, elf, guest, n, reason):
+    """The CPUID loop with a trivial Lua hook on `reason` loaded."""
+    path = os.path.join(work, f"hook_{reason}.lua")
+    with open(path, "w") as f:
+        f.write(f'hv.on_exit("{reason}", function(e) end)\n')
+    iso = os.path.join(work, f"hook_{reason}.iso")
+    hv_iso(iso, elf, guest, f"bench=cpuid:{n}", path)
+    found = bench_lines(boot(iso, os.path.join(work, f"hook_{reason}")))
+    return found["cpuid"][1] if "cpuid" in found else None
 
 
 def boot(iso, workdir):
@@ -73,8 +87,15 @@ def main():
         sys.stderr.write("bench: a run did not print its figures; console under vmxdbg:\n" + under[-3000:]
                          + "\nbare:\n" + bare[-2000:])
         return 1
+    hooked = hooked_cpuid_tsc(work, a.elf, a.guest, a.n, "CPUID")
+    other = hooked_cpuid_tsc(work, a.elf, a.guest, a.n, "HLT")
+    if hooked is None or other is None:
+        sys.stderr.write("bench: a Lua run did not print its figures\n")
+        return 1
     res = {
         "cpuid_exit_instructions": round((hv["cpuid"][1] - raw["cpuid"][1]) / a.n, 1),
+        "lua_hook_exit_instructions": round((hooked - raw["cpuid"][1]) / a.n, 1),
+        "lua_other_reason_hook_extra_instructions": round((other - hv["cpuid"][1]) / a.n, 1),
         "io_exit_instructions": round((hv["io"][1] - raw["io"][1]) / a.n, 1),
         "hv_init_instructions": int(launch.group(1)),
         "loop_iterations": a.n,
@@ -84,7 +105,8 @@ def main():
     with open(a.out, "w") as f:
         json.dump(res, f, indent=2)
     print(f"{'figure':<34}{'value':>14}{'target':>14}")
-    for key in ("cpuid_exit_instructions", "io_exit_instructions", "hv_init_instructions"):
+    for key in ("cpuid_exit_instructions", "io_exit_instructions", "hv_init_instructions",
+                "lua_hook_exit_instructions", "lua_other_reason_hook_extra_instructions"):
         t = TARGETS.get(key)
         print(f"{key:<34}{res[key]:>14}{('<= ' + str(t)) if t else '':>14}")
     print(f"(written to {os.path.relpath(a.out, ROOT)}; {a.n} iterations per loop)")

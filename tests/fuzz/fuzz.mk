@@ -1,8 +1,10 @@
 # tests/fuzz/fuzz.mk — libFuzzer over the gdb stub's packet layer and
 # commands, against the fake target.  Included by the top Makefile.
 #
-#   make fuzz          a long run (FUZZ_TIME seconds, default 600)
-#   make fuzz-short    FUZZ_SHORT seconds (default 30), what `make test` runs
+#   make fuzz          a long run: FUZZ_TIME seconds (default 600), inputs up
+#                      to 20000 bytes (packets past PacketSize included)
+#   make fuzz-short    FUZZ_SHORT seconds (default 30), inputs up to 4 KiB
+#                      (ten times the executions); what `make test` runs
 #
 # clang's libFuzzer comes with Debian's libclang-rt-14-dev (a dependency of
 # clang-14).  New inputs go to build/fuzz/corpus-gdb (the seeds in
@@ -24,13 +26,13 @@ $(FUZZ_GDB): $(FUZZ_GDB_SRC) $(wildcard gdbstub/*.h) tests/unit/fake_target.h
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(FUZZ_GDB_SRC)
 
 fuzz_gdb_run = mkdir -p $(BUILD)/fuzz/corpus-gdb $(BUILD)/fuzz/crashes && \
-	$(FUZZ_GDB) -max_total_time=$(1) -timeout=10 -rss_limit_mb=1024 -max_len=20000 \
+	$(FUZZ_GDB) -max_total_time=$(1) -max_len=$(2) -timeout=10 -rss_limit_mb=1024 \
 	-dict=tests/fuzz/gdb.dict -artifact_prefix=$(BUILD)/fuzz/crashes/ \
 	-print_final_stats=1 $(BUILD)/fuzz/corpus-gdb tests/fuzz/corpus/gdb
 
 .PHONY: fuzz fuzz-short
 fuzz: $(FUZZ_GDB)
-	$(call fuzz_gdb_run,$(FUZZ_TIME))
+	$(call fuzz_gdb_run,$(FUZZ_TIME),20000)
 
 fuzz-short: $(FUZZ_GDB)
-	$(call fuzz_gdb_run,$(FUZZ_SHORT))
+	$(call fuzz_gdb_run,$(FUZZ_SHORT),4096)

@@ -53,7 +53,8 @@ GUEST_HEADER_FLAGS_mb2-aout := -DHEADER_MB2 -DHEADER_AOUT
 
 $(GUEST_BUILD)/%.c.o: $(GUEST_SRC)/%.c
 	@mkdir -p $(dir $@)
-	$(GUEST_CC) $(GUEST_CFLAGS) -c $< -o $@
+	@$(if $(Q),echo "  GUESTCC $<")
+	$(Q)$(GUEST_CC) $(GUEST_CFLAGS) -c $< -o $@
 
 $(GUEST_BUILD)/%.S.o: $(GUEST_SRC)/%.S
 	@mkdir -p $(dir $@)

@@ -94,7 +94,8 @@ class Received:
             r.console, re.M)]
         self.mmap = re.findall(r"^GUEST INFO mmap \d+: (0x[0-9a-f]+)-(0x[0-9a-f]+) (.+)$", r.console, re.M)
         self.passes = set(re.findall(r"^GUEST PASS (\S+)", r.console, re.M))
-        t.check(self.failed == 0, f"{what}: failed={self.failed}")
+        fails = re.findall(r"^GUEST FAIL .*$", r.console, re.M)
+        t.check(self.failed == 0, f"{what}: failed={self.failed}, first: {fails[:1]}")
         for bad in BROKE:
             r.forbid(bad)
         for check in ("multiboot-magic", "multiboot-entry-state", "multiboot-bss-zeroed",

@@ -1,0 +1,18 @@
+/* guest_cpuid.h — CPUID as the guest sees it: the real CPU with VMX hidden
+ * (no nested virtualization, DESIGN.md).  Inline: the CPUID exit is the
+ * hot path `make bench` measures. */
+#ifndef HV_GUEST_CPUID_H
+#define HV_GUEST_CPUID_H
+
+#include <stdint.h>
+
+#include "platform/cpu.h"
+
+static inline void guest_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t out[4])
+{
+	cpuid(leaf, subleaf, &out[0], &out[1], &out[2], &out[3]);
+	if (leaf == 1)
+		out[2] &= ~CPUID_1_ECX_VMX;
+}
+
+#endif
