@@ -11,7 +11,7 @@
 #define EM_X86_64 62
 
 struct segment {
-	uint64_t offset, paddr, filesz, memsz;
+	uint64_t offset, vaddr, paddr, filesz, memsz;
 };
 
 static int fail(char *err, size_t errlen, const char *msg)
@@ -33,11 +33,13 @@ static void read_phdr(const uint8_t *ph, int cls, struct segment *s, uint32_t *t
 	*type = (uint32_t)rd(ph, 4);
 	if (cls == 64) {
 		s->offset = rd(ph + 8, 8);
+		s->vaddr = rd(ph + 16, 8);
 		s->paddr = rd(ph + 24, 8);
 		s->filesz = rd(ph + 32, 8);
 		s->memsz = rd(ph + 40, 8);
 	} else {
 		s->offset = rd(ph + 4, 4);
+		s->vaddr = rd(ph + 8, 4);
 		s->paddr = rd(ph + 12, 4);
 		s->filesz = rd(ph + 16, 4);
 		s->memsz = rd(ph + 20, 4);
@@ -97,6 +99,10 @@ int elf_load(const void *image, size_t len, guest_dest_fn dest, struct elf_image
 		int rc = load_segment(img, len, &s, dest, err, errlen);
 		if (rc)
 			return rc;
+		/* A kernel linked high with AT() load addresses names its entry
+		 * virtually: translate it through its segment, as GRUB does. */
+		if (s.vaddr != s.paddr && out->entry >= s.vaddr && out->entry - s.vaddr < s.memsz)
+			out->entry = out->entry - s.vaddr + s.paddr;
 		out->load_start = s.paddr < out->load_start ? s.paddr : out->load_start;
 		out->load_end = s.paddr + s.memsz > out->load_end ? s.paddr + s.memsz : out->load_end;
 	}

@@ -35,6 +35,32 @@ static void caps_line(void *ctx, const char *line)
 	log_msg((*n)++ < 3 ? LOG_INFO : LOG_DEBUG, "vmx: %s", line);
 }
 
+/* Script modules are read after the guest is loaded, and a guest may load
+ * right over where GRUB put them: keep a copy in the hypervisor's region. */
+static const struct boot_info *stash_scripts(const struct boot_info *bi)
+{
+	static struct boot_info copy;
+	copy = *bi;
+	for (unsigned i = 0; i < copy.nmodules; i++) {
+		struct boot_module *m = &copy.modules[i];
+		if (strncmp(m->cmdline, "script", 6) || (m->cmdline[6] && m->cmdline[6] != ' '))
+			continue;
+		uint64_t len = m->end - m->start, cmd = strlen(m->cmdline) + 1;
+		uint64_t pages = (len + cmd + PAGE_SIZE - 1) / PAGE_SIZE;
+		uint8_t *p = (uint8_t *)(uintptr_t)pmm_alloc_contig(&phys_pages, pages, PAGE_SIZE);
+		if (!p) {
+			log_warn("lua: no room to keep script module %u; it is skipped", i);
+			m->cmdline = "skipped-script";
+			continue;
+		}
+		memcpy(p, (const void *)(uintptr_t)m->start, len);
+		memcpy(p + len, m->cmdline, cmd);
+		*m = (struct boot_module){ .start = (uintptr_t)p, .end = (uintptr_t)p + len,
+					   .cmdline = (const char *)p + len };
+	}
+	return &copy;
+}
+
 static __attribute__((noreturn)) void fail(const char *what, int rc)
 {
 	log_error("vmxdbg: %s failed (%d); stopping", what, rc);
@@ -55,6 +81,7 @@ void hv_start(const struct boot_info *bi, const struct hv_config *cfg, struct ua
 	}
 	vmx_caps_report(&vmx_caps, caps_line, &lines);
 
+	const struct boot_info *scripts = stash_scripts(bi);
 	if ((rc = guest_memory_init(v, bi, hv_region_start, hv_region_end)))
 		fail("building the guest's memory", rc);
 	rc = guest_load(bi, &entry);
@@ -70,7 +97,7 @@ void hv_start(const struct boot_info *bi, const struct hv_config *cfg, struct ua
 		fail("VMCS setup", rc);
 
 	lhv_set_limits(cfg->lua_heap, cfg->lua_budget);
-	if ((rc = lhv_init(bi)))
+	if ((rc = lhv_init(scripts)))
 		log_warn("lua: not available (%d); the guest runs without scripts", rc);
 	else
 		monitor_lua_register();

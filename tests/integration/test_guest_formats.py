@@ -5,6 +5,8 @@ containers, and the a.out kludge as a flat binary with no ELF headers at all --
 and hands each its own command line verbatim, its modules intact, and the
 machine's memory map with the hypervisor's region reserved. GRUB booting the
 same image bare is the reference: same modules, same checks, same checksum.
+One variant (basic-big) reaches past where GRUB puts vmxdbg's modules: the
+loader must set them aside before it loads the kernel over them.
 
 The guest's boot group prints what it received (tests/guests/README.md):
     GUEST INFO boot-protocol: multiboot2 (EAX=0x36d76289), header multiboot2, ...

@@ -92,6 +92,16 @@ static void test_an_elf64_image_loads_by_physical_address(void **state)
 	assert_int_equal(ram[0x2000], 0xcd);
 }
 
+static void test_a_virtual_entry_point_is_translated_through_its_segment(void **state)
+{
+	(void)state;
+	make_elf32(RAM_BASE + 0x1000);
+	put(60, 0xc0001000, 4);		/* p_vaddr: linked at 3 GiB, loaded at paddr */
+	put(24, 0xc0001008, 4);		/* e_entry, virtual */
+	assert_int_equal(elf_load(img, sizeof(img), fake_dest, &out, err, sizeof(err)), 0);
+	assert_int_equal(out.entry, RAM_BASE + 0x1008);
+}
+
 static void test_a_segment_outside_guest_ram_is_refused(void **state)
 {
 	(void)state;
@@ -164,6 +174,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_an_elf32_segment_is_copied_and_its_bss_zeroed),
 		cmocka_unit_test(test_an_elf64_image_loads_by_physical_address),
+		cmocka_unit_test(test_a_virtual_entry_point_is_translated_through_its_segment),
 		cmocka_unit_test(test_a_segment_outside_guest_ram_is_refused),
 		cmocka_unit_test(test_a_segment_past_the_end_of_the_file_is_refused),
 		cmocka_unit_test(test_program_headers_past_the_file_are_refused),
