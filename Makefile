@@ -44,6 +44,7 @@ UNIT_BINS  := $(addprefix $(BUILD)/host/,$(UNIT_NAMES))
 include tests/guests/guests.mk
 include lua/lua.mk
 include lua/lua-host.mk
+include tests/fuzz/fuzz.mk
 
 .PHONY: all iso deps run gdb test unit integration bench clean help
 all: $(ELF) $(ISO) $(GUEST_ELFS)
@@ -56,6 +57,7 @@ help:
 	@echo "make test       unit tests + integration tests under Bochs/QEMU"
 	@echo "make unit       host unit tests only"
 	@echo "make bench      instruction counts per VM exit and for start-up (Bochs)"
+	@echo "make fuzz       libFuzzer over the gdb stub (FUZZ_TIME=600 s)"
 	@echo "make clean      remove $(BUILD)/"
 
 # V=1 shows the commands.
@@ -107,8 +109,12 @@ gdb:
 unit: $(UNIT_BINS)
 	$(PYTHON) tests/run.py --unit-only
 
-test: deps $(ELF) $(UNIT_BINS) $(GUEST_ELFS)
+test: deps $(ELF) $(UNIT_BINS) $(GUEST_ELFS) $(FUZZ_GDB)
 	lua/check-no-syscall.sh $(ELF)
+	@mkdir -p $(BUILD)/fuzz
+	@if $(MAKE) -s fuzz-short > $(BUILD)/fuzz/short.log 2>&1; then \
+		echo "fuzz: $(FUZZ_SHORT) s of libFuzzer over the gdb stub: $$(grep -o 'stat::number_of_executed_units: *[0-9]*' $(BUILD)/fuzz/short.log | grep -o '[0-9]*$$') inputs, no crash"; \
+	else tail -30 $(BUILD)/fuzz/short.log; echo "fuzz: FAILED (see $(BUILD)/fuzz/short.log)"; exit 1; fi
 	$(PYTHON) tests/run.py $(T)
 
 integration: $(ELF) $(GUEST_ELFS)

@@ -134,8 +134,11 @@ int target_resume(struct vcpu *v, enum target_resume_mode mode, int signal)
 {
 	if (v->stopped)
 		return -1;
-	if (signal >= 0 && signal < 32 && signal != 2)
-		inject_exception(v, (unsigned)signal, false, 0);
+	if (signal >= 0 && signal < 32 && signal != 2) {
+		/* #DF, #TS, #NP, #SS, #GP, #PF, #AC push an error code (SDM Vol. 3A §7.15). */
+		bool err = signal == 8 || (signal >= 10 && signal <= 14) || signal == 17;
+		inject_exception(v, (unsigned)signal, err, 0);
+	}
 	if (mode == RESUME_STEP) {
 		uint64_t rflags = vmread(GUEST_RFLAGS);
 		v->stepping = true;

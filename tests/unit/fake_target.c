@@ -51,10 +51,10 @@ void fake_target_reset(void)
 	map(FAKE_VA_DATA + 0x1000, 0x2000);
 	map(FAKE_VA_KERNEL, 0x3000);
 	map(FAKE_VA_HV, FAKE_HV_START);
-	fake.vmcs[0] = (struct fake_vmcs_field){ "GUEST_RIP", FAKE_VA_DATA + 0x10, false, false };
-	fake.vmcs[1] = (struct fake_vmcs_field){ "GUEST_CR0", 0x80050033, false, false };
-	fake.vmcs[2] = (struct fake_vmcs_field){ "EXIT_REASON", 52, true, false };
-	fake.vmcs[3] = (struct fake_vmcs_field){ "EPT_POINTER", 0x5e, false, true };
+	fake.vmcs[0] = (struct fake_vmcs_field){ "GUEST_RIP", 0x681e, FAKE_VA_DATA + 0x10, false, false };
+	fake.vmcs[1] = (struct fake_vmcs_field){ "GUEST_CR0", 0x6800, 0x80050033, false, false };
+	fake.vmcs[2] = (struct fake_vmcs_field){ "EXIT_REASON", 0x4402, 52, true, false };
+	fake.vmcs[3] = (struct fake_vmcs_field){ "EPT_POINTER", 0x201a, 0x5e, false, true };
 	fake.vmcs_report_lines = 3;
 	fake.resume_signal = -2;
 	fake.injected_vector = -1;
@@ -195,6 +195,36 @@ int target_vmcs_write(const char *field, uint64_t value, char *err, size_t errle
 		return -EPERM;
 	}
 	f->value = value;
+	return 0;
+}
+
+int target_vmcs_read_encoding(uint32_t encoding, uint64_t *value)
+{
+	for (int i = 0; i < FAKE_VMCS_FIELDS; i++) {
+		if (fake.vmcs[i].name && fake.vmcs[i].encoding == encoding) {
+			*value = fake.vmcs[i].value;
+			return 0;
+		}
+	}
+	return -ENODEV;
+}
+
+/* Leaf 0: "GenuineIntel" up to leaf 0xd; leaf 1: SSE2, no VMX (ECX bit 5). */
+int target_cpuid(struct vcpu *v, uint32_t leaf, uint32_t subleaf, uint32_t out[4])
+{
+	(void)v;
+	(void)subleaf;
+	memset(out, 0, 4 * sizeof(out[0]));
+	if (leaf == 0) {
+		out[0] = 0xd;
+		memcpy(&out[1], "Genu", 4);
+		memcpy(&out[3], "ineI", 4);
+		memcpy(&out[2], "ntel", 4);
+	} else if (leaf == 1) {
+		out[0] = 0x50654;
+		out[2] = 0x80202001;
+		out[3] = 0x178bfbff;
+	}
 	return 0;
 }
 

@@ -3,7 +3,8 @@
  * the debug target API (hv/target.h) over in-memory state: registers, an
  * FXSAVE image, 64 KiB of guest-physical memory with a hypervisor region,
  * a few guest-virtual pages, a handful of VMCS fields, a breakpoint table
- * with four hardware slots, and resume/inject records;
+ * with four hardware slots, a CPUID with VMX hidden, and resume/inject
+ * records;
  *
  * the debug line (struct gdb_io) as a script: bytes gdb would send, the
  * bytes the stub wrote, and a reader that checks and decodes the stub's
@@ -44,6 +45,7 @@ struct fake_bp {
 
 struct fake_vmcs_field {
 	const char *name;
+	uint32_t encoding;
 	uint64_t value;
 	bool read_only;		/* VM-exit information */
 	bool hypervisor;	/* refused like EPT_POINTER */
