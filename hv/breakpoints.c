@@ -41,7 +41,7 @@ void debugger_update_exception_bitmap(struct vcpu *v)
 	for (int i = 0; i < MAX_SW_BREAKPOINTS; i++)
 		if (sw[i].used)
 			bits |= EXC_BP;
-	if (own_drs || v->stepping)
+	if (own_drs || v->stepping || v->rearm_step)
 		bits |= EXC_DB;
 	vmwrite(EXCEPTION_BITMAP, bits);
 }
@@ -212,6 +212,9 @@ int target_bp_insert(struct vcpu *v, enum target_bp_type type, uint64_t addr, un
 		rc = hw_insert(v, type, addr, len);
 	else
 		return -EINVAL;
+	/* Out of debug registers: data watches go on EPT page protection. */
+	if (rc == -ENOSPC && type >= BP_WRITE)
+		rc = ept_watch_insert(v, type, addr, len);
 	debugger_update_exception_bitmap(v);
 	return rc;
 }
@@ -225,6 +228,8 @@ int target_bp_remove(struct vcpu *v, enum target_bp_type type, uint64_t addr, un
 		rc = hw_remove(v, type, addr, len);
 	else
 		return -EINVAL;
+	if (rc == -ENOENT && type >= BP_WRITE)
+		rc = ept_watch_remove(v, type, addr, len);
 	debugger_update_exception_bitmap(v);
 	return rc;
 }
@@ -237,6 +242,7 @@ void target_bp_clear_all(struct vcpu *v)
 	for (int i = 0; i < 4; i++)
 		hw[i].used = false;
 	sync_drs(v);
+	ept_watch_clear_all(v);
 }
 
 /* Which hardware slot a #DB's B0-B3 bits name, as a stop. */

@@ -97,6 +97,29 @@ static uint8_t guest_byte(struct vcpu *v, uint64_t gva)
 	return b;
 }
 
+/* Set RFLAGS.TF for one instruction, for the user's step or an EPT
+ * watchpoint's re-arm, remembering what the guest had. */
+static void arm_single_step(struct vcpu *v)
+{
+	uint64_t rflags = vmread(GUEST_RFLAGS);
+	if (!v->stepping && !v->rearm_step) {
+		v->step_guest_tf = rflags & RFLAGS_TF;
+		v->step_rip = vmread(GUEST_RIP);
+	}
+	vmwrite(GUEST_RFLAGS, rflags | RFLAGS_TF);
+	if ((rflags & RFLAGS_IF) && !(vmread(GUEST_INTERRUPTIBILITY_STATE) & 3))
+		vmwrite(GUEST_INTERRUPTIBILITY_STATE, 1);	/* hold interrupts for one instruction */
+	if (vmread(GUEST_ACTIVITY_STATE))
+		vmwrite(GUEST_ACTIVITY_STATE, 0);		/* a halted guest steps past HLT */
+}
+
+void debugger_arm_rearm_step(struct vcpu *v)
+{
+	arm_single_step(v);
+	v->rearm_step = true;
+	debugger_update_exception_bitmap(v);
+}
+
 /* After a step: give the guest back its own TF, and take ours out of a
  * PUSHF's image on the stack. */
 static void finish_step(struct vcpu *v)
@@ -105,6 +128,7 @@ static void finish_step(struct vcpu *v)
 	uint64_t rflags = vmread(GUEST_RFLAGS);
 
 	v->stepping = false;
+	v->rearm_step = false;
 	if (op == OPCODE_PUSHF && !v->step_guest_tf) {
 		uint64_t rsp = vmread(GUEST_RSP), pushed = 0;
 		unsigned width = (vmread(GUEST_CS_ACCESS_RIGHTS) & (1u << 13)) ? 8 : 4;
@@ -119,15 +143,29 @@ static void finish_step(struct vcpu *v)
 	debugger_update_exception_bitmap(v);
 }
 
+/* One instruction has run under our TF: re-protect an EPT watch page,
+ * then stop if the user stepped or the watch was hit. */
+static void step_completed(struct vcpu *v, struct target_stop *why)
+{
+	bool user_step = v->stepping;
+	bool watch_hit = v->rearm_step && ept_watch_rearm(v, why);
+	finish_step(v);
+	if (watch_hit) {
+		debugger_stop(v, why);
+	} else if (user_step) {
+		why->kind = STOP_STEP;
+		debugger_stop(v, why);
+	}
+}
+
 /* An instruction the hypervisor emulated (CPUID, an I/O exit...) raised no
  * #DB: a step over it ends here. */
 void debugger_after_emulation(struct vcpu *v)
 {
-	if (!v->stepping)
+	if (!v->stepping && !v->rearm_step)
 		return;
-	finish_step(v);
 	struct target_stop why = { .kind = STOP_STEP };
-	debugger_stop(v, &why);
+	step_completed(v, &why);
 }
 
 int target_resume(struct vcpu *v, enum target_resume_mode mode, int signal)
@@ -140,15 +178,8 @@ int target_resume(struct vcpu *v, enum target_resume_mode mode, int signal)
 		inject_exception(v, (unsigned)signal, err, 0);
 	}
 	if (mode == RESUME_STEP) {
-		uint64_t rflags = vmread(GUEST_RFLAGS);
+		arm_single_step(v);
 		v->stepping = true;
-		v->step_guest_tf = rflags & RFLAGS_TF;
-		v->step_rip = vmread(GUEST_RIP);
-		vmwrite(GUEST_RFLAGS, rflags | RFLAGS_TF);
-		if ((rflags & RFLAGS_IF) && !(vmread(GUEST_INTERRUPTIBILITY_STATE) & 3))
-			vmwrite(GUEST_INTERRUPTIBILITY_STATE, 1);	/* hold interrupts for one instruction */
-		if (vmread(GUEST_ACTIVITY_STATE))
-			vmwrite(GUEST_ACTIVITY_STATE, 0);		/* a halted guest steps past HLT */
 	}
 	debugger_update_exception_bitmap(v);
 	return 0;
@@ -167,17 +198,21 @@ bool debugger_on_breakpoint(struct vcpu *v)
 bool debugger_on_debug_exception(struct vcpu *v, uint64_t q)
 {
 	struct target_stop why = { .kind = STOP_STEP };
-	bool step = v->stepping && (q & DBG_BS);
+	bool step = (v->stepping || v->rearm_step) && (q & DBG_BS);
 	bool hit = debugger_hw_hit(q & 0xf, &why);
 
 	if (!step && !hit)
 		return false;
-	if (v->stepping)
-		finish_step(v);
-	/* An instruction breakpoint is a fault: resuming must not hit it again
-	 * at once (RFLAGS.RF, SDM Vol. 3B §19.3.1.1). */
-	if (hit && why.kind == STOP_HW_BREAKPOINT)
-		vmwrite(GUEST_RFLAGS, vmread(GUEST_RFLAGS) | (1ull << 16));
-	debugger_stop(v, &why);
+	if (hit) {
+		if (v->stepping || v->rearm_step)
+			finish_step(v);
+		/* An instruction breakpoint is a fault: resuming must not hit it
+		 * again at once (RFLAGS.RF, SDM Vol. 3B §19.3.1.1). */
+		if (why.kind == STOP_HW_BREAKPOINT)
+			vmwrite(GUEST_RFLAGS, vmread(GUEST_RFLAGS) | (1ull << 16));
+		debugger_stop(v, &why);
+		return true;
+	}
+	step_completed(v, &why);
 	return true;
 }

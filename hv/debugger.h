@@ -39,6 +39,19 @@ void debugger_write_through_breakpoints(uint64_t gpa, const uint8_t *buf, size_t
  * is over (no #DB comes for it). */
 void debugger_after_emulation(struct vcpu *v);
 
+/* EPT watchpoints (ept_watch.c): past the four debug registers, a watched
+ * page loses its write (or read) right; an access exits, the page opens for
+ * one single-stepped instruction, then closes again (the "re-arm"). */
+int ept_watch_insert(struct vcpu *v, enum target_bp_type type, uint64_t gva, unsigned len);
+int ept_watch_remove(struct vcpu *v, enum target_bp_type type, uint64_t gva, unsigned len);
+void ept_watch_clear_all(struct vcpu *v);
+/* On an EPT violation: true when it is a watched page (the re-arm step is armed). */
+bool ept_watch_on_violation(struct vcpu *v, uint64_t gpa, uint64_t qualification);
+/* After the re-arm step: closes the page; true (and *why filled) when the
+ * access hit a watched range. */
+bool ept_watch_rearm(struct vcpu *v, struct target_stop *why);
+void debugger_arm_rearm_step(struct vcpu *v);
+
 /* Between debugger.c and breakpoints.c. */
 void debugger_update_exception_bitmap(struct vcpu *v);
 bool debugger_is_our_breakpoint(uint64_t gva);

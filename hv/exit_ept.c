@@ -2,6 +2,7 @@
  * book ch. 7).  A violation means the guest touched memory it does not own
  * (the hypervisor's region, or a page a debugger protected): report it in
  * full and stop the guest — never serve it silently. */
+#include "debugger.h"
 #include "exits.h"
 #include "platform/log.h"
 #include "vmx.h"
@@ -12,6 +13,8 @@ enum exit_action exit_ept_violation(struct vcpu *v)
 	uint64_t gpa = vmread(GUEST_PHYSICAL_ADDRESS);
 	char what[160];
 
+	if (ept_watch_on_violation(v, gpa, q))
+		return EXIT_RESUME;	/* a debugger watch page: one step, then re-armed */
 	ept_violation_describe(q, what, sizeof(what));
 	log_error("ept: violation at GPA 0x%llx: %s", (unsigned long long)gpa, what);
 	if (q & (1u << 7))

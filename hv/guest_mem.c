@@ -112,6 +112,7 @@ int guest_memory_init(struct vcpu *v, const struct boot_info *bi, uint64_t hv_st
 	build_map(bi, hv_start, hv_end);
 
 	int rc = ept_init(&v->ept, &ops, large_2m, large_1g);
+	v->ept.exec_only = vmx_caps.ept_vpid_cap & VMX_EPT_EXECUTE_ONLY;
 	if (!rc)
 		rc = map_range(&v->ept, 0, hv_start);
 	if (!rc)

@@ -43,6 +43,7 @@ struct vcpu {
 
 	/* Debugger state (debugger.c). */
 	bool stepping;		/* the next instruction ends in a STOP_STEP */
+	bool rearm_step;	/* one instruction runs with an EPT watch page open */
 	bool step_guest_tf;	/* the guest's own RFLAGS.TF while we step */
 	uint64_t step_rip;	/* where the step started */
 
