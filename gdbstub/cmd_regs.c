@@ -1,4 +1,5 @@
-/* cmd_regs.c — g, G, p, P: registers by the numbers of target.xml. */
+/* cmd_regs.c — g, G, p, P: registers by the numbers of target.xml, in
+ * the connection's view (arch.c). */
 #include "stub.h"
 
 #include "platform/errno.h"
@@ -8,7 +9,7 @@
 static void out_reg(struct gdb_stub *g, unsigned n)
 {
 	uint8_t bytes[GDB_REG_BYTES_MAX];
-	unsigned size = gdb_regs[n].bits / 8;
+	unsigned size = gdb_view(g)->regs[n].bits / 8;
 
 	if (gdb_reg_get(g, n, bytes) == 0) {
 		gdb_out_hex(g, bytes, size);
@@ -25,7 +26,7 @@ void gdb_cmd_read_regs(struct gdb_stub *g, struct gdb_cursor *c)
 		gdb_out_error(g, -EINVAL);
 		return;
 	}
-	for (unsigned n = 0; n < gdb_reg_count; n++)
+	for (unsigned n = 0; n < gdb_view(g)->count; n++)
 		out_reg(g, n);
 }
 
@@ -33,15 +34,16 @@ void gdb_cmd_read_regs(struct gdb_stub *g, struct gdb_cursor *c)
  * first refusal ends it with its error (those before stay written). */
 void gdb_cmd_write_regs(struct gdb_stub *g, struct gdb_cursor *c)
 {
+	const struct gdb_view *view = gdb_view(g);
 	uint8_t bytes[GDB_REG_BYTES_MAX];
 	int rc = 0;
 
-	if ((size_t)(c->end - c->p) != 2 * gdb_regs_total_bytes()) {
+	if ((size_t)(c->end - c->p) != 2 * gdb_view_bytes(view)) {
 		gdb_out_error(g, -EINVAL);
 		return;
 	}
-	for (unsigned n = 0; n < gdb_reg_count && !rc; n++) {
-		if (!gdb_take_hex_bytes(c, bytes, gdb_regs[n].bits / 8))
+	for (unsigned n = 0; n < view->count && !rc; n++) {
+		if (!gdb_take_hex_bytes(c, bytes, view->regs[n].bits / 8))
 			rc = -EINVAL;
 		else
 			rc = gdb_reg_set(g, n, bytes);
@@ -54,10 +56,10 @@ void gdb_cmd_write_regs(struct gdb_stub *g, struct gdb_cursor *c)
 		gdb_out_str(g, "OK");
 }
 
-static bool take_regnum(struct gdb_cursor *c, unsigned *n)
+static bool take_regnum(struct gdb_stub *g, struct gdb_cursor *c, unsigned *n)
 {
 	uint64_t v;
-	if (!gdb_take_hex(c, &v) || v >= gdb_reg_count)
+	if (!gdb_take_hex(c, &v) || v >= gdb_view(g)->count)
 		return false;
 	*n = (unsigned)v;
 	return true;
@@ -69,7 +71,7 @@ void gdb_cmd_read_reg(struct gdb_stub *g, struct gdb_cursor *c)
 {
 	unsigned n;
 
-	if (!take_regnum(c, &n) || !gdb_at_end(c))
+	if (!take_regnum(g, c, &n) || !gdb_at_end(c))
 		gdb_out_error(g, -EINVAL);
 	else
 		out_reg(g, n);
@@ -81,8 +83,8 @@ void gdb_cmd_write_reg(struct gdb_stub *g, struct gdb_cursor *c)
 	uint8_t bytes[GDB_REG_BYTES_MAX];
 	unsigned n;
 
-	if (!take_regnum(c, &n) || !gdb_take(c, '=') ||
-	    !gdb_take_hex_bytes(c, bytes, gdb_regs[n].bits / 8) || !gdb_at_end(c)) {
+	if (!take_regnum(g, c, &n) || !gdb_take(c, '=') ||
+	    !gdb_take_hex_bytes(c, bytes, gdb_view(g)->regs[n].bits / 8) || !gdb_at_end(c)) {
 		gdb_out_error(g, -EINVAL);
 		return;
 	}

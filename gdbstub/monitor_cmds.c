@@ -161,6 +161,8 @@ const struct gdb_monitor_cmd gdb_monitor_builtins[] = {
 	{ "ept", "GPA  the EPT translation of a guest-physical address", cmd_ept },
 	{ "phys", "ADDR LEN  hex dump of guest-physical memory", cmd_phys },
 	{ "info", "guest memory, paging mode, stepping method", cmd_info },
+	{ "arch", "[i386|amd64|auto]  gdb's register view (auto: i386 unless in 64-bit mode)",
+	  gdb_monitor_arch },
 };
 const unsigned gdb_monitor_builtin_count =
 	sizeof(gdb_monitor_builtins) / sizeof(gdb_monitor_builtins[0]);

@@ -274,7 +274,7 @@ void gdb_send(struct gdb_stub *g)
 }
 
 /* A new session (gdb_init, detach, hangup) starts in ack mode with nothing
- * in flight.  The last packet is kept: the OK to `D` may still need
+ * in flight and no register view.  The last packet is kept: the OK to `D` may still need
  * resending while the guest runs. */
 void gdb_reset_link(struct gdb_stub *g)
 {
@@ -283,4 +283,5 @@ void gdb_reset_link(struct gdb_stub *g)
 	g->unacked = g->abandon = false;
 	g->waiting = false;
 	g->gdb_swbreak = g->gdb_hwbreak = false;
+	gdb_view_forget(g);
 }

@@ -23,9 +23,11 @@
 #include "platform/errno.h"
 #include "platform/kstring.h"
 
+/* qSupported opens every connection: the new gdb gets its own view. */
 void gdb_cmd_supported(struct gdb_stub *g, struct gdb_cursor *c)
 {
 	g->gdb_swbreak = g->gdb_hwbreak = false;
+	gdb_view_forget(g);
 	if (gdb_take(c, ':')) {
 		while (!gdb_at_end(c)) {
 			struct gdb_cursor f = *c;
@@ -130,11 +132,12 @@ static void xfer(struct gdb_stub *g, struct gdb_cursor *c, const char *annex, co
 		g->out[0] = 'l';
 }
 
-/* qXfer:features:read:target.xml:... — one document, no xi:include. */
+/* qXfer:features:read:target.xml:... — one document, no xi:include, of
+ * the connection's view (chosen here if not yet). */
 void gdb_cmd_features(struct gdb_stub *g, struct gdb_cursor *c)
 {
 	size_t size;
-	const char *xml = gdb_target_xml(&size);
+	const char *xml = gdb_target_xml(gdb_view(g), &size);
 	xfer(g, c, "target.xml", xml, size);
 }
 

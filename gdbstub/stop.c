@@ -2,7 +2,8 @@
  *
  * Always the T form: `T` signal, `thread:01;`, then the registers gdb needs
  * first after any stop (frame pointer, stack pointer, PC, by their
- * target.xml numbers), then the reason.  With those expedited, gdb builds
+ * numbers in the connection's view: 06 07 10 for amd64, 05 04 08 for
+ * i386), then the reason.  With those expedited, gdb builds
  * the innermost frame without a `g`: a `stepi` costs one round trip.
  *
  * Signals (gdb's numbering):
@@ -37,7 +38,7 @@ static void out_expedited(struct gdb_stub *g, unsigned n)
 	uint8_t bytes[GDB_REG_BYTES_MAX];
 	if (gdb_reg_get(g, n, bytes) == 0) {
 		gdb_out_fmt(g, "%02x:", n);
-		gdb_out_hex(g, bytes, gdb_regs[n].bits / 8);
+		gdb_out_hex(g, bytes, gdb_view(g)->regs[n].bits / 8);
 		gdb_out_char(g, ';');
 	}
 }
@@ -61,9 +62,9 @@ void gdb_out_stop_reply(struct gdb_stub *g, int signal)
 {
 	gdb_out_reset(g);
 	gdb_out_fmt(g, "T%02xthread:%02x;", signal, GDB_THREAD_ID);
-	out_expedited(g, GDB_REG_RBP);
-	out_expedited(g, GDB_REG_RSP);
-	out_expedited(g, GDB_REG_RIP);
+	const struct gdb_view *view = gdb_view(g);
+	for (unsigned i = 0; i < sizeof(view->expedite); i++)
+		out_expedited(g, view->expedite[i]);
 	if (signal == gdb_stop_signal(&g->stop))
 		out_reason(g);
 }

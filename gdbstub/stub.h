@@ -48,6 +48,9 @@ struct gdb_rx {
 	int error;		/* for GDB_RX_PACKET: 0, -EIO, -E2BIG, -EINVAL */
 };
 
+/* The register view `monitor arch` asks for (arch.c). */
+enum gdb_arch { GDB_ARCH_AUTO, GDB_ARCH_I386, GDB_ARCH_AMD64 };
+
 /* The guest's FPU state, read at most once per packet. */
 struct gdb_fpu {
 	struct target_fxsave fx, orig;
@@ -78,6 +81,8 @@ struct gdb_stub {
 	bool hangup;
 	bool waiting;		/* gdb resumed the guest: a stop reply is due */
 	bool gdb_swbreak, gdb_hwbreak;	/* stop reasons gdb asked for in qSupported */
+	const struct gdb_view *view;	/* this connection's registers; NULL: not chosen yet */
+	enum gdb_arch arch;		/* `monitor arch`; outlives connections */
 	int outcome;		/* -1 while serving, else enum gdb_outcome */
 
 	struct target_stop stop;
@@ -138,7 +143,7 @@ void gdb_cmd_kill(struct gdb_stub *g, struct gdb_cursor *c);
 int gdb_signal_to_vector(uint64_t signal);
 void gdb_let_go(struct gdb_stub *g, enum gdb_outcome outcome);
 
-/* regs.c: the register table */
+/* regs.c: the register views */
 enum gdb_reg_kind { GDB_REG_TARGET, GDB_REG_ST, GDB_REG_FPU_CTRL, GDB_REG_XMM, GDB_REG_MXCSR };
 enum gdb_feature { GDB_FEAT_CORE, GDB_FEAT_SSE, GDB_FEAT_SEGMENTS, GDB_FEAT_SYSTEM, GDB_FEAT_COUNT };
 struct gdb_reg {
@@ -150,17 +155,26 @@ struct gdb_reg {
 	const char *type;	/* gdb's type name in target.xml */
 	const char *group;	/* NULL: gdb's default for the type */
 };
-extern const struct gdb_reg gdb_regs[];
-extern const unsigned gdb_reg_count;
-#define GDB_REG_RBP 6
-#define GDB_REG_RSP 7
-#define GDB_REG_RIP 16
+/* A register layout gdb knows: target.xml, g/G, p/P and stop replies. */
+struct gdb_view {
+	const char *name;	/* "amd64", "i386": as `monitor arch` says it */
+	const char *arch;	/* target.xml's <architecture> */
+	const struct gdb_reg *regs;	/* by gdb's register number */
+	unsigned count;
+	uint8_t expedite[3];	/* frame pointer, stack pointer, PC */
+};
+extern const struct gdb_view gdb_view_amd64, gdb_view_i386;
 #define GDB_REG_BYTES_MAX 16
-size_t gdb_regs_total_bytes(void);
-int gdb_reg_get(struct gdb_stub *g, unsigned n, uint8_t *bytes);
+size_t gdb_view_bytes(const struct gdb_view *view);	/* of a `g` reply */
+int gdb_reg_get(struct gdb_stub *g, unsigned n, uint8_t *bytes);	/* n in gdb_view(g) */
 int gdb_reg_set(struct gdb_stub *g, unsigned n, const uint8_t *bytes);
 int gdb_fpu_flush(struct gdb_stub *g);
 void gdb_fpu_forget(struct gdb_stub *g);
+
+/* arch.c: which view a connection gets */
+const struct gdb_view *gdb_view(struct gdb_stub *g);	/* chosen at the first use */
+void gdb_view_forget(struct gdb_stub *g);		/* a new connection chooses again */
+void gdb_monitor_arch(struct gdb_stub *g, const char *args, target_emit_fn out, void *ctx);
 
 /* cmd_regs.c */
 void gdb_cmd_read_regs(struct gdb_stub *g, struct gdb_cursor *c);
@@ -189,7 +203,7 @@ void gdb_cmd_features(struct gdb_stub *g, struct gdb_cursor *c);
 void gdb_cmd_threads(struct gdb_stub *g, struct gdb_cursor *c);
 
 /* target_xml.c */
-const char *gdb_target_xml(size_t *len);	/* NULL if it did not fit its buffer */
+const char *gdb_target_xml(const struct gdb_view *view, size_t *len);	/* NULL if it did not fit */
 
 /* monitor.c */
 void gdb_cmd_monitor(struct gdb_stub *g, struct gdb_cursor *c);

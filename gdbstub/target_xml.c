@@ -1,9 +1,9 @@
 /* target_xml.c — the target description gdb reads with
- * qXfer:features:read:target.xml, generated once from the register table
- * (regs.c) so the numbers in it are the numbers of `g` and `p`.
+ * qXfer:features:read:target.xml, generated from the connection's register
+ * view (regs.c) so the numbers in it are the numbers of `g` and `p`.
  *
  * Features: org.gnu.gdb.i386.core, .sse and .segments are gdb's own names,
- * with the registers and types gdb's amd64 code requires (i386_eflags and
+ * with the registers and types gdb's i386 and amd64 code require (i386_eflags and
  * i386_mxcsr flags, the vec128 union; i387_ext, code_ptr and data_ptr are
  * predefined).  The control registers have no standard feature: gdb takes
  * any other feature name and shows its registers as extra ones, so they
@@ -85,7 +85,8 @@ static const char vec128_types[] =
 #define XML_MAX 12288
 static char xml[XML_MAX];
 static size_t xml_len;
-static bool xml_built, xml_overflow;
+static bool xml_overflow;
+static const struct gdb_view *xml_view;	/* what xml[] describes */
 
 static void add(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void add(const char *fmt, ...)
@@ -116,12 +117,18 @@ static void add_types(unsigned feature)
 	}
 }
 
-static void add_feature(unsigned feature)
+/* A feature the view has no register of is left out (i386: segments). */
+static void add_feature(const struct gdb_view *view, unsigned feature)
 {
+	unsigned n = 0;
+	while (n < view->count && view->regs[n].feature != feature)
+		n++;
+	if (n == view->count)
+		return;
 	add("<feature name=\"%s\">", feature_names[feature]);
 	add_types(feature);
-	for (unsigned n = 0; n < gdb_reg_count; n++) {
-		const struct gdb_reg *r = &gdb_regs[n];
+	for (; n < view->count; n++) {
+		const struct gdb_reg *r = &view->regs[n];
 		if (r->feature != feature)
 			continue;
 		add("<reg name=\"%s\" bitsize=\"%u\" type=\"%s\" regnum=\"%u\"", r->name, r->bits,
@@ -133,20 +140,24 @@ static void add_feature(unsigned feature)
 	add("</feature>");
 }
 
-static void build(void)
+static void build(const struct gdb_view *view)
 {
+	xml_len = 0;
+	xml_overflow = false;
 	add("<?xml version=\"1.0\"?><!DOCTYPE target SYSTEM \"gdb-target.dtd\">"
-	    "<target version=\"1.0\"><architecture>i386:x86-64</architecture>");
+	    "<target version=\"1.0\"><architecture>%s</architecture>", view->arch);
 	for (unsigned f = 0; f < GDB_FEAT_COUNT; f++)
-		add_feature(f);
+		add_feature(view, f);
 	add("</target>");
-	xml_built = true;
+	xml_view = view;
 }
 
-const char *gdb_target_xml(size_t *len)
+/* Built when asked for another view than last time: a connection reads
+ * one view's document in pieces, so that is once per connection at most. */
+const char *gdb_target_xml(const struct gdb_view *view, size_t *len)
 {
-	if (!xml_built)
-		build();
+	if (xml_view != view)
+		build(view);
 	*len = xml_overflow ? 0 : xml_len;
 	return xml_overflow ? NULL : xml;
 }

@@ -1,9 +1,11 @@
 /* exit_io.c — I/O instructions to the ports the I/O bitmaps trap (SDM Vol.
  * 3C §25.6.4): the debug UART, which the guest must not see (reads float to
  * 0xFF as on an empty ISA bus, writes vanish), and the emulators' shutdown
- * ports, which end the run cleanly when the guest powers off. */
+ * ports and the ACPI PM1a control register, which end the run cleanly when
+ * the guest powers off. */
 #include "exits.h"
 #include "io_ports.h"
+#include "platform/cpu.h"
 #include "platform/log.h"
 #include "platform/power.h"
 #include "vmx.h"
@@ -17,11 +19,28 @@
 
 #define RFLAGS_DF (1ull << 10)
 
+/* PM1a_CNT (ACPI 6.4 §4.8.2.2.1): SLP_TYPx bits 12:10, SLP_EN bit 13. */
+#define PM1_SLP_TYP(cnt) (((cnt) >> 10) & 7u)
+#define PM1_SLP_EN (1u << 13)
+
 static uint16_t debug_uart_base;
 static bool debug_uart_reported;
 static unsigned shutdown_match;
+static uint16_t pm1a_port, pm1a_s5;
 
 void io_ports_set_debug_uart(uint16_t base) { debug_uart_base = base; }
+
+void io_ports_set_acpi_pm1a(uint16_t port, uint16_t slp_typ_s5)
+{
+	pm1a_port = port;
+	pm1a_s5 = slp_typ_s5;
+}
+
+/* Whether [port, port+size) touches the two bytes of PM1a_CNT. */
+static bool touches_pm1a(uint16_t port, unsigned size)
+{
+	return pm1a_port && port < pm1a_port + 2 && port + size > pm1a_port;
+}
 
 bool io_port_is_debug_uart(uint16_t port)
 {
@@ -83,6 +102,37 @@ static enum exit_action bochs_shutdown_port(struct vcpu *v, uint8_t byte)
 	power_off();
 }
 
+/* The guest's ACPI power-off (SLP_EN with S5's sleep type) ends the run
+ * with a report, as the machine would have ended it; any other access is
+ * done on the real register, which stays the guest's. */
+static enum exit_action acpi_pm1a_access(struct vcpu *v, uint64_t q)
+{
+	uint16_t port = IOQ_PORT(q), cnt = 0;
+	unsigned size = IOQ_SIZE(q);
+	uint32_t value = (uint32_t)(v->gprs->rax & size_mask(size));
+
+	if (IOQ_IN(q)) {
+		value = size == 1 ? inb(port) : size == 2 ? inw(port) : inl(port);
+		v->gprs->rax = size == 4 ? value : (v->gprs->rax & ~size_mask(size)) | value;
+		return EXIT_ADVANCE;
+	}
+	for (unsigned i = 0; i < size; i++)
+		if ((uint16_t)(port + i - pm1a_port) < 2)
+			cnt |= (uint16_t)(((value >> (8 * i)) & 0xff) << (8 * (port + i - pm1a_port)));
+	if ((cnt & PM1_SLP_EN) && PM1_SLP_TYP(cnt) == pm1a_s5) {
+		log_info("guest: powered off (ACPI S5)");
+		exit_counts_log(v);
+		power_off();
+	}
+	if (size == 1)
+		outb(port, (uint8_t)value);
+	else if (size == 2)
+		outw(port, (uint16_t)value);
+	else
+		outl(port, value);
+	return EXIT_ADVANCE;
+}
+
 enum exit_action exit_io(struct vcpu *v)
 {
 	uint64_t q = vmread(EXIT_QUALIFICATION);
@@ -90,6 +140,8 @@ enum exit_action exit_io(struct vcpu *v)
 
 	if (io_port_is_debug_uart(port))
 		return debug_uart_access(v, q);
+	if (touches_pm1a(port, IOQ_SIZE(q)) && !IOQ_STRING(q))
+		return acpi_pm1a_access(v, q);
 	if (IOQ_STRING(q)) {
 		skip_string_io(v, q);
 		return EXIT_ADVANCE;

@@ -12,18 +12,21 @@
 
 /* XSETBV always exits (SDM Vol. 3C §27.1.2).  Validate as the CPU would
  * (SDM Vol. 2 XSETBV: #GP for XCR other than 0, x87 bit clear, AVX without
- * SSE, bits the CPU does not support), then load it: XCR0 is not switched
- * between root and non-root, so the guest's value is the live one. */
+ * SSE, bits the CPU does not support, CR4.OSXSAVE clear), then load it:
+ * XCR0 is not switched between root and non-root, so the guest's value is
+ * the live one.  The guest's CR4.OSXSAVE is in GUEST_CR4 unless the
+ * CR4 guest/host mask gives the bit to the read shadow (§25.6.6). */
 enum exit_action exit_xsetbv(struct vcpu *v)
 {
 	struct guest_gprs *g = v->gprs;
 	uint64_t value = (g->rdx << 32) | (uint32_t)g->rax;
+	uint64_t cr4 = (vmread(GUEST_CR4) & ~v->cr4_mask) | (vmread(CR4_READ_SHADOW) & v->cr4_mask);
 	uint32_t a, b, c, d;
 
 	cpuid(0xd, 0, &a, &b, &c, &d);
 	uint64_t supported = ((uint64_t)d << 32) | a;
 	if ((uint32_t)g->rcx != 0 || !(value & 1) || (value & ~supported) ||
-	    ((value & 4) && !(value & 2)) || !(vmread(CR4_READ_SHADOW) & CR4_OSXSAVE)) {
+	    ((value & 4) && !(value & 2)) || !(cr4 & CR4_OSXSAVE)) {
 		inject_gp(v);
 		return EXIT_RESUME;
 	}

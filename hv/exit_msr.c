@@ -1,15 +1,43 @@
 /* exit_msr.c — RDMSR/WRMSR of the MSRs the MSR bitmap guards (SDM Vol. 3C
  * §25.6.9): IA32_FEATURE_CONTROL and the VMX capability MSRs.  The guest sees
  * a CPU without VMX: IA32_FEATURE_CONTROL locked with VMX disabled, the
- * capability MSRs absent (#GP, as on a CPU whose CPUID.1:ECX.VMX is 0). */
+ * capability MSRs absent (#GP, as on a CPU whose CPUID.1:ECX.VMX is 0).
+ * IA32_MISC_ENABLE and IA32_BIOS_SIGN_ID are virtualized: architectural
+ * on every CPU Linux expects, absent from Bochs (see below). */
 #include "exits.h"
 #include "platform/cpu.h"
 #include "platform/log.h"
 #include "vmx_msr.h"
 
+/* IA32_MISC_ENABLE bits (SDM Vol. 4 Table 2-2). */
+#define MISC_FAST_STRINGS (1ull << 0)
+#define MISC_BTS_UNAVAILABLE (1ull << 11)
+#define MISC_PEBS_UNAVAILABLE (1ull << 12)
+#define MISC_MONITOR_FSM (1ull << 18)
+#define CPUID_1_ECX_MONITOR (1u << 3)
+
 static bool is_vmx_capability_msr(uint32_t msr)
 {
 	return msr >= MSR_IA32_VMX_BASIC && msr <= MSR_IA32_VMX_EXIT_CTLS2;
+}
+
+/* Every Intel family-6 CPU has IA32_MISC_ENABLE, and Linux reads it without
+ * a fault handler (verify_cpu, before it has an IDT); Bochs does not
+ * implement it and raises #GP, which there is a triple fault.  The guest gets
+ * what such a CPU reports -- fast strings on, no BTS/PEBS, MONITOR/MWAIT as
+ * CPUID says -- and reads back what it writes: the bits change nothing. */
+static uint64_t *misc_enable(void)
+{
+	static uint64_t value;
+	static bool set;
+	if (!set) {
+		uint32_t a, b, c, d;
+		cpuid(1, 0, &a, &b, &c, &d);
+		value = MISC_FAST_STRINGS | MISC_BTS_UNAVAILABLE | MISC_PEBS_UNAVAILABLE |
+			((c & CPUID_1_ECX_MONITOR) ? MISC_MONITOR_FSM : 0);
+		set = true;
+	}
+	return &value;
 }
 
 enum exit_action exit_msr_read(struct vcpu *v)
@@ -21,6 +49,10 @@ enum exit_action exit_msr_read(struct vcpu *v)
 	if (msr == MSR_IA32_FEATURE_CONTROL) {
 		value = (rdmsr(msr) | FEATURE_CONTROL_LOCKED) &
 			~(FEATURE_CONTROL_VMX_INSIDE_SMX | FEATURE_CONTROL_VMX_OUTSIDE_SMX);
+	} else if (msr == MSR_IA32_MISC_ENABLE) {
+		value = *misc_enable();
+	} else if (msr == MSR_IA32_BIOS_SIGN_ID) {
+		value = 0;	/* bits 63:32, the microcode revision: no update loaded */
 	} else if (is_vmx_capability_msr(msr)) {
 		log_info("guest: RDMSR 0x%x (%s) refused with #GP: VMX is hidden", msr, vmx_msr_name(msr));
 		inject_gp(v);
@@ -41,6 +73,12 @@ enum exit_action exit_msr_write(struct vcpu *v)
 	uint32_t msr = (uint32_t)g->rcx;
 	uint64_t value = (g->rdx << 32) | (uint32_t)g->rax;
 
+	if (msr == MSR_IA32_MISC_ENABLE) {
+		*misc_enable() = value;
+		return EXIT_ADVANCE;
+	}
+	if (msr == MSR_IA32_BIOS_SIGN_ID)	/* writing 0 then CPUID(1) asks for the revision */
+		return EXIT_ADVANCE;
 	/* Locked IA32_FEATURE_CONTROL and absent MSRs both #GP on write. */
 	log_info("guest: WRMSR 0x%x <- 0x%llx refused with #GP (%s)", msr, (unsigned long long)value,
 		 msr == MSR_IA32_FEATURE_CONTROL ? "IA32_FEATURE_CONTROL is locked" : "VMX is hidden");

@@ -29,6 +29,10 @@ enum exit_action exit_init_sipi(struct vcpu *v);
 enum exit_action exit_interrupt_window(struct vcpu *v);
 enum exit_action exit_nmi_window(struct vcpu *v);
 
+/* Guarded by the MSR bitmap besides the VMX MSRs: virtualized in exit_msr.c. */
+#define MSR_IA32_BIOS_SIGN_ID 0x8b
+#define MSR_IA32_MISC_ENABLE 0x1a0
+
 /* One log line with the exit counts by reason. */
 void exit_counts_log(const struct vcpu *v);
 

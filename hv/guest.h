@@ -18,6 +18,12 @@ struct guest_entry {
 	enum guest_mode mode;
 	uint64_t rip, rsp, cr3;
 	struct guest_gprs gprs;
+	/* Selectors of the flat code and data segments, and the GDT holding
+	 * them: Linux's boot protocol names both; multiboot and PVH guests
+	 * load their own (0x08/0x10, GDT base 0 limit 0xffff). */
+	uint16_t cs, ds;
+	uint64_t gdt_base;
+	uint16_t gdt_limit;
 };
 
 /* The guest's view of memory: the machine's map with the hypervisor's

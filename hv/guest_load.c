@@ -2,13 +2,18 @@
  * kernel image, then its own command line ("guest ARGS").  Modules tagged
  * `guest-module` are handed on to it.  Multiboot v1 and v2 kernels are
  * loaded here (ELF, or the a.out kludge's load addresses); the boot
- * information they get is built by guest_bootinfo.c.  The image is measured
- * before anything is written: what GRUB left where the guest's kernel and
- * boot information go is first set aside (set_aside()). */
+ * information they get is built by guest_bootinfo.c.  A Linux kernel -- a
+ * vmlinux with the PVH note, or a bzImage -- goes to linux_pvh.c or
+ * linux_bzimage.c, with the module tagged `initrd` (else the first
+ * `guest-module`) as its initrd.  The image is measured before anything is
+ * written: what GRUB left where the guest's kernel and boot information go
+ * is first set aside (set_aside()). */
 #include "guest.h"
 
 #include "elf_load.h"
 #include "guest_bootinfo.h"
+#include "linux_bzimage.h"
+#include "linux_pvh.h"
 #include "platform/errno.h"
 #include "platform/kstring.h"
 #include "platform/log.h"
@@ -169,9 +174,9 @@ static int load_image(const uint8_t *img, size_t len, guest_dest_fn to, struct e
 	return -EINVAL;
 }
 
-/* Where the loader is about to write: the boot information's area, the
- * kernel, and the modules' copies above it (all modules counted: an upper
- * bound). */
+/* Where the multiboot loader is about to write: the boot information's
+ * area, the kernel, and the modules' copies above it (all modules counted:
+ * an upper bound). */
 static unsigned write_ranges(const struct boot_info *bi, const struct elf_image *k, struct phys_range *w)
 {
 	uint64_t copies = 0;
@@ -255,12 +260,10 @@ static const void *rebase(const void *p, uint64_t lo, uint64_t hi, uint64_t move
  * command line and no modules, and nothing said so.  Now, when any of it
  * lies where the loader writes, all of it is first copied to the top of
  * guest RAM, and *bi becomes that copy. */
-static int set_aside(const struct boot_info **bi, const struct elf_image *kernel)
+static int set_aside(const struct boot_info **bi, const struct phys_range *w, unsigned nw)
 {
 	static struct boot_info aside;
 	const struct boot_info *b = *bi;
-	struct phys_range w[3];
-	unsigned nw = write_ranges(b, kernel, w);
 	uint64_t unused, size = page_up(b->info_len), at;
 	bool in_the_way = false;
 	for (unsigned i = 0; i < nw; i++)
@@ -290,6 +293,72 @@ static int set_aside(const struct boot_info **bi, const struct elf_image *kernel
 	return 0;
 }
 
+/* Linux's initrd: the module tagged `initrd`, else the first `guest-module`
+ * (so `make run GUEST_MODULES=` works too); -1 when there is none. */
+static int initrd_index(const struct boot_info *bi)
+{
+	int first_module = -1;
+	for (unsigned i = 0; i < bi->nmodules; i++) {
+		if (word_is(bi->modules[i].cmdline, "initrd"))
+			return (int)i;
+		if (first_module < 0 && word_is(bi->modules[i].cmdline, "guest-module"))
+			first_module = (int)i;
+	}
+	return first_module;
+}
+
+static void linux_inputs(const struct boot_info *bi, unsigned index, struct linux_boot *lb)
+{
+	const struct boot_module *mod = &bi->modules[index];
+	int rd = initrd_index(bi);
+	*lb = (struct linux_boot){ .image = (const uint8_t *)(uintptr_t)mod->start, .len = mod->end - mod->start,
+				   .cmdline = args_after_tag(mod->cmdline), .rsdp = bi->rsdp,
+				   .rsdp_len = bi->rsdp_len, .map = guest_mem.regions, .nmap = guest_mem.nregions,
+				   .area = GUEST_INFO_AREA_START, .area_end = GUEST_INFO_AREA_END, .to = dest };
+	if (rd >= 0) {
+		lb->initrd = bi->modules[rd].start;
+		lb->initrd_len = bi->modules[rd].end - bi->modules[rd].start;
+	}
+}
+
+/* Measure, set GRUB's leftovers aside, then load: the initrd stays where it
+ * is (Linux reserves it), which set_aside() made clear of the kernel. */
+static int load_linux(const struct boot_info *bi, unsigned index, bool pvh, struct guest_entry *entry)
+{
+	struct linux_boot lb;
+	struct phys_range w[2] = { { GUEST_INFO_AREA_START, GUEST_INFO_AREA_END } };
+	const char *how = pvh ? "PVH vmlinux" : "bzImage";
+
+	linux_inputs(bi, index, &lb);
+	int rc = pvh ? linux_pvh_measure(&lb, &w[1]) : linux_bzimage_measure(&lb, &w[1]);
+	if (!rc)
+		rc = set_aside(&bi, w, 2);
+	if (rc) {
+		if (lb.err[0])
+			log_error("guest: cannot load the %s: %s", how, lb.err);
+		return rc;
+	}
+	linux_inputs(bi, index, &lb);
+	if (lb.initrd_len && !guest_phys_ptr(lb.initrd, lb.initrd_len)) {
+		log_error("guest: the initrd at 0x%llx is not guest RAM", (unsigned long long)lb.initrd);
+		return -EINVAL;
+	}
+	rc = pvh ? linux_pvh_load(&lb, entry) : linux_bzimage_load(&lb, entry);
+	if (rc) {
+		log_error("guest: cannot load the %s: %s", how, lb.err);
+		return rc;
+	}
+	log_info("guest: Linux %s, %llu KiB at 0x%llx-0x%llx, entry 0x%llx, args \"%s\"", how,
+		 (unsigned long long)(w[1].end - w[1].start) >> 10, (unsigned long long)w[1].start,
+		 (unsigned long long)w[1].end - 1, (unsigned long long)entry->rip, lb.cmdline);
+	if (lb.initrd_len)
+		log_info("guest: initrd %llu KiB at 0x%llx", (unsigned long long)lb.initrd_len >> 10,
+			 (unsigned long long)lb.initrd);
+	else
+		log_info("guest: no initrd (no module tagged \"initrd\" or \"guest-module\")");
+	return 0;
+}
+
 int guest_load(const struct boot_info *bi, struct guest_entry *entry)
 {
 	const struct boot_module *mod = NULL;
@@ -301,10 +370,19 @@ int guest_load(const struct boot_info *bi, struct guest_entry *entry)
 
 	struct elf_image loaded;
 	bool mb2;
+	uint32_t pvh_entry;
 	unsigned index = (unsigned)(mod - bi->modules);
-	int rc = load_image((const uint8_t *)(uintptr_t)mod->start, mod->end - mod->start, NULL, &loaded, &mb2);
-	if (!rc)
-		rc = set_aside(&bi, &loaded);
+	const uint8_t *img = (const uint8_t *)(uintptr_t)mod->start;
+	if (linux_pvh_entry(img, mod->end - mod->start, &pvh_entry))
+		return load_linux(bi, index, true, entry);
+	if (linux_bzimage_is(img, mod->end - mod->start))
+		return load_linux(bi, index, false, entry);
+
+	int rc = load_image(img, mod->end - mod->start, NULL, &loaded, &mb2);
+	if (!rc) {
+		struct phys_range w[3];
+		rc = set_aside(&bi, w, write_ranges(bi, &loaded, w));
+	}
 	if (rc)
 		return rc;
 	mod = &bi->modules[index];
@@ -321,7 +399,8 @@ int guest_load(const struct boot_info *bi, struct guest_entry *entry)
 		 (unsigned long long)(loaded.load_end - loaded.load_start) >> 10,
 		 (unsigned long long)loaded.load_start, (unsigned long long)loaded.entry, args);
 
-	*entry = (struct guest_entry){ .mode = GUEST_MODE_PROTECTED32, .rip = loaded.entry };
+	*entry = (struct guest_entry){ .mode = GUEST_MODE_PROTECTED32, .rip = loaded.entry, .cs = 0x08,
+				       .ds = 0x10, .gdt_limit = 0xffff };
 	uint64_t info;
 	rc = mb2 ? guest_bootinfo_mb2(bi, args, loaded.load_end, &info)
 		 : guest_bootinfo_mb1(bi, args, loaded.load_end, &info);

@@ -5,7 +5,9 @@
  * with a message rather than failing the entry. */
 #include "vmcs_setup.h"
 
+#include "exits.h"
 #include "io_ports.h"
+#include "platform/acpi.h"
 #include "platform/cpu.h"
 #include "platform/errno.h"
 #include "platform/gdt.h"
@@ -110,6 +112,10 @@ static int setup_controls(struct vcpu *v, const struct vmx_caps_raw *caps)
 	if (v->proc2_ctls & VMX_PROC2_ENABLE_VPID)
 		vmwrite(VIRTUAL_PROCESSOR_ID, v->vpid);
 	vmwrite(VMCS_LINK_POINTER, ~0ull);
+	/* XSAVES/XRSTORS run natively: no IA32_XSS bit makes them exit (SDM
+	 * Vol. 3C §25.6, "XSS-Exiting Bitmap"); the field has no reset value. */
+	if (v->proc2_ctls & VMX_PROC2_ENABLE_XSAVES_XRSTORS)
+		vmwrite(XSS_EXITING_BITMAP, 0);
 
 	/* CR0/CR4 bits VMX fixes are owned by us; the guest reads its own
 	 * values from the shadows (SDM Vol. 3C §25.6.6).  Unrestricted guest
@@ -190,16 +196,17 @@ static void setup_guest_state(struct vcpu *v, const struct vmx_caps_raw *caps, c
 	vmwrite(GUEST_RIP, e->rip);
 	vmwrite(GUEST_RFLAGS, 0x2);
 
-	set_segment(GUEST_CS_SELECTOR, 0x08, 0, 0xffffffff, long_mode ? AR_CODE64 : AR_CODE32);
-	set_segment(GUEST_SS_SELECTOR, 0x10, 0, 0xffffffff, AR_DATA);
-	set_segment(GUEST_DS_SELECTOR, 0x10, 0, 0xffffffff, AR_DATA);
-	set_segment(GUEST_ES_SELECTOR, 0x10, 0, 0xffffffff, AR_DATA);
-	set_segment(GUEST_FS_SELECTOR, 0x10, 0, 0xffffffff, AR_DATA);
-	set_segment(GUEST_GS_SELECTOR, 0x10, 0, 0xffffffff, AR_DATA);
+	set_segment(GUEST_CS_SELECTOR, e->cs, 0, 0xffffffff, long_mode ? AR_CODE64 : AR_CODE32);
+	set_segment(GUEST_SS_SELECTOR, e->ds, 0, 0xffffffff, AR_DATA);
+	set_segment(GUEST_DS_SELECTOR, e->ds, 0, 0xffffffff, AR_DATA);
+	set_segment(GUEST_ES_SELECTOR, e->ds, 0, 0xffffffff, AR_DATA);
+	set_segment(GUEST_FS_SELECTOR, e->ds, 0, 0xffffffff, AR_DATA);
+	set_segment(GUEST_GS_SELECTOR, e->ds, 0, 0xffffffff, AR_DATA);
 	set_segment(GUEST_LDTR_SELECTOR, 0, 0, 0, AR_UNUSABLE);
-	set_segment(GUEST_TR_SELECTOR, 0, 0, 0xff, AR_TSS_BUSY);
-	vmwrite(GUEST_GDTR_BASE, 0);
-	vmwrite(GUEST_GDTR_LIMIT, 0xffff);
+	/* A 32-bit TSS's minimal limit; PVH asks for exactly this. */
+	set_segment(GUEST_TR_SELECTOR, 0, 0, 0x67, AR_TSS_BUSY);
+	vmwrite(GUEST_GDTR_BASE, e->gdt_base);
+	vmwrite(GUEST_GDTR_LIMIT, e->gdt_limit);
 	vmwrite(GUEST_IDTR_BASE, 0);
 	vmwrite(GUEST_IDTR_LIMIT, 0xffff);
 
@@ -258,6 +265,8 @@ int vmcs_setup(struct vcpu *v, const struct vmx_caps_raw *caps, const struct gue
 		return -ENOMEM;
 
 	msr_bitmap_trap(v->msr_bitmap, MSR_IA32_FEATURE_CONTROL);
+	msr_bitmap_trap(v->msr_bitmap, MSR_IA32_MISC_ENABLE);
+	msr_bitmap_trap(v->msr_bitmap, MSR_IA32_BIOS_SIGN_ID);
 	for (uint32_t msr = MSR_IA32_VMX_BASIC; msr <= MSR_IA32_VMX_EXIT_CTLS2; msr++)
 		msr_bitmap_trap(v->msr_bitmap, msr);
 	if (debug_uart)
@@ -266,6 +275,12 @@ int vmcs_setup(struct vcpu *v, const struct vmx_caps_raw *caps, const struct gue
 	io_ports_set_debug_uart(debug_uart);
 	io_bitmap_trap(v, IO_PORT_BOCHS_SHUTDOWN);
 	io_bitmap_trap(v, IO_PORT_QEMU_DEBUG_EXIT);
+	uint16_t pm1a, s5;
+	if (acpi_s5(&pm1a, &s5)) {
+		io_bitmap_trap(v, pm1a);
+		io_bitmap_trap(v, pm1a + 1);
+		io_ports_set_acpi_pm1a(pm1a, s5);
+	}
 
 	uint32_t revision = (uint32_t)(caps->basic & VMX_BASIC_REVISION_MASK);
 	v->vmcs_phys = vmx_alloc_region(revision);

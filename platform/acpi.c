@@ -153,6 +153,13 @@ void acpi_init(const void *rsdp)
 	log_debug("acpi: S5 via PM1a_CNT 0x%x SLP_TYPa %u", s5.pm1a_cnt, s5.slp_typa);
 }
 
+bool acpi_s5(uint16_t *pm1a_cnt, uint16_t *slp_typa)
+{
+	*pm1a_cnt = s5.pm1a_cnt;
+	*slp_typa = s5.slp_typa;
+	return s5.ready;
+}
+
 void acpi_power_off(void)
 {
 	if (!s5.ready)

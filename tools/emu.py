@@ -582,16 +582,27 @@ def kvm_runs_vmx_guests():
         return False
 
 
+def _free_tcp_port():
+    """A port nobody listens on now (the emulator binds it a moment later)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 class Qemu(Machine):
     """qemu-system-x86_64: KVM with nested VMX when the host allows, else TCG.
 
-    kvm: None = decide from the host; False = force TCG; True = insist."""
+    kvm: None = decide from the host; False = force TCG; True = insist.
+    gdb_stub: QEMU's own gdb stub on m.stub_port, the CPU held before its
+    first instruction (-S) until gdb continues it: the reference stub that
+    vmxdbg's is compared with (m.gdb_port stays COM2)."""
 
     name = "qemu"
 
-    def __init__(self, iso, workdir, *, kvm=None, warn=sys.stderr, **kw):
+    def __init__(self, iso, workdir, *, kvm=None, warn=sys.stderr, gdb_stub=False, **kw):
         super().__init__(iso, workdir, **kw)
         self.kvm = kvm_runs_vmx_guests() if kvm is None else kvm
+        self.stub_port = _free_tcp_port() if gdb_stub else None
         if not self.kvm and warn:
             warn.write("emu: VMX is unavailable under QEMU TCG (no usable nested KVM "
                        "here); the hypervisor will report that it has no VMX\n")
@@ -617,6 +628,8 @@ class Qemu(Machine):
             if backend:
                 cmd += ["-chardev", f"{backend},id=com{n}",
                         "-device", f"isa-serial,index={n - 1},chardev=com{n}"]
+        if self.stub_port:
+            cmd += ["-S", "-gdb", f"tcp:127.0.0.1:{self.stub_port}"]
         return cmd
 
     def e9_text(self):

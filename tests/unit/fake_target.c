@@ -38,7 +38,6 @@ void fake_target_reset(void)
 	fake.regs[TREG_RFLAGS] = 0x246;
 	fake.regs[TREG_CS] = 0x10;
 	fake.regs[TREG_CR0] = 0x80050033;
-	fake.regs[TREG_EFER] = 0xd01;
 	fake.fx.fcw = 0x37f;
 	fake.fx.mxcsr = 0x1f80;
 	fake.fx.mxcsr_mask = 0xffff;
@@ -55,9 +54,20 @@ void fake_target_reset(void)
 	fake.vmcs[1] = (struct fake_vmcs_field){ "GUEST_CR0", 0x6800, 0x80050033, false, false };
 	fake.vmcs[2] = (struct fake_vmcs_field){ "EXIT_REASON", 0x4402, 52, true, false };
 	fake.vmcs[3] = (struct fake_vmcs_field){ "EPT_POINTER", 0x201a, 0x5e, false, true };
+	fake.vmcs[4] = (struct fake_vmcs_field){ "GUEST_CS_ACCESS_RIGHTS", 0x4816, 0, false, false };
+	fake_set_mode(FAKE_MODE_64BIT);
 	fake.vmcs_report_lines = 3;
 	fake.resume_signal = -2;
 	fake.injected_vector = -1;
+}
+
+/* EFER (SCE LME LMA NXE, or none) and the code segment's access rights:
+ * present, code, execute/read, accessed, 4 KiB granularity, and L (64-bit)
+ * or D (32-bit default size) — SDM Vol. 3C §25.4.1. */
+void fake_set_mode(enum fake_mode mode)
+{
+	fake.regs[TREG_EFER] = mode == FAKE_MODE_PROTECTED ? 0 : 0xd01;
+	fake.vmcs[4].value = mode == FAKE_MODE_64BIT ? 0xa09b : 0xc09b;
 }
 
 const char *target_reg_name(enum target_reg r)

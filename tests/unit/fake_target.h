@@ -1,10 +1,10 @@
 /* fake_target.h — host doubles for the gdb stub's two neighbours:
  *
- * the debug target API (hv/target.h) over in-memory state: registers, an
- * FXSAVE image, 64 KiB of guest-physical memory with a hypervisor region,
- * a few guest-virtual pages, a handful of VMCS fields, a breakpoint table
- * with four hardware slots, a CPUID with VMX hidden, and resume/inject
- * records;
+ * the debug target API (hv/target.h) over in-memory state: registers and
+ * the guest's mode (64-bit, compatibility or protected), an FXSAVE image,
+ * 64 KiB of guest-physical memory with a hypervisor region, a few
+ * guest-virtual pages, a handful of VMCS fields, a breakpoint table with
+ * four hardware slots, a CPUID with VMX hidden, and resume/inject records;
  *
  * the debug line (struct gdb_io) as a script: bytes gdb would send, the
  * bytes the stub wrote, and a reader that checks and decodes the stub's
@@ -76,7 +76,16 @@ struct fake_target {
 };
 extern struct fake_target fake;
 
+/* fake_target_reset() leaves the guest in 64-bit mode, where the stub
+ * gives gdb the amd64 view; the other two get the i386 view. */
+enum fake_mode {
+	FAKE_MODE_64BIT,	/* EFER.LMA=1, CS.L=1 */
+	FAKE_MODE_COMPAT,	/* EFER.LMA=1, CS.L=0: 32-bit code under a 64-bit OS */
+	FAKE_MODE_PROTECTED,	/* EFER.LMA=0: 32-bit protected mode */
+};
+
 void fake_target_reset(void);
+void fake_set_mode(enum fake_mode mode);	/* EFER and GUEST_CS_ACCESS_RIGHTS */
 unsigned fake_bp_count(enum target_bp_type type);
 struct fake_bp *fake_bp_find(enum target_bp_type type, uint64_t addr);
 

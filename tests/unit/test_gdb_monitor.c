@@ -48,7 +48,8 @@ static void test_help_lists_every_command(void **state)
 {
 	(void)state;
 	const char *out = monitor("help");
-	static const char *const names[] = { "help", "vmcs", "caps", "exits", "ept", "phys", "info" };
+	static const char *const names[] = { "help", "vmcs", "caps", "exits", "ept", "phys", "info",
+					     "arch" };
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		char want[32];
 		snprintf(want, sizeof(want), "\n  %s ", names[i]);

@@ -267,7 +267,7 @@ static void test_replies_are_run_length_encoded(void **state)
 	assert_true(strlen(raw) < 600);
 	size_t len;
 	assert_non_null(fake_line_next(&len));
-	assert_int_equal(len, 2 * gdb_regs_total_bytes());
+	assert_int_equal(len, 2 * gdb_view_bytes(&gdb_view_amd64));
 }
 
 static void test_run_lengths_never_use_hash_or_dollar_as_count(void **state)

@@ -58,7 +58,7 @@ static void test_target_xml_arrives_whole_in_pieces(void **state)
 	(void)state;
 	static char doc[16384];
 	size_t size;
-	const char *xml = gdb_target_xml(&size);
+	const char *xml = gdb_target_xml(&gdb_view_amd64, &size);
 	assert_non_null(xml);
 	assert_int_equal(xfer_all("qXfer:features:read:target.xml:", 0x100, doc, sizeof(doc)), size);
 	assert_memory_equal(doc, xml, size);
@@ -70,7 +70,7 @@ static void test_qXfer_at_the_end_is_an_empty_last_piece(void **state)
 	(void)state;
 	char pkt[80];
 	size_t size;
-	gdb_target_xml(&size);
+	gdb_target_xml(&gdb_view_amd64, &size);
 	snprintf(pkt, sizeof(pkt), "qXfer:features:read:target.xml:%zx,100", size);
 	assert_string_equal(fake_ask(pkt), "l");
 	snprintf(pkt, sizeof(pkt), "qXfer:features:read:target.xml:%zx,100", size + 1);

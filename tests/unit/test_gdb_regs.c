@@ -56,11 +56,12 @@ static void set_st(int i, uint64_t mantissa, unsigned exponent)
 static void test_the_register_layout_is_gdbs_amd64_one(void **state)
 {
 	(void)state;
-	assert_int_equal(gdb_reg_count, 65);
-	assert_int_equal(gdb_regs_total_bytes(), G_BYTES);
-	assert_string_equal(gdb_regs[GDB_REG_RIP].name, "rip");
-	assert_string_equal(gdb_regs[GDB_REG_RSP].name, "rsp");
-	assert_string_equal(gdb_regs[GDB_REG_RBP].name, "rbp");
+	const struct gdb_reg *gdb_regs = gdb_view_amd64.regs;
+	assert_int_equal(gdb_view_amd64.count, 65);
+	assert_int_equal(gdb_view_bytes(&gdb_view_amd64), G_BYTES);
+	assert_string_equal(gdb_regs[16].name, "rip");
+	assert_string_equal(gdb_regs[7].name, "rsp");
+	assert_string_equal(gdb_regs[6].name, "rbp");
 	assert_string_equal(gdb_regs[17].name, "eflags");
 	assert_int_equal(gdb_regs[17].bits, 32);
 	assert_string_equal(gdb_regs[24].name, "st0");
@@ -298,14 +299,15 @@ static void test_G_that_changes_a_refused_register_is_E01(void **state)
 static void test_target_xml_numbers_every_register_as_g_lays_them_out(void **state)
 {
 	(void)state;
+	const struct gdb_reg *gdb_regs = gdb_view_amd64.regs;
 	size_t len;
-	const char *xml = gdb_target_xml(&len);
+	const char *xml = gdb_target_xml(&gdb_view_amd64, &len);
 	char want[160];
 
 	assert_non_null(xml);
 	assert_int_equal(strlen(xml), len);
 	assert_non_null(strstr(xml, "<architecture>i386:x86-64</architecture>"));
-	for (unsigned n = 0; n < gdb_reg_count; n++) {
+	for (unsigned n = 0; n < gdb_view_amd64.count; n++) {
 		snprintf(want, sizeof(want), "<reg name=\"%s\" bitsize=\"%u\" type=\"%s\" regnum=\"%u\"",
 			 gdb_regs[n].name, gdb_regs[n].bits, gdb_regs[n].type, n);
 		assert_non_null(strstr(xml, want));
@@ -321,11 +323,12 @@ static void test_target_xml_defines_every_type_it_uses(void **state)
 	(void)state;
 	static const char *const predefined[] = { "int", "int32", "int64", "code_ptr", "data_ptr",
 						  "i387_ext" };
+	const struct gdb_reg *gdb_regs = gdb_view_amd64.regs;
 	size_t len;
-	const char *xml = gdb_target_xml(&len);
+	const char *xml = gdb_target_xml(&gdb_view_amd64, &len);
 	char want[80];
 
-	for (unsigned n = 0; n < gdb_reg_count; n++) {
+	for (unsigned n = 0; n < gdb_view_amd64.count; n++) {
 		bool known = false;
 		for (size_t i = 0; i < sizeof(predefined) / sizeof(predefined[0]); i++)
 			known |= strcmp(gdb_regs[n].type, predefined[i]) == 0;

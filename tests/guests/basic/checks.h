@@ -16,5 +16,7 @@ void check_int80(void);
 void check_paging(void);
 void check_hlt(void);
 void check_crc32(void);
+/* x87/SSE/AVX registers kept across VM exits; leaves the checksum alone. */
+void check_fpu(void);
 
 #endif

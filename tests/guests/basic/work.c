@@ -4,7 +4,9 @@
 
 #define WORK_WORDS 256
 
-static uint32_t work_buffer[WORK_WORDS];
+/* Page-aligned, and work.c links last: only the deep end of the stack
+ * shares the page, so a debugger watching it sees work_round's writes. */
+static uint32_t work_buffer[WORK_WORDS] __attribute__((aligned(4096)));
 static uint32_t xorshift_state = 0x2545f491u;
 
 /* Marsaglia's xorshift32: fixed seed, fixed sequence. */

@@ -61,6 +61,21 @@ bool cmdline_lists(const char *key, const char *item)
 	return false;
 }
 
+bool cmdline_has(const char *word)
+{
+	size_t len = strlen(word);
+	for (const char *p = line_copy; *p;) {
+		while (*p == ' ')
+			p++;
+		const char *start = p;
+		while (*p && *p != ' ')
+			p++;
+		if ((size_t)(p - start) == len && len && !memcmp(start, word, len))
+			return true;
+	}
+	return false;
+}
+
 bool parse_u32(const char *s, size_t len, uint32_t *out)
 {
 	uint32_t base = 10, v = 0;

@@ -25,6 +25,8 @@ bool cmdline_next(const char *key, const char **cursor, struct cmdline_value *ou
 bool cmdline_find(const char *key, struct cmdline_value *out);
 /* True if a "key=a,b,c" word lists item. */
 bool cmdline_lists(const char *key, const char *item);
+/* True if the line has this word, exactly (a flag without '='). */
+bool cmdline_has(const char *word);
 
 /* Decimal, or hexadecimal after "0x"; the whole span must be a number that fits. */
 bool parse_u32(const char *s, size_t len, uint32_t *out);

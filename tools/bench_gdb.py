@@ -1,0 +1,370 @@
+#!/usr/bin/env python3
+"""RSP figures (issue 4, item 12): what a gdb session costs on the wire,
+vmxdbg's stub against QEMU's own, with the same gdb script and gdb's
+default settings.
+
+Round trips and bytes are counted by a TCP proxy between gdb and the stub
+(vmxdbg's COM2 relay, QEMU's -gdb port).  A round trip is one packet gdb
+sends (acknowledgements are not packets; a '+' rides with the reply it
+acknowledges); bytes are everything the stub sends: packets, framing, acks.
+The script marks its phases with `maint packet qvmxdbg.mark:NAME`, which
+both stubs answer with the empty reply; the proxy leaves each marker and
+its reply out of the figures.
+
+Phases, all in work_step of the basic guest (straight-line code):
+  stepi      N `stepi`s, no breakpoint set;
+  stepi-bp   N `stepi`s with a breakpoint set elsewhere (gdb inserts it
+             before each step and removes it after: Z0/z0 are its cost);
+  dump-64k   `dump binary memory` of 64 KiB of guest memory.
+
+Break-in latency (vmxdbg only) is measured in instructions: Bochs with
+`clock: sync=none` advances its tick counter, which is the guest's TSC,
+once per instruction, and with the serial device's debug log on it stamps
+two events with that counter: the 0x03 entering COM2's receive FIFO from
+the socket ("com2: read byte [0x03]") and the hypervisor reading it from
+the data register (the stub's poll on a preemption-timer exit).  Their
+difference is the latency, in instructions executed (the guest's loop,
+with no VM exit but the timer's, plus the few hundred of that exit); the
+first byte of the stop reply leaving is stamped too.  QEMU has no such
+clock (its stub stops the vCPU as soon as its main loop reads the byte).
+
+Writes build/bench-gdb.json (bench.py merges it into build/bench.json).
+"""
+import argparse
+import bisect
+import json
+import os
+import random
+import re
+import selectors
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import emu  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+GUEST = os.path.join(ROOT, "build", "guests", "basic.elf")
+STEPS = 20
+DUMP = (0x100000, 0x110000)         # 64 KiB of the guest's image: mapped, paging off
+BREAKINS = 8
+TARGETS = {"stepi_round_trips": 3, "stepi_bytes": 350, "stepi_bp_round_trips": 4,
+           "dump_64k_round_trips": 8}
+MARK = "qvmxdbg.mark:"
+
+
+# ----------------------------------------------------------------- the proxy
+
+
+class CountingProxy:
+    """gdb -> listen port -> target port, recording every chunk in order."""
+
+    def __init__(self, target_port):
+        self.target_port = target_port
+        self.listener = socket.socket()
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(1)
+        self.port = self.listener.getsockname()[1]
+        self.events = []            # (direction "gdb" | "stub", bytes), in arrival order
+        self._stop = False
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self):
+        sel = selectors.DefaultSelector()
+        sel.register(self.listener, selectors.EVENT_READ, "accept")
+        pair = {}
+        while not self._stop:
+            for key, _ in sel.select(0.2):
+                if key.data == "accept":
+                    client, _ = self.listener.accept()
+                    target = socket.create_connection(("127.0.0.1", self.target_port), timeout=30)
+                    pair = {client: (target, "gdb"), target: (client, "stub")}
+                    sel.register(client, selectors.EVENT_READ, "data")
+                    sel.register(target, selectors.EVENT_READ, "data")
+                    continue
+                src = key.fileobj
+                dst, who = pair[src]
+                try:
+                    data = src.recv(65536)
+                except OSError:
+                    data = b""
+                if not data:
+                    for s in (src, dst):
+                        sel.unregister(s)
+                        s.close()
+                    pair = {}
+                    continue
+                self.events.append((who, data))
+                dst.sendall(data)
+
+    def close(self):
+        self._stop = True
+        self._thread.join(2)
+        self.listener.close()
+
+
+def packets(stream):
+    """Split one direction's bytes into '+', '-', '\\x03' and '$...#xx' items,
+    each with the index of the byte that ends it."""
+    out, i = [], 0
+    while i < len(stream):
+        c = stream[i:i + 1]
+        if c == b"$":
+            end = stream.find(b"#", i)
+            if end < 0 or end + 3 > len(stream):
+                break
+            out.append((stream[i:end + 3], end + 2))
+            i = end + 3
+        else:
+            out.append((c, i))
+            i += 1
+    return out
+
+
+def phases(events):
+    """{phase: {"round_trips", "bytes", "packets": [...]}} from the proxy's
+    record.  Each direction's bytes are split into packets, and each packet
+    is placed on the common timeline by the event that carried its end."""
+    streams = {"gdb": bytearray(), "stub": bytearray()}
+    ends = {"gdb": ([], []), "stub": ([], [])}     # (end offsets, event numbers)
+    for n, (who, data) in enumerate(events):
+        streams[who] += data
+        ends[who][0].append(len(streams[who]))
+        ends[who][1].append(n)
+
+    def when(who, pos):             # the event that carried byte pos
+        offsets, numbers = ends[who]
+        return numbers[bisect.bisect_right(offsets, pos)]
+
+    gdb_bytes, stub_bytes, order = bytes(streams["gdb"]), bytes(streams["stub"]), events
+    marks = []                      # (event index, name) for each marker sent
+    sent = []                       # (event index, packet) for gdb's other packets
+    for pkt, end in packets(gdb_bytes):
+        if pkt.startswith(b"$"):
+            body = pkt[1:-3].decode(errors="replace")
+            n = when("gdb", end)
+            (marks.append((n, body[len(MARK):])) if body.startswith(MARK) else sent.append((n, body)))
+    stub_items = [(when("stub", end), pkt) for pkt, end in packets(stub_bytes)]
+
+    result = {}
+    for k, (start, name) in enumerate(marks):
+        stop = marks[k + 1][0] if k + 1 < len(marks) else len(order)
+        mine = [body for n, body in sent if start < n < stop]
+        # The stub's bytes after the marker's own reply, up to the next marker.
+        items = [(n, p) for n, p in stub_items if start <= n < stop]
+        first_reply = next((i for i, (_, p) in enumerate(items) if p.startswith(b"$")), None)
+        counted = items[first_reply + 1:] if first_reply is not None else []
+        result[name] = {"round_trips": len(mine), "bytes": sum(len(p) for _, p in counted),
+                        "packets": mine}
+    return result
+
+
+# ------------------------------------------------------------------ sessions
+
+
+def script(steps):
+    mark = lambda name: f"maint packet {MARK}{name}"
+    return ["break work_step", "continue", "delete",
+            mark("stepi"), *["stepi"] * steps,
+            "break work_checksum", mark("stepi-bp"), *["stepi"] * steps, "delete",
+            mark("dump-64k"), f"dump binary memory {{dump}} {DUMP[0]:#x} {DUMP[1]:#x}",
+            mark("end"), "detach"]
+
+
+def run_gdb(port, commands, before=(), log=None, timeout=300):
+    cmd = ["gdb", "-nx", "-q", "-batch", "-ex", "set pagination off", *sum((["-ex", c] for c in before), []),
+           GUEST, "-ex", f"target remote localhost:{port}", *sum((["-ex", c] for c in commands), [])]
+    p = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout)
+    if log:
+        with open(log, "w") as f:
+            f.write(" ".join(cmd) + "\n" + p.stdout + p.stderr)
+    return p.stdout + p.stderr
+
+
+def measured(port, work, name, before=(), steps=STEPS):
+    """One scripted session through the proxy; its phases."""
+    proxy = CountingProxy(port)
+    dump = os.path.join(work, f"{name}.dump")
+    try:
+        out = run_gdb(proxy.port, [c.format(dump=dump) for c in script(steps)], before,
+                      log=os.path.join(work, f"{name}.gdb.txt"))
+    finally:
+        proxy.close()
+    if "detached" not in out:
+        raise RuntimeError(f"{name}: the gdb session failed: {out[-600:]}")
+    if os.path.getsize(dump) != DUMP[1] - DUMP[0]:
+        raise RuntimeError(f"{name}: the dump has {os.path.getsize(dump)} bytes")
+    return phases(proxy.events)
+
+
+def vmxdbg_machine(work, name, guest_args="", extra_config=()):
+    iso = os.path.join(work, f"{name}.iso")
+    subprocess.run([os.path.join(ROOT, "tools", "mkiso"), iso, os.path.join(ROOT, "build", "vmxdbg.elf"),
+                    "--args=panic=poweroff gdb-wait", "--module", GUEST, f"guest {guest_args}".strip()],
+                   check=True)
+    m = emu.Bochs(iso, os.path.join(work, name), timeout=300, extra_config=list(extra_config)).start()
+    m.wait_for(r"gdb-wait: the guest waits", timeout=120)
+    return m
+
+
+def session_vmxdbg(work, view):
+    m = vmxdbg_machine(work, f"vmxdbg-{view}")
+    try:
+        before = ()
+        if view == "amd64":         # the view QEMU's stub gives; set, then reconnect
+            run_gdb(m.gdb_port, ["monitor arch amd64", "disconnect"])
+            before = ("set architecture i386:x86-64",)
+        return measured(m.gdb_port, work, f"vmxdbg-{view}", before)
+    finally:
+        m.stop()
+
+
+def session_qemu(work):
+    iso = os.path.join(work, "qemu.iso")
+    subprocess.run([os.path.join(ROOT, "tools", "mkiso"), iso, GUEST, "--multiboot1", "--args="], check=True)
+    m = emu.Qemu(iso, os.path.join(work, "qemu"), kvm=False, warn=None, gdb_stub=True, timeout=300).start()
+    try:
+        return measured(m.stub_port, work, "qemu", ("set architecture i386:x86-64",))
+    finally:
+        m.stop()
+
+
+# ----------------------------------------------------------------- break-in
+
+
+def rsp(sock, data):
+    sock.sendall(b"$%s#%02x" % (data, sum(data) & 0xff))
+
+
+def read_packet(sock, buf=b""):
+    while not re.search(rb"\$[^#]*#..", buf):
+        chunk = sock.recv(4096)
+        if not chunk:
+            raise RuntimeError("the stub hung up")
+        buf += chunk
+    m = re.search(rb"\$([^#]*)#..", buf)
+    return m.group(1), buf[m.end():]
+
+
+def breakin_latency(work, count=BREAKINS):
+    """count break-ins at random moments of a guest loop; instructions from
+    the 0x03 entering the UART to the stub reading it, and to the reply."""
+    m = vmxdbg_machine(work, "breakin", "bench=io:100000000",
+                       ["debug: action=ignore, serial=report"])
+    try:
+        s = socket.create_connection(("127.0.0.1", m.gdb_port), timeout=30)
+        rsp(s, b"qSupported")
+        read_packet(s)
+        s.sendall(b"+")
+        for n in range(count):
+            rsp(s, b"c")
+            if n == 0:              # into the loop: the checks are done
+                m.wait_for(r"GUEST PASS crc32-selftest", timeout=120)
+            time.sleep(random.uniform(0.05, 0.25))
+            s.sendall(b"\x03")
+            reply, _ = read_packet(s)
+            s.sendall(b"+")
+            if not reply.startswith(b"T02"):
+                raise RuntimeError(f"break-in answered {reply!r}")
+        rsp(s, b"D")
+        read_packet(s)
+        s.close()
+        m.wait_for(r"GUEST DONE", timeout=120)
+    finally:
+        m.stop()
+    log = os.path.join(work, "breakin", "bochs.log")
+    arrive = r"^(\d+)d\[SER\s*\] com2: read byte \[0x03\]"
+    seen = r"^(\d+)d\[SER\s*\] com2 register read from address: 0x02f8 = 0x03"
+    reply = r"^(\d+)d\[SER\s*\] com2 register write to  address: 0x02f8 = 0x24"
+    samples, state = [], None
+    with open(log, errors="replace") as f:
+        for line in f:
+            if (a := re.match(arrive, line)):
+                state = [int(a.group(1))]
+            elif state and len(state) == 1 and (b := re.match(seen, line)):
+                state.append(int(b.group(1)))
+            elif state and len(state) == 2 and (c := re.match(reply, line)):
+                state.append(int(c.group(1)))
+                samples.append(state)
+                state = None
+    if len(samples) != count:
+        raise RuntimeError(f"break-in: {len(samples)} of {count} found in {log}")
+    to_seen = [b - a for a, b, _ in samples]
+    to_reply = [c - a for a, _, c in samples]
+    return {"samples": count, "to_stub_mean": round(sum(to_seen) / count),
+            "to_stub_max": max(to_seen), "to_reply_mean": round(sum(to_reply) / count),
+            "to_reply_max": max(to_reply), "to_stub": to_seen}
+
+
+# -------------------------------------------------------------------- report
+
+
+def per_step(ph, steps):
+    return {"round_trips": round(ph["round_trips"] / steps, 2), "bytes": round(ph["bytes"] / steps, 1)}
+
+
+def summarise(raw, steps):
+    out = {}
+    for who, ph in raw.items():
+        out[who] = {"stepi": per_step(ph["stepi"], steps), "stepi_bp": per_step(ph["stepi-bp"], steps),
+                    "dump_64k": {"round_trips": ph["dump-64k"]["round_trips"],
+                                 "bytes": ph["dump-64k"]["bytes"]},
+                    "stepi_packets": sorted(set(re.sub(r"[,:].*", "", p) for p in ph["stepi"]["packets"])),
+                    "stepi_bp_packets": sorted(set(re.sub(r"[,:].*", "", p)
+                                                   for p in ph["stepi-bp"]["packets"]))}
+    return out
+
+
+def run(work, steps=STEPS, breakins=BREAKINS):
+    os.makedirs(work, exist_ok=True)
+    raw = {"qemu": session_qemu(work), "vmxdbg-i386": session_vmxdbg(work, "i386"),
+           "vmxdbg-amd64": session_vmxdbg(work, "amd64")}
+    res = summarise(raw, steps)
+    res["breakin_instructions"] = breakin_latency(work, breakins)
+    res["steps"] = steps
+    return res
+
+
+def table(res):
+    lines = [f"{'rsp figure':<30}{'vmxdbg i386':>13}{'vmxdbg amd64':>14}{'QEMU':>9}{'target':>10}"]
+    rows = [("stepi round trips", "stepi", "round_trips", "stepi_round_trips"),
+            ("stepi bytes stub->gdb", "stepi", "bytes", "stepi_bytes"),
+            ("stepi+bp round trips", "stepi_bp", "round_trips", "stepi_bp_round_trips"),
+            ("stepi+bp bytes stub->gdb", "stepi_bp", "bytes", None),
+            ("64 KiB dump round trips", "dump_64k", "round_trips", "dump_64k_round_trips"),
+            ("64 KiB dump bytes stub->gdb", "dump_64k", "bytes", None)]
+    for label, phase, key, target in rows:
+        vals = [res[w][phase][key] for w in ("vmxdbg-i386", "vmxdbg-amd64", "qemu")]
+        t = f"<= {TARGETS[target]}" if target else ""
+        lines.append(f"{label:<30}{vals[0]:>13}{vals[1]:>14}{vals[2]:>9}{t:>10}")
+    b = res["breakin_instructions"]
+    lines.append(f"break-in, 0x03 to stub (instr.) mean {b['to_stub_mean']}, max {b['to_stub_max']}"
+                 f" ({b['samples']} samples); to the reply's first byte: mean {b['to_reply_mean']}")
+    for w in ("vmxdbg-i386", "qemu"):
+        lines.append(f"{w} packets per stepi: {', '.join(res[w]['stepi_packets'])}; "
+                     f"with a breakpoint: {', '.join(res[w]['stepi_bp_packets'])}")
+    return "\n".join(lines)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", default=os.path.join(ROOT, "build", "bench-gdb.json"))
+    ap.add_argument("--steps", type=int, default=STEPS)
+    ap.add_argument("--breakins", type=int, default=BREAKINS)
+    a = ap.parse_args()
+    res = run(os.path.join(ROOT, "build", "bench", "gdb"), a.steps, a.breakins)
+    with open(a.out, "w") as f:
+        json.dump(res, f, indent=2)
+    print(table(res))
+    print(f"(written to {os.path.relpath(a.out, ROOT)})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
