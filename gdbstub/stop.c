@@ -4,7 +4,10 @@
  * first after any stop (frame pointer, stack pointer, PC, by their
  * numbers in the connection's view: 06 07 10 for amd64, 05 04 08 for
  * i386), then the reason.  With those expedited, gdb builds
- * the innermost frame without a `g`: a `stepi` costs one round trip.
+ * the innermost frame without a `g`.  A `stepi` still costs three round
+ * trips, the other two gdb's own after every stop: the thread list
+ * (normal_stop refreshes it) and the caller's return address (its DWARF
+ * unwinder reads it to look for tail calls) — tools/bench_gdb.py counts.
  *
  * Signals (gdb's numbering):
  *   05 SIGTRAP  breakpoints, watchpoints, steps, the first attach, Lua hooks;

@@ -46,9 +46,10 @@ void debugger_update_exception_bitmap(struct vcpu *v)
 	vmwrite(EXCEPTION_BITMAP, bits);
 }
 
+/* Identity-mapped guest RAM; checked with guest_phys_reachable() first. */
 static uint8_t *code_byte(uint64_t gpa)
 {
-	return guest_phys_ptr(gpa, 1);
+	return (uint8_t *)(uintptr_t)gpa;
 }
 
 static int sw_insert(struct vcpu *v, uint64_t gva)
@@ -63,7 +64,7 @@ static int sw_insert(struct vcpu *v, uint64_t gva)
 	}
 	if (free_slot < 0)
 		return -ENOSPC;
-	if (target_virt_to_phys(v, gva, &gpa) || !code_byte(gpa))
+	if (target_virt_to_phys(v, gva, &gpa) || !guest_phys_reachable(gpa, 1))
 		return -EFAULT;
 	struct sw_breakpoint *b = &sw[free_slot];
 	*b = (struct sw_breakpoint){ .used = true, .gva = gva, .gpa = gpa, .orig = *code_byte(gpa) };

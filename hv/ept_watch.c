@@ -54,7 +54,7 @@ static int protect(struct vcpu *v, uint64_t page, unsigned perms)
 int ept_watch_insert(struct vcpu *v, enum target_bp_type type, uint64_t gva, unsigned len)
 {
 	uint64_t gpa;
-	if (target_virt_to_phys(v, gva, &gpa) || !guest_phys_ptr(gpa, len))
+	if (target_virt_to_phys(v, gva, &gpa) || !guest_phys_reachable(gpa, len))
 		return -EFAULT;
 	if ((gpa & PAGE_MASK) != ((gpa + len - 1) & PAGE_MASK))
 		return -EINVAL;	/* gdb splits unaligned ranges itself */

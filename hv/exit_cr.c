@@ -10,6 +10,10 @@
 extern struct vmx_caps_raw vmx_caps;
 
 #define CR4_VMXE (1ull << 13)
+#define CR4_PAE (1ull << 5)
+#define CR0_PG (1ull << 31)
+#define EFER_LME (1ull << 8)
+#define EFER_LMA (1ull << 10)
 
 /* Exit qualification for control-register accesses (SDM Table 28-3). */
 #define CRQ_CR(q) ((q) & 15)
@@ -17,10 +21,39 @@ extern struct vmx_caps_raw vmx_caps;
 #define CRQ_GPR(q) (((q) >> 8) & 15)
 #define CRQ_LMSW_DATA(q) (((q) >> 16) & 0xffff)
 
+/* A MOV to CR0 that exits is finished here, so what the CPU does when
+ * paging turns on or off with EFER.LME set is ours to do: IA-32e mode
+ * starts or ends (SDM Vol. 3A §10.8.5), EFER.LMA follows, and so does the
+ * "IA-32e mode guest" entry control, which must equal it (SDM Vol. 3C
+ * §27.3.1.1).  PG and PAE are not in the guest/host masks: the live values
+ * are the guest's.  Linux's bzImage decompressor enters long mode this way: its
+ * CR0 value sets NE, a bit the guest/host mask owns.  false: #GP. */
+static bool switch_long_mode(uint64_t old_cr0, uint64_t new_cr0)
+{
+	if (!((old_cr0 ^ new_cr0) & CR0_PG))
+		return true;
+	uint64_t efer = vmread(GUEST_IA32_EFER);
+	uint64_t entry = vmread(VM_ENTRY_CONTROLS);
+	if (new_cr0 & CR0_PG) {
+		if (!(efer & EFER_LME))
+			return true;
+		if (!(vmread(GUEST_CR4) & CR4_PAE))
+			return false;
+		efer |= EFER_LMA;
+		entry |= VMX_ENTRY_IA32E_MODE_GUEST;
+	} else {
+		efer &= ~EFER_LMA;
+		entry &= ~(uint64_t)VMX_ENTRY_IA32E_MODE_GUEST;
+	}
+	vmwrite(GUEST_IA32_EFER, efer);
+	vmwrite(VM_ENTRY_CONTROLS, entry);
+	return true;
+}
+
 static enum exit_action write_cr0(struct vcpu *v, uint64_t value)
 {
 	uint64_t must0 = ~vmx_caps.cr0_fixed1;
-	if (value & must0 & 0xffffffffull) {
+	if ((value & must0 & 0xffffffffull) || !switch_long_mode(vmread(GUEST_CR0), value)) {
 		inject_gp(v);
 		return EXIT_RESUME;
 	}

@@ -89,6 +89,19 @@ static enum exit_action debug_uart_access(struct vcpu *v, uint64_t q)
 	return EXIT_ADVANCE;
 }
 
+extern uint64_t hv_launch_tsc;
+
+/* The guest powered the machine off: say how, with the TSC (under Bochs'
+ * `clock: sync=none`, instructions since power-on), and end the run. */
+static __attribute__((noreturn)) void powered_off(struct vcpu *v, const char *how)
+{
+	uint64_t now = rdtsc();
+	log_info("guest: powered off (%s) at TSC %llu, %llu after launch", how, (unsigned long long)now,
+		 (unsigned long long)(now - hv_launch_tsc));
+	exit_counts_log(v);
+	power_off();
+}
+
 /* Bochs powers off when "Shutdown" is written byte by byte to port 0x8900. */
 static enum exit_action bochs_shutdown_port(struct vcpu *v, uint8_t byte)
 {
@@ -97,9 +110,7 @@ static enum exit_action bochs_shutdown_port(struct vcpu *v, uint8_t byte)
 			 byte == (uint8_t)word[0] ? 1 : 0;
 	if (shutdown_match < sizeof(word) - 1)
 		return EXIT_ADVANCE;
-	log_info("guest: powered off (Bochs shutdown port 0x8900)");
-	exit_counts_log(v);
-	power_off();
+	powered_off(v, "Bochs shutdown port 0x8900");
 }
 
 /* The guest's ACPI power-off (SLP_EN with S5's sleep type) ends the run
@@ -119,11 +130,8 @@ static enum exit_action acpi_pm1a_access(struct vcpu *v, uint64_t q)
 	for (unsigned i = 0; i < size; i++)
 		if ((uint16_t)(port + i - pm1a_port) < 2)
 			cnt |= (uint16_t)(((value >> (8 * i)) & 0xff) << (8 * (port + i - pm1a_port)));
-	if ((cnt & PM1_SLP_EN) && PM1_SLP_TYP(cnt) == pm1a_s5) {
-		log_info("guest: powered off (ACPI S5)");
-		exit_counts_log(v);
-		power_off();
-	}
+	if ((cnt & PM1_SLP_EN) && PM1_SLP_TYP(cnt) == pm1a_s5)
+		powered_off(v, "ACPI S5");
 	if (size == 1)
 		outb(port, (uint8_t)value);
 	else if (size == 2)

@@ -92,9 +92,17 @@ enum exit_action exit_exception_nmi(struct vcpu *v)
 		vmwrite(VM_ENTRY_INTERRUPTION_INFO, (1u << 31) | (2u << 8) | 2);
 		return EXIT_RESUME;
 	}
-	inject_exception(v, vector, info & (1u << 11), (uint32_t)vmread(VM_EXIT_INTERRUPTION_ERROR_CODE));
-	if (type == 4 || type == 6)	/* software interrupt/exception: needs the length */
+	if (type == 5 || type == 6) {
+		/* INT1, INT3, INTO go back as what they are, with their length: the
+		 * guest's handler must see RIP after the instruction (SDM Vol. 3C
+		 * §27.6.1.1), as a hardware-exception #BP would not give it.  Linux
+		 * checks: its int3 self-test and text_poke_bp() find their own int3
+		 * by regs->ip - 1, and die when it is not there. */
+		vmwrite(VM_ENTRY_INTERRUPTION_INFO, (1u << 31) | (type << 8) | vector);
 		vmwrite(VM_ENTRY_INSTRUCTION_LENGTH, vmread(VM_EXIT_INSTRUCTION_LENGTH));
+		return EXIT_RESUME;
+	}
+	inject_exception(v, vector, info & (1u << 11), (uint32_t)vmread(VM_EXIT_INTERRUPTION_ERROR_CODE));
 	return EXIT_RESUME;
 }
 

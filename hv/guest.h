@@ -42,8 +42,10 @@ extern struct guest_memory guest_mem;
  * EPT that maps it (RAM write-back, holes uncached, the region absent). */
 int guest_memory_init(struct vcpu *v, const struct boot_info *bi, uint64_t hv_start, uint64_t hv_end);
 /* A host pointer to [gpa, gpa+len) when it is all guest RAM the hypervisor
- * can reach; NULL otherwise. */
+ * can reach; NULL otherwise.  Guest-physical page 0 is RAM too, and its host
+ * pointer is NULL: callers that may touch it ask guest_phys_reachable(). */
 void *guest_phys_ptr(uint64_t gpa, uint64_t len);
+bool guest_phys_reachable(uint64_t gpa, uint64_t len);
 
 /* Finds the module tagged `guest`, loads it and fills *entry.  -ENOENT when
  * there is no guest module; other negative codes with a logged reason. */

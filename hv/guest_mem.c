@@ -127,17 +127,22 @@ int guest_memory_init(struct vcpu *v, const struct boot_info *bi, uint64_t hv_st
 	return 0;
 }
 
-void *guest_phys_ptr(uint64_t gpa, uint64_t len)
+bool guest_phys_reachable(uint64_t gpa, uint64_t len)
 {
 	uint64_t end = gpa + len;
 	if (end < gpa || end > IDENTITY_MAP_LIMIT)
-		return NULL;
+		return false;
 	if (gpa < guest_mem.hv_end && end > guest_mem.hv_start)
-		return NULL;
+		return false;
 	for (unsigned i = 0; i < guest_mem.nregions; i++) {
 		const struct mem_region *r = &guest_mem.regions[i];
 		if (r->type == MEM_USABLE && gpa >= r->base && end <= r->base + r->len)
-			return (void *)(uintptr_t)gpa;
+			return true;
 	}
-	return NULL;
+	return false;
+}
+
+void *guest_phys_ptr(uint64_t gpa, uint64_t len)
+{
+	return guest_phys_reachable(gpa, len) ? (void *)(uintptr_t)gpa : NULL;
 }

@@ -103,8 +103,10 @@ static int phys_access(uint64_t gpa, size_t len, void **p)
 		return -EFAULT;
 	if (gpa < guest_mem.hv_end && gpa + len > guest_mem.hv_start)
 		return -EPERM;
-	*p = guest_phys_ptr(gpa, len);
-	return *p ? 0 : -EFAULT;
+	if (!guest_phys_reachable(gpa, len))
+		return -EFAULT;
+	*p = (void *)(uintptr_t)gpa;	/* identity-mapped; page 0 included */
+	return 0;
 }
 
 int target_read_phys(uint64_t gpa, void *buf, size_t len)

@@ -7,6 +7,9 @@ repeatable instruction counts.  Each figure compares the same guest loop run
 under vmxdbg and bare (GRUB starting the guest directly): the difference per
 iteration is what the hypervisor executes per VM exit round trip.
 
+The RSP figures (round trips and bytes per gdb command, break-in latency,
+against QEMU's own stub) come from tools/bench_gdb.py, under "rsp".
+
 Writes build/bench.json and prints a table.
 """
 import argparse
@@ -17,6 +20,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bench_gdb  # noqa: E402
 import emu  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -71,6 +75,7 @@ def main():
     ap.add_argument("--guest", default=os.path.join(ROOT, "build", "guests", "basic.elf"))
     ap.add_argument("--out", default=os.path.join(ROOT, "build", "bench.json"))
     ap.add_argument("-n", type=int, default=N)
+    ap.add_argument("--no-rsp", action="store_true", help="leave out the gdb stub figures (~2 min)")
     a = ap.parse_args()
 
     args = f"bench=cpuid:{a.n} bench=io:{a.n}:{IO_PORT:#x}"
@@ -102,6 +107,8 @@ def main():
         "cpuid_loop_tsc": {"vmxdbg": hv["cpuid"][1], "bare": raw["cpuid"][1]},
         "io_loop_tsc": {"vmxdbg": hv["io"][1], "bare": raw["io"][1]},
     }
+    if not a.no_rsp:
+        res["rsp"] = bench_gdb.run(os.path.join(work, "gdb"), elf=a.elf, guest=a.guest)
     with open(a.out, "w") as f:
         json.dump(res, f, indent=2)
     print(f"{'figure':<34}{'value':>14}{'target':>14}")
@@ -109,6 +116,8 @@ def main():
                 "lua_hook_exit_instructions", "lua_other_reason_hook_extra_instructions"):
         t = TARGETS.get(key)
         print(f"{key:<34}{res[key]:>14}{('<= ' + str(t)) if t else '':>14}")
+    if "rsp" in res:
+        print(bench_gdb.table(res["rsp"]))
     print(f"(written to {os.path.relpath(a.out, ROOT)}; {a.n} iterations per loop)")
     return 0
 

@@ -48,6 +48,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import emu  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ELF = os.path.join(ROOT, "build", "vmxdbg.elf")
 GUEST = os.path.join(ROOT, "build", "guests", "basic.elf")
 STEPS = 20
 DUMP = (0x100000, 0x110000)         # 64 KiB of the guest's image: mapped, paging off
@@ -142,19 +143,21 @@ def phases(events):
         offsets, numbers = ends[who]
         return numbers[bisect.bisect_right(offsets, pos)]
 
-    gdb_bytes, stub_bytes, order = bytes(streams["gdb"]), bytes(streams["stub"]), events
-    marks = []                      # (event index, name) for each marker sent
-    sent = []                       # (event index, packet) for gdb's other packets
-    for pkt, end in packets(gdb_bytes):
-        if pkt.startswith(b"$"):
-            body = pkt[1:-3].decode(errors="replace")
-            n = when("gdb", end)
-            (marks.append((n, body[len(MARK):])) if body.startswith(MARK) else sent.append((n, body)))
-    stub_items = [(when("stub", end), pkt) for pkt, end in packets(stub_bytes)]
+    marks = []                      # (event number, name) for each marker sent
+    sent = []                       # (event number, packet) for gdb's other packets
+    for pkt, end in packets(bytes(streams["gdb"])):
+        if not pkt.startswith(b"$"):
+            continue
+        body = pkt[1:-3].decode(errors="replace")
+        if body.startswith(MARK):
+            marks.append((when("gdb", end), body[len(MARK):]))
+        else:
+            sent.append((when("gdb", end), body))
+    stub_items = [(when("stub", end), pkt) for pkt, end in packets(bytes(streams["stub"]))]
 
     result = {}
     for k, (start, name) in enumerate(marks):
-        stop = marks[k + 1][0] if k + 1 < len(marks) else len(order)
+        stop = marks[k + 1][0] if k + 1 < len(marks) else len(events)
         mine = [body for n, body in sent if start < n < stop]
         # The stub's bytes after the marker's own reply, up to the next marker.
         items = [(n, p) for n, p in stub_items if start <= n < stop]
@@ -187,7 +190,7 @@ def run_gdb(port, commands, before=(), log=None, timeout=300):
     return p.stdout + p.stderr
 
 
-def measured(port, work, name, before=(), steps=STEPS):
+def measured(port, work, name, before, steps):
     """One scripted session through the proxy; its phases."""
     proxy = CountingProxy(port)
     dump = os.path.join(work, f"{name}.dump")
@@ -205,7 +208,7 @@ def measured(port, work, name, before=(), steps=STEPS):
 
 def vmxdbg_machine(work, name, guest_args="", extra_config=()):
     iso = os.path.join(work, f"{name}.iso")
-    subprocess.run([os.path.join(ROOT, "tools", "mkiso"), iso, os.path.join(ROOT, "build", "vmxdbg.elf"),
+    subprocess.run([os.path.join(ROOT, "tools", "mkiso"), iso, ELF,
                     "--args=panic=poweroff gdb-wait", "--module", GUEST, f"guest {guest_args}".strip()],
                    check=True)
     m = emu.Bochs(iso, os.path.join(work, name), timeout=300, extra_config=list(extra_config)).start()
@@ -213,24 +216,24 @@ def vmxdbg_machine(work, name, guest_args="", extra_config=()):
     return m
 
 
-def session_vmxdbg(work, view):
+def session_vmxdbg(work, view, steps):
     m = vmxdbg_machine(work, f"vmxdbg-{view}")
     try:
         before = ()
         if view == "amd64":         # the view QEMU's stub gives; set, then reconnect
             run_gdb(m.gdb_port, ["monitor arch amd64", "disconnect"])
             before = ("set architecture i386:x86-64",)
-        return measured(m.gdb_port, work, f"vmxdbg-{view}", before)
+        return measured(m.gdb_port, work, f"vmxdbg-{view}", before, steps)
     finally:
         m.stop()
 
 
-def session_qemu(work):
+def session_qemu(work, steps):
     iso = os.path.join(work, "qemu.iso")
     subprocess.run([os.path.join(ROOT, "tools", "mkiso"), iso, GUEST, "--multiboot1", "--args="], check=True)
     m = emu.Qemu(iso, os.path.join(work, "qemu"), kvm=False, warn=None, gdb_stub=True, timeout=300).start()
     try:
-        return measured(m.stub_port, work, "qemu", ("set architecture i386:x86-64",))
+        return measured(m.stub_port, work, "qemu", ("set architecture i386:x86-64",), steps)
     finally:
         m.stop()
 
@@ -278,12 +281,15 @@ def breakin_latency(work, count=BREAKINS):
         m.wait_for(r"GUEST DONE", timeout=120)
     finally:
         m.stop()
+    # The debug log holds every COM2 register access (the stub's LSR polls
+    # while it waits: hundreds of MB); the events that count are kept in
+    # breakin-events.txt and the log goes.
     log = os.path.join(work, "breakin", "bochs.log")
     arrive = r"^(\d+)d\[SER\s*\] com2: read byte \[0x03\]"
     seen = r"^(\d+)d\[SER\s*\] com2 register read from address: 0x02f8 = 0x03"
     reply = r"^(\d+)d\[SER\s*\] com2 register write to  address: 0x02f8 = 0x24"
     samples, state = [], None
-    with open(log, errors="replace") as f:
+    with open(log, errors="replace") as f, open(os.path.join(work, "breakin-events.txt"), "w") as keep:
         for line in f:
             if (a := re.match(arrive, line)):
                 state = [int(a.group(1))]
@@ -293,8 +299,12 @@ def breakin_latency(work, count=BREAKINS):
                 state.append(int(c.group(1)))
                 samples.append(state)
                 state = None
+            else:
+                continue
+            keep.write(line)
+    os.unlink(log)
     if len(samples) != count:
-        raise RuntimeError(f"break-in: {len(samples)} of {count} found in {log}")
+        raise RuntimeError(f"break-in: {len(samples)} of {count} found (see breakin-events.txt)")
     to_seen = [b - a for a, b, _ in samples]
     to_reply = [c - a for a, _, c in samples]
     return {"samples": count, "to_stub_mean": round(sum(to_seen) / count),
@@ -321,10 +331,13 @@ def summarise(raw, steps):
     return out
 
 
-def run(work, steps=STEPS, breakins=BREAKINS):
+def run(work, steps=STEPS, breakins=BREAKINS, elf=None, guest=None):
+    """Every figure; elf and guest replace the default images."""
+    global ELF, GUEST
+    ELF, GUEST = elf or ELF, guest or GUEST
     os.makedirs(work, exist_ok=True)
-    raw = {"qemu": session_qemu(work), "vmxdbg-i386": session_vmxdbg(work, "i386"),
-           "vmxdbg-amd64": session_vmxdbg(work, "amd64")}
+    raw = {"qemu": session_qemu(work, steps), "vmxdbg-i386": session_vmxdbg(work, "i386", steps),
+           "vmxdbg-amd64": session_vmxdbg(work, "amd64", steps)}
     res = summarise(raw, steps)
     res["breakin_instructions"] = breakin_latency(work, breakins)
     res["steps"] = steps

@@ -11,9 +11,11 @@ hypervisor's view of the guest is one word away:
     vmx info                 guest memory map, paging mode, stepping method
     vmx phys ADDR LEN        hex dump of guest-physical memory
     vmx lua FILE             run a local Lua file in the hypervisor (monitor lua)
+    vmx arch [i386|amd64|auto]  the register view of the next connection
 
-and `vmx connect [PORT]`, which sets the architecture the stub describes
-(i386:x86-64) before `target remote`, so a 32-bit guest ELF loads cleanly.
+and `vmx connect [PORT]`, which is `target remote localhost:PORT`.  The stub
+describes the guest as gdb's i386 or amd64 by the mode it is in when gdb
+connects (`monitor arch` forces one), so a 32-bit guest ELF loads as it is.
 """
 import gdb
 
@@ -62,14 +64,13 @@ The file runs as one chunk; errors come back with a traceback."""
 
 
 class VmxConnect(gdb.Command):
-    """vmx connect [PORT]: set the architecture and attach to vmxdbg (default port 1234)."""
+    """vmx connect [PORT]: attach to vmxdbg (default port 1234)."""
 
     def __init__(self):
         super().__init__("vmx connect", gdb.COMMAND_USER)
 
     def invoke(self, arg, from_tty):
         port = arg.strip() or "1234"
-        gdb.execute("set architecture i386:x86-64")
         gdb.execute("target remote localhost:" + port)
 
 
@@ -79,7 +80,8 @@ for word, doc in (("vmcs", "vmx vmcs [FIELD [VALUE]]: dump the VMCS, or read/wri
                   ("exits", "vmx exits: VM exits by reason."),
                   ("caps", "vmx caps: the decoded VMX capabilities."),
                   ("info", "vmx info: guest memory, paging mode, stepping method."),
-                  ("phys", "vmx phys ADDR LEN: hex dump of guest-physical memory.")):
+                  ("phys", "vmx phys ADDR LEN: hex dump of guest-physical memory."),
+                  ("arch", "vmx arch [i386|amd64|auto]: the register view of the next connection.")):
     VmxMonitor(word, doc)
 VmxLua()
 VmxConnect()

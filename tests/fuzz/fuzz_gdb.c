@@ -51,6 +51,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	fake_target_reset();
+	fake_set_mode((enum fake_mode)(size % 3));	/* both register views, by input */
 	fake_line_reset();
 	line.auto_ack = false;		/* the input acknowledges, or not */
 	fake_line_raw(data, size);
