@@ -13,6 +13,7 @@ GUEST      ?=
 GUEST_ARGS ?=
 GUEST_MODULES ?=
 SCRIPTS    ?=
+MEGS       ?= 256
 
 # The hypervisor proper: freestanding, no SSE/x87 (Lua, built separately,
 # runs with the FPU state saved — see DESIGN.md), frame pointers kept for
@@ -47,7 +48,7 @@ include lua/lua.mk
 include lua/lua-host.mk
 include tests/fuzz/fuzz.mk
 
-.PHONY: all iso deps run gdb test unit integration bench clean help
+.PHONY: all iso deps run gdb test unit integration bench clean help linux-guest test-linux
 all: $(ELF) $(ISO) $(GUEST_ELFS)
 iso: $(ISO)
 
@@ -58,6 +59,8 @@ help:
 	@echo "make test       unit tests + integration tests under Bochs/QEMU"
 	@echo "make unit       host unit tests only"
 	@echo "make bench      instruction counts per VM exit and for start-up (Bochs)"
+	@echo "make linux-guest  Debian's kernel + a busybox initramfs in build/linux/ (see README)"
+	@echo "make test-linux   only the Linux guest tests (make test runs them too)"
 	@echo "make fuzz       libFuzzer over the gdb stub (FUZZ_TIME=600 s)"
 	@echo "make clean      remove $(BUILD)/"
 
@@ -102,7 +105,8 @@ shq = '$(subst ','\'',$(1))'     # one shell word, whatever the value holds
 run: deps $(ELF)
 	$(PYTHON) tools/run.py --emu $(call shq,$(EMU)) --elf $(ELF) --gdb-port $(call shq,$(GDB_PORT)) \
 		--hv-args $(call shq,$(HV_ARGS)) --guest $(call shq,$(GUEST)) --guest-args $(call shq,$(GUEST_ARGS)) \
-		--guest-modules $(call shq,$(GUEST_MODULES)) --scripts $(call shq,$(SCRIPTS))
+		--guest-modules $(call shq,$(GUEST_MODULES)) --scripts $(call shq,$(SCRIPTS)) \
+		--megs $(call shq,$(MEGS))
 
 gdb:
 	gdb -q -x scripts/gdb/vmxdbg.py $(GUEST) -ex 'vmx connect $(GDB_PORT)'
@@ -120,6 +124,13 @@ test: deps $(ELF) $(UNIT_BINS) $(GUEST_ELFS) $(FUZZ_GDB)
 
 integration: $(ELF) $(GUEST_ELFS)
 	$(PYTHON) tests/run.py --integration-only $(T)
+
+# Linux as the guest: fetched with apt-get download, cached, never committed.
+linux-guest:
+	$(PYTHON) tools/linux-guest.py
+
+test-linux: deps $(ELF)
+	$(PYTHON) tests/run.py --integration-only test_linux
 
 bench: deps $(ELF) $(GUEST_ELFS)
 	$(PYTHON) tools/bench.py

@@ -21,6 +21,19 @@ static bool is_vmx_capability_msr(uint32_t msr)
 	return msr >= MSR_IA32_VMX_BASIC && msr <= MSR_IA32_VMX_EXIT_CTLS2;
 }
 
+/* An MSR the bitmap has no bit for always exits (SDM Vol. 3C §25.6.9):
+ * not one VT-x CPUs have (Linux probes AMD's 0xC0011029 on any CPU). */
+static bool outside_bitmap(uint32_t msr)
+{
+	return msr > 0x1fff && (msr < 0xc0000000 || msr > 0xc0001fff);
+}
+
+static const char *why_refused(uint32_t msr)
+{
+	return msr == MSR_IA32_FEATURE_CONTROL ? "IA32_FEATURE_CONTROL is locked" :
+	       outside_bitmap(msr) ? "no such MSR here" : "VMX is hidden";
+}
+
 /* Every Intel family-6 CPU has IA32_MISC_ENABLE, and Linux reads it without
  * a fault handler (verify_cpu, before it has an IDT); Bochs does not
  * implement it and raises #GP, which there is a triple fault.  The guest gets
@@ -57,6 +70,10 @@ enum exit_action exit_msr_read(struct vcpu *v)
 		log_info("guest: RDMSR 0x%x (%s) refused with #GP: VMX is hidden", msr, vmx_msr_name(msr));
 		inject_gp(v);
 		return EXIT_RESUME;
+	} else if (outside_bitmap(msr)) {
+		log_info("guest: RDMSR 0x%x refused with #GP (%s)", msr, why_refused(msr));
+		inject_gp(v);
+		return EXIT_RESUME;
 	} else {
 		log_warn("guest: RDMSR 0x%x exited but is not guarded; #GP", msr);
 		inject_gp(v);
@@ -81,7 +98,7 @@ enum exit_action exit_msr_write(struct vcpu *v)
 		return EXIT_ADVANCE;
 	/* Locked IA32_FEATURE_CONTROL and absent MSRs both #GP on write. */
 	log_info("guest: WRMSR 0x%x <- 0x%llx refused with #GP (%s)", msr, (unsigned long long)value,
-		 msr == MSR_IA32_FEATURE_CONTROL ? "IA32_FEATURE_CONTROL is locked" : "VMX is hidden");
+		 why_refused(msr));
 	inject_gp(v);
 	return EXIT_RESUME;
 }

@@ -14,6 +14,9 @@ What it leaves in DEST (default build/linux/; never committed):
   initramfs.cpio   newc archive written here (no `cpio` needed): busybox from
                    `busybox-static`, /dev/console, and an /init that prints
                    MARKER and powers off (`poweroff -f`, ACPI S5)
+  symbols.elf      System.map as an ELF gdb reads (`add-symbol-file`): no code,
+                   no debug info, but `break start_kernel`, `bt` and `x/s
+                   &linux_banner` by name (needs binutils; skipped without)
   info.json        kernel release, PVH entry, symbol addresses the tests use
 
 Exit status 0 when DEST is ready, 2 when the packages cannot be fetched
@@ -288,6 +291,41 @@ def parse_system_map(text):
     return out
 
 
+def symbol_elf(smap, work):
+    """An ELF whose symbols are System.map's: two NOBITS sections, code and
+    data, both at _text, each symbol an offset in one of them (gdb ignores
+    absolute symbols for breakpoints).  The bytes, or None without binutils."""
+    syms = [line.split() for line in smap.splitlines()]
+    syms = [(int(a, 16), t, n) for a, t, n in (s for s in syms if len(s) == 3)]
+    base = next((a for a, _t, n in syms if n == "_text"), None)
+    if base is None:
+        return None
+    size = max(a for a, _t, _n in syms) - base + 1
+    name_ok = re.compile(r"^[A-Za-z_.][A-Za-z0-9_.]*$")
+    lines = [f'\t.section .ktext,"ax",@nobits\nvmxdbg_ktext:\n\t.skip {size}',
+             f'\t.section .kdata,"aw",@nobits\nvmxdbg_kdata:\n\t.skip {size}']
+    for a, t, n in syms:
+        if a < base or not name_ok.match(n):
+            continue                            # per-CPU offsets, odd names
+        code = t in "TtWw"
+        lines += [f"\t.globl {n}"] if t.isupper() else []
+        lines += [f"\t.set {n}, {'vmxdbg_ktext' if code else 'vmxdbg_kdata'} + {a - base}",
+                  f"\t.type {n}, {'@function' if code else '@object'}"]
+    src, obj, out = (os.path.join(work, f) for f in ("symbols.S", "symbols.o", "symbols.elf"))
+    with open(src, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    try:
+        steps = [["as", "--64", "-o", obj, src],
+                 ["ld", "-o", out, "-e", "0", "--no-check-sections", f"--section-start=.ktext={base:#x}",
+                  f"--section-start=.kdata={base:#x}", obj]]
+        if any(subprocess.run(c, capture_output=True).returncode for c in steps):
+            return None
+    except FileNotFoundError:
+        return None
+    with open(out, "rb") as f:
+        return f.read()
+
+
 # ---------------------------------------------------------------- initramfs
 
 def newc_entry(name, mode, data=b"", ino=1, rdev=(0, 0), nlink=1):
@@ -364,8 +402,13 @@ def prepare(dest, refresh=False):
         info = dict(release=release, package=os.path.basename(kdeb), busybox=os.path.basename(bdeb),
                     pvh_entry=entry, system_map=source, cmdline=CMDLINE, marker=MARKER,
                     symbols={s: f"0x{syms[s]:x}" for s in SYMBOLS if s in syms})
-        outputs = {"vmlinuz": bz, "vmlinux": elf, "System.map": smap.encode(), "initramfs.cpio": cpio,
-                   "info.json": (json.dumps(info, indent=1) + "\n").encode()}
+        outputs = {"vmlinuz": bz, "vmlinux": elf, "System.map": smap.encode(), "initramfs.cpio": cpio}
+        symbols = symbol_elf(smap, tmp)
+        if symbols:
+            outputs["symbols.elf"] = symbols
+        else:
+            say("no symbols.elf (as/ld from binutils missing?): gdb gets addresses only")
+        outputs["info.json"] = (json.dumps(info, indent=1) + "\n").encode()
         for name, data in outputs.items():       # info.json last: it says "ready"
             with open(os.path.join(dest, name + ".tmp"), "wb") as f:
                 f.write(data)
@@ -426,15 +469,23 @@ def report(r, wd):
         log = f.read()
     with open(os.path.join(wd, "bochs.stdout"), errors="replace") as f:
         out = f.read()
-    ticks = re.findall(r"^Next at t=(\d+)", out, re.M)
-    off = re.search(r"^(\d+)[ip]\[.*ACPI control: soft power off", log, re.M)
-    end = int(ticks[-1]) if ticks else int(off.group(1)) if off else None
+    # Bochs' tick count (= instructions, clock: sync=none) when it stopped:
+    # its log line for an ACPI power-off, else the debugger's last "t=".
+    off = re.search(r"^(\d+)\w\[ACPI *\] .*soft power off", log, re.M)
+    ticks = [int(t) for t in re.findall(r"^Next at t=(\d+)", out, re.M)]
+    end = int(off.group(1)) if off else max(ticks, default=0)
     print(f"   instructions from power-on to power-off: {end:,}" if end else
           "   no end tick found (see bochs.log)")
-    for pat in (r"vmx: launching the guest at .*", r"exits: .*", r"guest: powered off.*"):
-        m = re.search(pat, r.console)
-        if m:
-            print("   " + m.group(0))
+    launch = re.search(r"vmx: launching the guest at \S+: (\d+) TSC ticks since GRUB hand-off", r.console)
+    off_tsc = re.search(r"guest: powered off \(ACPI S5\) at TSC (\d+), (\d+) after launch", r.console)
+    if launch and off_tsc:
+        at_launch = int(off_tsc.group(1)) - int(off_tsc.group(2))
+        print(f"   firmware and GRUB (loading the modules): {at_launch - int(launch.group(1)):,}")
+        print(f"   vmxdbg start-up and the guest's loading: {int(launch.group(1)):,}")
+        print(f"   guest, from its first instruction to the S5 write: {int(off_tsc.group(2)):,}")
+    exits = re.search(r"exits: .*", r.console)
+    if exits:
+        print("   " + exits.group(0))
     init = re.search(r"\[\s*([\d.]+)\] Run /init", r.console)
     if init:
         print(f"   kernel clock at 'Run /init': {init.group(1)} s")
