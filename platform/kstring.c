@@ -3,12 +3,13 @@
 
 #include <stdint.h>
 
+/* `rep movsb`/`rep stosb`: fast-string operations, far quicker than a byte
+ * loop on every CPU since P6 (SDM Vol. 1 §7.3.9.3), and one instruction
+ * under Bochs.  Forward copy only: memmove relies on that. */
 void *memcpy(void *dst, const void *src, size_t n)
 {
-	uint8_t *d = dst;
-	const uint8_t *s = src;
-	while (n--)
-		*d++ = *s++;
+	void *d = dst;
+	__asm__ volatile("rep movsb" : "+D"(d), "+S"(src), "+c"(n) : : "memory");
 	return dst;
 }
 
@@ -25,9 +26,8 @@ void *memmove(void *dst, const void *src, size_t n)
 
 void *memset(void *dst, int c, size_t n)
 {
-	uint8_t *d = dst;
-	while (n--)
-		*d++ = (uint8_t)c;
+	void *d = dst;
+	__asm__ volatile("rep stosb" : "+D"(d), "+c"(n) : "a"(c) : "memory");
 	return dst;
 }
 

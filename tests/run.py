@@ -83,6 +83,13 @@ def abort_all():
     kill_all()
 
 
+class TestSkipped(Exception):
+    """t.skip(reason): the test cannot run here (say why); never a pass."""
+
+
+SKIP = "\0skip:"      # marks a skip reason on its way from run_body to Report.add
+
+
 class TestFailure(AssertionError):
     pass
 
@@ -146,6 +153,9 @@ class TestContext:
     def check(self, condition, message):
         if not condition:
             raise TestFailure(message)
+
+    def skip(self, why):
+        raise TestSkipped(why)
 
     def _next_dir(self):
         n = len(self._machines) + 1
@@ -460,6 +470,7 @@ class Report:
         self.patterns = patterns
         self.passed = 0
         self.failed = 0
+        self.skipped = 0
         self._lock = threading.Lock()
 
     def selected(self, name):
@@ -467,7 +478,10 @@ class Report:
 
     def add(self, name, ok, reason=""):
         with self._lock:
-            if ok:
+            if not ok and reason.startswith(SKIP):
+                self.skipped += 1
+                print(f"SKIP {name}: {reason[len(SKIP):]}", flush=True)
+            elif ok:
                 self.passed += 1
                 print(f"PASS {name}", flush=True)
             else:
@@ -480,6 +494,8 @@ def run_body(t, body):
     try:
         body(t)
         return None
+    except TestSkipped as e:
+        return SKIP + str(e)
     except TestFailure as e:
         return str(e)
     except Exception as e:  # a test bug is reported like a failure, with its type
@@ -516,6 +532,8 @@ def run_integration_test(name, body, limit, args):
         if not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)
         return True, ""
+    if reason.startswith(SKIP):
+        return False, reason
     with open(os.path.join(workdir, "reason.txt"), "w") as f:
         f.write(reason + "\n")
     reason += f" [logs: {os.path.relpath(workdir, ROOT)}]"
@@ -577,6 +595,8 @@ def main(argv):
         abort_all()
         print(f"interrupted\n{report.passed} passed, {report.failed} failed", flush=True)
         return 130
+    if report.skipped:
+        print(f"{report.skipped} skipped (each said why above)", flush=True)
     print(f"{report.passed} passed, {report.failed} failed", flush=True)
     return 1 if report.failed else 0
 
