@@ -44,9 +44,8 @@ void debugger_init(struct vcpu *v, struct uart *u, bool wait, bool poweroff_when
 	wait_at_launch = wait && u;
 	poweroff_unattached = poweroff_when_unattached;
 	if (u) {
-		static struct gdb_io io;
-		io = (struct gdb_io){ .ctx = u, .getc = uart_getc_nowait, .write = uart_put };
-		gdb_init(gdb, &io, v);
+		struct gdb_io io = { .ctx = u, .getc = uart_getc_nowait, .write = uart_put };
+		gdb_init(gdb, &io, v);	/* copies io */
 	}
 }
 

@@ -9,7 +9,6 @@
 #include "hooks.h"
 #include "platform/fmt.h"
 #include "platform/log.h"
-#include "platform/power.h"
 #include "entry_failure.h"
 #include "vmx.h"
 
@@ -110,9 +109,10 @@ static __attribute__((noreturn)) void guest_stopped(struct vcpu *v)
 		  (unsigned long long)vmread(GUEST_RIP), (unsigned long long)v->exits);
 	exit_counts_log(v);
 	ksnprintf(why.reason, sizeof(why.reason), "%s", v->stop_reason);
-	for (int served = 0; served < 1000000; served++)
+	/* Serve one gdb after another; with no debugger to wait for,
+	 * debugger_stop() stops the machine itself. */
+	for (;;)
 		debugger_stop(v, &why);
-	platform_stop();
 }
 
 /* Scripted hooks first (a bit test when there are none), then ours. */

@@ -10,16 +10,36 @@
 #include <stdint.h>
 
 #include "platform/cpu.h"
+#include "vmx.h"
 
 #define CPUID_1_EDX_MCE (1u << 7)
 #define CPUID_1_EDX_MCA (1u << 14)
+#define CPUID_1_ECX_OSXSAVE (1u << 27)
+#define CPUID_7_ECX_OSPKE (1u << 4)
+#define GUEST_CR4_OSXSAVE (1ull << 18)
+#define GUEST_CR4_PKE (1ull << 22)
 
+/* Two bits report CR4 rather than the CPU (SDM Vol. 2A CPUID): CPUID runs
+ * in root mode, where CR4 is the hypervisor's (OSXSAVE on, for the guest FPU
+ * state Lua hooks need saved), so they follow the guest's CR4.  A guest that
+ * has not enabled XSAVE -- Linux turns it off when XSAVE's sizes disagree --
+ * must see OSXSAVE clear, or its C library executes XGETBV and takes #UD. */
+static inline uint32_t mirror_guest_cr4(uint32_t reg, uint32_t bit, uint64_t cr4_bit)
+{
+	return (reg & ~bit) | ((vmread(GUEST_CR4) & cr4_bit) ? bit : 0);
+}
+
+/* Valid in root mode with the guest's VMCS current (exit handlers, the
+ * debug target API). */
 static inline void guest_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t out[4])
 {
 	cpuid(leaf, subleaf, &out[0], &out[1], &out[2], &out[3]);
 	if (leaf == 1) {
 		out[2] &= ~CPUID_1_ECX_VMX;
+		out[2] = mirror_guest_cr4(out[2], CPUID_1_ECX_OSXSAVE, GUEST_CR4_OSXSAVE);
 		out[3] &= ~(CPUID_1_EDX_MCE | CPUID_1_EDX_MCA);
+	} else if (leaf == 7 && subleaf == 0) {
+		out[2] = mirror_guest_cr4(out[2], CPUID_7_ECX_OSPKE, GUEST_CR4_PKE);
 	}
 }
 
