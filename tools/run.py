@@ -22,7 +22,8 @@ def parse_args(argv):
     ap = argparse.ArgumentParser(prog="run.py", description=__doc__.split("\n")[0])
     ap.add_argument("--emu", default="bochs", choices=sorted(emu.EMULATORS))
     ap.add_argument("--elf", default=os.path.join(ROOT, "build", "vmxdbg.elf"))
-    ap.add_argument("--guest", default="", help="guest image (GRUB module tagged 'guest')")
+    ap.add_argument("--guest", default=os.path.join(ROOT, "build", "guests", "demo.elf"),
+                    help="guest image (GRUB module tagged 'guest'); default: the demo guest")
     ap.add_argument("--guest-args", default="", help="guest command line")
     ap.add_argument("--guest-modules", default="", help="paths, space-separated")
     ap.add_argument("--scripts", default="", help="Lua scripts, space-separated")
@@ -72,6 +73,8 @@ def main(argv):
     a = parse_args(argv)
     if not os.path.isfile(a.elf):
         sys.exit(f"run: {a.elf} not found (build it with make)")
+    if a.guest and not os.path.isfile(a.guest):
+        sys.exit(f"run: guest {a.guest} not found (make builds the test guests)")
     os.makedirs(a.workdir, exist_ok=True)
     build_iso(a, os.path.join(a.workdir, "vmxdbg.iso"))
     # Turn SIGTERM/SIGHUP into a normal exit so the finally below kills the emulator.
