@@ -206,16 +206,21 @@ def test_gdb_breaks_steps_backtraces_and_watches_the_demo_then_kill_powers_off(t
     m = start_demo(t)
     out = make_gdb(t, m, "break work_step", "continue", "bt", "stepi", "info registers rip",
                    "delete", "watch demo_state.round", "continue", "continue",
-                   "print demo_state.page_faults == demo_state.round", "delete", "kill")
+                   "print demo_state.page_faults == demo_state.round", "delete",
+                   "watch demo_state.page_faults", "continue", "bt", "delete", "kill")
     t.check("not compatible" not in out, f"gdb refused the description: {out[:600]!r}")
     hit = expect(t, out, r"Breakpoint 1, work_step \(word=\d+, round=(\d+), index=(?:index@entry=)?0\)",
                  "break at work_step")
-    frames = re.findall(r"^#(\d+)\s+(?:0x[0-9a-f]+ in )?(\w+) \(", out, re.M)
-    names = [name for _, name in frames]
-    t.check(names[:4] == ["work_step", "work_round", "demo_round", "demo_main"],
-            f"backtrace {names}")
-    t.check("??" not in out.split("Breakpoint 1, work_step")[1].split("rip")[0],
-            "the backtrace runs past the outermost frame")
+    backtraces = [re.findall(r"^#\d+\s+(?:0x[0-9a-f]+ in )?(\w+|<signal handler called>)", chunk, re.M)
+                  for chunk in out.split("Hardware watchpoint 3: demo_state.page_faults")]
+    t.check(backtraces[0] == ["work_step", "work_round", "demo_round", "demo_main", "long_mode"],
+            f"backtrace at work_step {backtraces[0]}")
+    # From the page-fault handler, through the interrupt stub's frame, to
+    # the write that faulted.
+    t.check(len(backtraces) == 3 and backtraces[2] == ["demo_trap", "<signal handler called>", "demand_touch",
+                                                       "demo_round", "demo_main", "long_mode"],
+            f"backtrace in the #PF handler {backtraces[2:]}")
+    t.check("?? (" not in out, "a backtrace runs past the outermost frame")
     step = expect(t, out, r"^rip\s+(0x[0-9a-f]+)\s+0x[0-9a-f]+ <work_step\+(\d+)>", "stepi")
     t.check(int(step.group(2)) > 0, "stepi did not move")
     rnd = int(hit.group(1))
