@@ -4,7 +4,7 @@
 The demo guest (tests/guests/demo/) runs until stopped, one round per
 100 Hz timer tick: work_step over demo_state.work, two CPUIDs, RDMSR and
 WRMSR of IA32_MISC_ENABLE, an IN from COM2, a page fault it resolves by
-mapping the page, then HLT until the next tick.  Every 1000 rounds it prints
+mapping the page, then HLT until the next tick.  Every 2000 rounds it prints
 
     demo: round N, tsc T: ticks K, page faults P, cpuid "GenuineIntel" 0x..., ...
 
@@ -23,7 +23,7 @@ import threading
 DEMO = "build/guests/demo.elf"
 PROGRESS = (r"^demo: round (\d+), tsc (\d+): ticks (\d+), page faults (\d+), "
             r'cpuid "(\w{12})" 0x[0-9a-f]+, misc_enable 0x[0-9a-f]+, com2 0x([0-9a-f]+)')
-REPORT_ROUNDS = 1000
+REPORT_ROUNDS = 2000
 ATTACH_HINT = r"^demo: attach gdb from another terminal:  make gdb"
 EXIT_LINE = r"^\s*\d+ (\w+)\s+(\d+)$"       # `monitor exits`: number, name, count
 

@@ -7,7 +7,7 @@
 #include "print.h"
 #include "uart.h"
 
-#define REPORT_ROUNDS	1000	/* a progress line every 1000 rounds: 10 s of guest time */
+#define REPORT_ROUNDS	2000	/* a progress line every 2000 rounds: 20 s of guest time, a few s of Bochs */
 
 struct demo_state demo_state;
 
