@@ -14,9 +14,9 @@
 extern uint64_t demand_pt[512];
 static uint8_t demand_frames[DEMAND_PAGES][PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
 
-/* 1 if addr is in the window and its page is now mapped (SDM Vol. 3A
- * §5.5: a not-present entry faults; the CPU caches no not-present entry,
- * so no INVLPG is needed before the retry). */
+/* 1 if addr is in the window and its page is now mapped.  No INVLPG
+ * before the retry: the CPU caches no translation through a not-present
+ * entry (SDM Vol. 3A §5.10.2.3). */
 int demand_fault(uint64_t addr)
 {
 	if (addr < DEMAND_BASE || addr >= DEMAND_BASE + DEMAND_PAGES * PAGE_SIZE)
