@@ -113,6 +113,8 @@ GUEST_DEMO_OBJS    := $(GUEST_BUILD)/demo/header.S.o \
 	$(patsubst $(GUEST_SRC)/%,$(GUEST_BUILD)/%.o,$(wildcard $(GUEST_SRC)/demo/*.S $(GUEST_SRC)/demo/*.c)) \
 	$(patsubst %,$(GUEST_BUILD)/demo/common/%.c.o,$(GUEST_DEMO_SHARED))
 
+# These rules win over the 32-bit ones above for the demo's objects: GNU
+# make prefers the pattern rule with the shortest stem.
 $(GUEST_BUILD)/demo/%.c.o: $(GUEST_SRC)/demo/%.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  GUESTCC $<")
