@@ -315,21 +315,8 @@ static int lhv_run_script(const char *name, const char *text, size_t len, const 
 
 /* ---- monitor lua CHUNK */
 
-static void emit_value(lua_State *L, int i, luaL_Buffer *b)
-{
-	if (lua_isinteger(L, i)) {
-		char num[48];
-		lua_Integer v = lua_tointeger(L, i);
-		snprintf(num, sizeof(num), "%lld (0x%llx)", (long long)v, (unsigned long long)v);
-		luaL_addstring(b, num);
-	} else {
-		luaL_tolstring(L, i, NULL);
-		luaL_addvalue(b);
-	}
-}
-
-/* An expression's values are printed as the stand-alone lua does; integers
- * also in hex, the way a debugger user reads them. */
+/* An expression's values are printed as the stand-alone lua does, tables
+ * included (lhv_show.c). */
 static int monitor_main(lua_State *L)
 {
 	const char *chunk = lua_touserdata(L, 1);
@@ -351,14 +338,7 @@ static int monitor_main(lua_State *L)
 	int results = lua_gettop(L);
 	if (results == 0)
 		return 0;
-	luaL_Buffer b;
-	luaL_buffinit(L, &b);
-	for (int i = 1; i <= results; i++) {
-		if (i > 1)
-			luaL_addchar(&b, '\t');
-		emit_value(L, i, &b);
-	}
-	luaL_pushresult(&b);
+	lhv_show_values(L, 1, results);
 	lhv_flush_output();
 	emit_line(lua_tostring(L, -1));
 	return 0;

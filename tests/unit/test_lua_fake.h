@@ -205,7 +205,7 @@ int target_vmcs_write(const char *field, uint64_t value, char *err, size_t errle
 	return 0;
 }
 
-static void set_vmcs(const char *name, uint64_t value)
+static __attribute__((unused)) void set_vmcs(const char *name, uint64_t value)
 {
 	char err[128];
 	int i = field_index(name, err, sizeof(err));
@@ -346,7 +346,7 @@ static void expect_output(const char *chunk, const char *want)
 		fail_msg("monitor lua %s\n printed: %s\n wanted: %s", chunk, out, want);
 }
 
-static void expect_log(const char *want)
+static __attribute__((unused)) void expect_log(const char *want)
 {
 	if (!strstr(log_text, want))
 		fail_msg("the log lacks \"%s\":\n%s", want, log_text);
