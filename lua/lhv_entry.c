@@ -52,26 +52,47 @@ int lhv_start(const struct lhv_open *how)
 	return o.result;
 }
 
-static int word_is(const char *s, const char *word)
+/* No libc here: musl's string functions may use SSE. */
+static int word_len(const char *s)
 {
-	while (*word && *s == *word)
-		s++, word++;
-	return !*word && (*s == '\0' || *s == ' ');
+	int n = 0;
+	while (s[n] && s[n] != ' ')
+		n++;
+	return n;
+}
+
+bool lhv_is_script_module(const char *cmdline)
+{
+	const char *tag = "script";
+	int n = 0;
+	while (tag[n] && cmdline[n] == tag[n])
+		n++;
+	return !tag[n] && (!cmdline[n] || cmdline[n] == ' ' || cmdline[n] == ':');
+}
+
+/* The chunk name of a boot script: "@NAME" from a `script:NAME` tag (Lua
+ * then calls it NAME in messages and tracebacks), else "=script N". */
+static void script_chunk_name(const char *cmdline, int count, char *name, size_t size)
+{
+	if (cmdline[6] == ':' && cmdline[7] && cmdline[7] != ' ')
+		ksnprintf(name, size, "@%.*s", word_len(cmdline + 7), cmdline + 7);
+	else
+		ksnprintf(name, size, "=script %d", count);
 }
 
 int lhv_run_boot_scripts(const struct boot_info *bi)
 {
-	char name[24];
+	char name[LHV_CHUNK_NAME_MAX];
 	int failed = 0, count = 0;
 
 	for (unsigned i = 0; i < bi->nmodules && lhv.L; i++) {
 		const struct boot_module *m = &bi->modules[i];
-		if (!word_is(m->cmdline, "script"))
+		if (!lhv_is_script_module(m->cmdline))
 			continue;
-		const char *args = m->cmdline + 6;
+		const char *args = m->cmdline + word_len(m->cmdline);
 		while (*args == ' ')
 			args++;
-		ksnprintf(name, sizeof(name), "=script %d", ++count);
+		script_chunk_name(m->cmdline, ++count, name, sizeof(name));
 		struct lhv_script s = { name, (const char *)(uintptr_t)m->start, args,
 					(size_t)(m->end - m->start), 0 };
 		lhv.busy = true;

@@ -424,3 +424,12 @@ def test_monitor_lua_and_the_gdb_helper_run_chunks_while_the_guest_waits(t):
     r.expect(r"gdb: detached; the guest runs on")
     r.expect(DONE)
     r.expect_poweroff()
+
+
+def test_a_failing_boot_script_is_named_by_its_file_in_the_traceback(t):
+    failing = script(t, "fails_here.lua", "local function inner()\n  error('deliberate')\nend\ninner()\n")
+    r = t.boot(hv_args="panic=poweroff", modules=[(BASIC, "guest"), (failing, "script")])
+    r.expect(r"lua: fails_here\.lua: fails_here\.lua:2: deliberate")
+    r.expect(r"lua:\s+fails_here\.lua:4: in main chunk")
+    r.forbid(r"script \d+:")
+    r.expect(DONE)
