@@ -5,6 +5,7 @@
 #define LUA_LHV_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "platform/bootinfo.h"
@@ -34,5 +35,11 @@ bool lhv_is_script_module(const char *cmdline);
  * print() output, results and errors with their traceback go to emit, one
  * line per call.  Valid while the guest is stopped in root mode. */
 void lhv_monitor_lua(const char *chunk, void (*emit)(void *ctx, const char *line), void *ctx);
+
+/* A whole file from gdb (`monitor lua-end`): text[len] runs as one chunk
+ * named name ("@FILE"), with args (words) as `...`; its results, print()
+ * output and errors go to emit as for lhv_monitor_lua. */
+void lhv_monitor_file(const char *name, const char *text, size_t len, const char *args,
+		      void (*emit)(void *ctx, const char *line), void *ctx);
 
 #endif

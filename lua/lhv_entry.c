@@ -23,7 +23,8 @@ enum hook_verdict exit_hooks_run(struct vcpu *v, unsigned reason, char *stop_rea
 	return x.verdict;
 }
 
-void lhv_monitor_lua(const char *chunk, void (*emit)(void *ctx, const char *line), void *ctx)
+/* Runs body(arg) for a gdb monitor command, its output to emit. */
+static void run_for_monitor(void (*body)(void *), void *arg, void (*emit)(void *ctx, const char *line), void *ctx)
 {
 	if (!lhv.L) {
 		emit(ctx, "lua: not available (the boot log says why)");
@@ -36,10 +37,22 @@ void lhv_monitor_lua(const char *chunk, void (*emit)(void *ctx, const char *line
 	lhv.busy = true;
 	lhv.emit = emit;
 	lhv.emit_ctx = ctx;
-	lhv_port_run(lhv_monitor_body, (void *)chunk);
+	lhv_port_run(body, arg);
 	lhv.emit = 0;
 	lhv.emit_ctx = 0;
 	lhv.busy = false;
+}
+
+void lhv_monitor_lua(const char *chunk, void (*emit)(void *ctx, const char *line), void *ctx)
+{
+	run_for_monitor(lhv_monitor_body, (void *)chunk, emit, ctx);
+}
+
+void lhv_monitor_file(const char *name, const char *text, size_t len, const char *args,
+		      void (*emit)(void *ctx, const char *line), void *ctx)
+{
+	struct lhv_script s = { name, text, args, len, 0 };
+	run_for_monitor(lhv_file_body, &s, emit, ctx);
 }
 
 int lhv_start(const struct lhv_open *how)

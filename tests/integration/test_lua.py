@@ -433,3 +433,33 @@ def test_a_failing_boot_script_is_named_by_its_file_in_the_traceback(t):
     r.expect(r"lua:\s+fails_here\.lua:4: in main chunk")
     r.forbid(r"script \d+:")
     r.expect(DONE)
+
+
+def test_the_gdb_helper_sends_a_file_of_any_size_and_monitor_lua_shows_tables(t):
+    walk = t.path("scripts/vmcs_walk.lua")
+    t.check(os.path.getsize(walk) > 4000, "vmcs_walk.lua fits one packet now: pick a larger file")
+    broken = script(t, "broken.lua", "-- a line of padding, so that the file needs several parts\n" * 150
+                    + "print('args:', ...)\nlocal x = nil\nreturn x.field\n")
+    m = t.start(hv_args="panic=poweroff gdb-wait", modules=[(BASIC, "guest")])
+    t.wait_for(m, r"gdb-wait")
+    out = t.gdb(m, f"source {t.path('scripts/gdb/vmxdbg.py')}",
+                f"vmx lua {walk}",
+                f"vmx lua {broken} one two",
+                "monitor lua hv.stats()",
+                "monitor lua ept.query(0x100000)",
+                "detach")
+    r = t.finish(m)
+    entry = int(r.expect(r"guest: multiboot kernel, .* entry (0x[0-9a-f]+)").group(1), 16)
+    t.check("== Naming a field" in out and "== VM-exit information fields" in out,
+            f"vmcs_walk.lua did not run whole: {out[-600:]!r}")
+    t.check(re.search(rf"^  GUEST_RIP +681e +natural +0x{entry:016x}$", out, re.M),
+            f"vmcs_walk.lua's GUEST_RIP line is missing or wrong: {out[-600:]!r}")
+    t.check(re.search(r"^args:\tone\ttwo\nerror: broken\.lua:153: attempt to index a nil value \(local 'x'\)\n"
+                      r"\s*stack traceback:(?:\n.*)*?broken\.lua:153: in main chunk", out, re.M),
+            f"broken.lua's arguments or error: {out[-600:]!r}")
+    t.check(re.search(r"^\{ (?:\w+ = \d+ \(0x[0-9a-f]+\), )*total = \d+ \(0x[0-9a-f]+\) \}$", out, re.M),
+            f"hv.stats() is not shown as a table: {out[-600:]!r}")
+    t.check(re.search(r"^\{ accessed = \w+, dirty = \w+, hpa = 1048576 \(0x100000\), level = \d \(0x\d\), "
+                      r"memtype = \"WB\", page_size = \d+ \(0x[0-9a-f]+\), perms = \"rwx\", present = true \}$",
+                      out, re.M), f"ept.query() is not shown as a table: {out[-600:]!r}")
+    r.expect(DONE)
