@@ -55,6 +55,18 @@ void lhv_monitor_file(const char *name, const char *text, size_t len, const char
 	run_for_monitor(lhv_file_body, &s, emit, ctx);
 }
 
+/* The guest powers off: hv.on_poweroff's functions run, then the machine stops. */
+static void poweroff(struct vcpu *v, const char *how)
+{
+	if (!lhv.L || lhv.busy)
+		return;
+	lhv.busy = true;
+	lhv.vcpu = v;
+	lhv_port_run(lhv_poweroff_body, (void *)how);
+	lhv.vcpu = &vcpu0;
+	lhv.busy = false;
+}
+
 int lhv_start(const struct lhv_open *how)
 {
 	struct lhv_open o = *how;
@@ -62,6 +74,8 @@ int lhv_start(const struct lhv_open *how)
 	lhv.busy = true;
 	lhv_port_run(lhv_open_body, &o);
 	lhv.busy = false;
+	if (!o.result)
+		poweroff_hook_set(poweroff);
 	return o.result;
 }
 

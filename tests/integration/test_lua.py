@@ -463,3 +463,19 @@ def test_the_gdb_helper_sends_a_file_of_any_size_and_monitor_lua_shows_tables(t)
                       r"memtype = \"WB\", page_size = \d+ \(0x[0-9a-f]+\), perms = \"rwx\", present = true \}$",
                       out, re.M), f"ept.query() is not shown as a table: {out[-600:]!r}")
     r.expect(DONE)
+
+
+def test_exit_tracer_prints_its_summary_when_the_guest_powers_off(t):
+    r = t.boot(hv_args="panic=poweroff", modules=[
+        (BASIC, "guest"), ("scripts/exit_tracer.lua", "script limit=100000")])
+    r.expect(r"lua: exit_tracer: tracing every exit but PREEMPTION_TIMER, 100000 exits")
+    r.expect(DONE)
+    r.expect(r"guest: powered off \(Bochs shutdown port 0x8900\)")
+    m = r.expect(r"lua: exit_tracer: guest powered off \(Bochs shutdown port 0x8900\) after (\d+) exits: (.*)$")
+    traced = re.findall(r"lua: exit +\d+ (\w+) ", r.console)
+    t.check(int(m.group(1)) == len(traced) > 0, f"summary says {m.group(1)} exits, {len(traced)} were traced")
+    want = ", ".join(f"{name} {n}" for name, n in sorted(
+        {name: traced.count(name) for name in traced}.items(), key=lambda kv: (-kv[1], kv[0])))
+    t.check(m.group(2) == want, f"summary {m.group(2)!r}, the trace counts {want!r}")
+    t.check("PREEMPTION_TIMER" not in traced, "the default traced the preemption timer")
+    r.expect_poweroff()

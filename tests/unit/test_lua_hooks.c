@@ -172,6 +172,36 @@ static void test_print_in_a_hook_goes_to_the_log(void **state)
 	expect_log("[I] lua: halt at\t0");
 }
 
+static void test_poweroff_hooks_run_once_in_order_and_a_failing_one_is_reported(void **state)
+{
+	(void)state;
+	monitor("order = {}\n"
+		"hv.on_poweroff(function(how) order[#order + 1] = 'a ' .. how end)\n"
+		"hv.on_poweroff(function() error('late') end)\n"
+		"hv.on_poweroff(function(how) order[#order + 1] = 'b' print('summary at ' .. how) end)");
+	for (unsigned r = 0; r < EXIT_REASON_LIMIT; r++)
+		assert_false(exit_hooked(r));	/* not exit hooks: the exit path never sees them */
+	expect_output("hv.hooks()[1].reason", "poweroff");
+	assert_int_equal(exit_with(EXIT_REASON_CPUID), HOOK_DEFAULT);
+	expect_output("#order", "0 (0x0)");
+	poweroff_hook_run(&vcpu0, "ACPI S5");
+	expect_output("table.concat(order, ',')", "a ACPI S5,b");
+	expect_log("[I] lua: summary at ACPI S5");
+	expect_log("[E] lua: hook 2 (poweroff): monitor:3: late");
+	poweroff_hook_run(&vcpu0, "again");
+	expect_output("#order", "2 (0x2)");
+}
+
+static void test_hv_off_removes_a_poweroff_hook(void **state)
+{
+	(void)state;
+	monitor("ran = false h = hv.on_poweroff(function() ran = true end)");
+	expect_output("hv.off(h)", "true");
+	poweroff_hook_run(&vcpu0, "ACPI S5");
+	expect_output("ran", "false");
+	expect_output("hv.on_poweroff(42)", "function expected");
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, fake_setup, fake_teardown)
@@ -188,6 +218,8 @@ int main(void)
 		T(test_a_hook_may_remove_itself_and_add_others),
 		T(test_a_hook_changing_the_guest_uses_the_exiting_vcpu),
 		T(test_print_in_a_hook_goes_to_the_log),
+		T(test_poweroff_hooks_run_once_in_order_and_a_failing_one_is_reported),
+		T(test_hv_off_removes_a_poweroff_hook),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
