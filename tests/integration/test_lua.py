@@ -479,3 +479,25 @@ def test_exit_tracer_prints_its_summary_when_the_guest_powers_off(t):
     t.check(m.group(2) == want, f"summary {m.group(2)!r}, the trace counts {want!r}")
     t.check("PREEMPTION_TIMER" not in traced, "the default traced the preemption timer")
     r.expect_poweroff()
+
+
+def test_make_run_passes_each_script_the_words_after_it(t):
+    """`make run SCRIPTS="a.lua ARGS b.lua ARGS"` (tools/run.py --scripts):
+    the arguments reach each script's `...`; a first word that is no .lua
+    file is refused with the syntax."""
+    run = [t.path("tools/run.py"), "--elf", t.path("build/vmxdbg.elf"), "--guest", t.path(BASIC),
+           "--workdir", os.path.join(t.workdir, "run"), "--gdb-port", "0", "--timeout", "120"]
+    p = subprocess.run(run + ["--scripts", "at=HLT:1 scripts/inject_demo.lua"], capture_output=True, text=True)
+    t.check(p.returncode != 0 and "name a .lua file first, then its arguments" in p.stderr,
+            f"a SCRIPTS without a leading .lua file: status {p.returncode}, {p.stderr[-300:]!r}")
+    p = subprocess.run(run + ["--scripts", "scripts/cpuid_spoof.lua vendor=ArgsReachLua hide=aes "
+                              "scripts/exit_tracer.lua CPUID limit=2"],
+                       capture_output=True, text=True, cwd=t.path("."))
+    t.check(p.returncode == 0, f"run.py failed ({p.returncode}): {(p.stderr or p.stdout)[-300:]!r}")
+    t.check('lua: cpuid_spoof: vendor "ArgsReachLua", hiding aes' in p.stdout, "cpuid_spoof's arguments are lost")
+    t.check('GUEST INFO cpuid-leaf0: vendor "ArgsReachLua"' in p.stdout, "the guest did not see the spoofed vendor")
+    t.check("lua: exit_tracer: done after 2 exits: CPUID 2" in p.stdout, "exit_tracer's arguments are lost")
+    t.check(re.search(DONE, p.stdout), "the guest did not finish")
+
+
+test_make_run_passes_each_script_the_words_after_it.timeout = 200
