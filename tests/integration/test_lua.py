@@ -440,13 +440,14 @@ def test_the_gdb_helper_sends_a_file_of_any_size_and_monitor_lua_shows_tables(t)
     t.check(os.path.getsize(walk) > 4000, "vmcs_walk.lua fits one packet now: pick a larger file")
     broken = script(t, "broken.lua", "-- a line of padding, so that the file needs several parts\n" * 150
                     + "print('args:', ...)\nlocal x = nil\nreturn x.field\n")
-    m = t.start(hv_args="panic=poweroff gdb-wait", modules=[(BASIC, "guest")])
+    m = t.start(hv_args="panic=poweroff gdb-wait", modules=[(BASIC, "guest")], timeout=120)
     t.wait_for(m, r"gdb-wait")
     out = t.gdb(m, f"source {t.path('scripts/gdb/vmxdbg.py')}",
                 f"vmx lua {walk}",
                 f"vmx lua {broken} one two",
                 "monitor lua hv.stats()",
                 "monitor lua ept.query(0x100000)",
+                "monitor help",
                 "detach")
     r = t.finish(m)
     entry = int(r.expect(r"guest: multiboot kernel, .* entry (0x[0-9a-f]+)").group(1), 16)
@@ -462,7 +463,19 @@ def test_the_gdb_helper_sends_a_file_of_any_size_and_monitor_lua_shows_tables(t)
     t.check(re.search(r"^\{ accessed = \w+, dirty = \w+, hpa = 1048576 \(0x100000\), level = \d \(0x\d\), "
                       r"memtype = \"WB\", page_size = \d+ \(0x[0-9a-f]+\), perms = \"rwx\", present = true \}$",
                       out, re.M), f"ept.query() is not shown as a table: {out[-600:]!r}")
+    help = out[out.find("vmxdbg monitor commands"):].splitlines()[1:]
+    help = [line for line in help if line.startswith("  ")]
+    names = [line.split()[0] for line in help]
+    t.check({"lua", "lua-begin", "lua-part", "lua-end", "vmcs"} <= set(names), f"monitor help lists {names}")
+    # "  name ARGS", then two spaces or more, then what it does: in one column.
+    t.check(any(line.startswith("  lua-part HEX  ") for line in help), f"lua-part's usage is not `lua-part HEX`: {help}")
+    columns = {re.match(r"  \S+(?: \S+)* {2,}", line).end() for line in help}
+    t.check(len(columns) == 1, f"monitor help's descriptions start in columns {sorted(columns)}: {help}")
+    t.check(all(line.split()[1] != line.split()[0] for line in help), f"monitor help repeats a name: {help}")
     r.expect(DONE)
+
+
+test_the_gdb_helper_sends_a_file_of_any_size_and_monitor_lua_shows_tables.timeout = 300
 
 
 def test_exit_tracer_prints_its_summary_when_the_guest_powers_off(t):
