@@ -113,10 +113,15 @@ static bool remove_hook(lua_State *L, int id)
 	return true;
 }
 
-/* hv.on_exit(reason | "*", fn) -> handle */
+/* hv.on_exit(reason | "*", fn) -> handle; an error for a reason this CPU
+ * cannot produce (MONITOR_TRAP_FLAG without MTF). */
 static int l_on_exit(lua_State *L)
 {
-	return lhv_on_exit(L, lhv_check_reason(L, 1, true), 2);
+	int reason = lhv_check_reason(L, 1, true);
+	char why[200];
+	if (reason >= 0 && target_exit_reason_possible((unsigned)reason, why, sizeof(why)))
+		return luaL_error(L, "%s", why);
+	return lhv_on_exit(L, reason, 2);
 }
 
 /* hv.on_poweroff(fn) -> handle: fn(how) runs once when the guest powers off */

@@ -277,6 +277,18 @@ int target_inject_nmi(struct vcpu *v)
 	return 0;
 }
 
+/* ---- exits this made-up CPU can produce: all, unless MTF is taken away */
+
+static bool fake_no_mtf;
+
+int target_exit_reason_possible(unsigned reason, char *why, size_t len)
+{
+	if (reason != EXIT_REASON_MONITOR_TRAP_FLAG || !fake_no_mtf)
+		return 0;
+	snprintf(why, len, "MTF is not available on this CPU");
+	return -ENODEV;
+}
+
 /* ---- CPUID: a made-up CPU */
 
 int target_cpuid(struct vcpu *v, uint32_t leaf, uint32_t subleaf, uint32_t out[4])
@@ -310,6 +322,7 @@ static int fake_setup(void **state)
 		ept_perms[i] = EPT_RWX;
 	pending_exception = pending_irq = -1;
 	pending_nmi = 0;
+	fake_no_mtf = false;
 	vcpu0.gprs = &fake_gprs;
 	log_len = emitted_len = 0;
 	log_text[0] = emitted[0] = '\0';

@@ -51,6 +51,16 @@ static void test_unknown_reasons_are_refused_with_suggestions(void **state)
 	expect_output("hv.on_exit('cpuid', 42)", "function expected");
 }
 
+static void test_a_reason_the_cpu_cannot_produce_is_refused_with_the_reason(void **state)
+{
+	(void)state;
+	expect_output("hv.on_exit('MONITOR_TRAP_FLAG', print)", "1 (0x1)");
+	fake_no_mtf = true;
+	expect_output("hv.on_exit('MONITOR_TRAP_FLAG', print)", "MTF is not available on this CPU");
+	expect_output("#hv.hooks()", "1 (0x1)");
+	expect_output("hv.on_exit('*', print)", "2 (0x2)");
+}
+
 static void test_a_hook_sees_the_exit_and_its_fields(void **state)
 {
 	(void)state;
@@ -208,6 +218,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_on_exit_and_off_keep_the_bitmap_exact),
 		T(test_unknown_reasons_are_refused_with_suggestions),
+		T(test_a_reason_the_cpu_cannot_produce_is_refused_with_the_reason),
 		T(test_a_hook_sees_the_exit_and_its_fields),
 		T(test_ept_violation_events_say_what_access_faulted),
 		T(test_verdicts_map_to_the_exit_path),
