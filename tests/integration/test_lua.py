@@ -518,3 +518,20 @@ def test_make_run_passes_each_script_the_words_after_it(t):
 
 
 test_make_run_passes_each_script_the_words_after_it.timeout = 200
+
+
+def test_every_example_script_shows_something_with_its_defaults(t):
+    """Each shipped script, no arguments, on the basic guest: the defaults
+    aim at what any guest does (CPUID, HLT, I/O, MSRs, its own stack)."""
+    names = ["exit_tracer", "cpuid_spoof", "msr_logger", "ept_write_watch", "vmcs_walk", "inject_demo"]
+    r = t.boot(hv_args="panic=poweroff", timeout=60,
+               modules=[(BASIC, "guest injected=6")] + [(f"scripts/{n}.lua", "script") for n in names])
+    r.expect(r"lua: exit +1 \w+ +rip=[0-9a-f]{16}")
+    r.expect(r'GUEST INFO cpuid-leaf0: vendor "VmxDbgLuaCPU"')
+    r.expect(r"lua: rdmsr \S+ at rip [0-9a-f]+")
+    r.expect(r"lua: ept_write_watch: watching guest-physical page 0x[0-9a-f]+, the guest's stack \(rwx -> r-x\)")
+    r.expect(r"lua: write #1 to 0x[0-9a-f]+ \(linear 0x[0-9a-f]+\) by rip 0x[0-9a-f]+")
+    r.expect(r"lua: == Naming a field")
+    r.expect(r"GUEST INFO injected: #UD \(vector 6\)")
+    r.forbid(r"boot script.* failed|removed; the guest continues")
+    r.expect(r"GUEST DONE")
