@@ -99,8 +99,8 @@ static __attribute__((noreturn)) void powered_off(struct vcpu *v, const char *ho
 	uint64_t now = rdtsc();
 	log_info("guest: powered off (%s) at TSC %llu, %llu after launch", how, (unsigned long long)now,
 		 (unsigned long long)(now - hv_launch_tsc));
-	exit_counts_log(v);
 	poweroff_hook_run(v, how);
+	exit_counts_log(v);
 	power_off();
 }
 
@@ -161,8 +161,8 @@ enum exit_action exit_io(struct vcpu *v)
 	if (port == IO_PORT_QEMU_DEBUG_EXIT && !IOQ_IN(q)) {
 		log_info("guest: powered off (QEMU debug-exit port 0xf4, value 0x%llx)",
 			 (unsigned long long)(v->gprs->rax & size_mask(IOQ_SIZE(q))));
-		exit_counts_log(v);
 		poweroff_hook_run(v, "QEMU debug-exit port 0xf4");
+		exit_counts_log(v);
 		power_off();
 	}
 	if (IOQ_IN(q))

@@ -30,7 +30,7 @@ enum hook_verdict {
 enum hook_verdict exit_hooks_run(struct vcpu *v, unsigned reason, char *stop_reason, size_t len);
 
 /* The end of the run: when the guest powers the machine off (how: "ACPI
- * S5", ...), after the exit counts are logged and before the machine stops,
+ * S5", ...), right after that is logged and before the machine stops,
  * the callback a front end registered runs once (lua/: hv.on_poweroff).
  * NULL unregisters it. */
 typedef void (*poweroff_hook_fn)(struct vcpu *v, const char *how);
