@@ -4,6 +4,7 @@
  * ports and the ACPI PM1a control register, which end the run cleanly when
  * the guest powers off. */
 #include "exits.h"
+#include "hooks.h"
 #include "io_ports.h"
 #include "platform/cpu.h"
 #include "platform/log.h"
@@ -98,6 +99,7 @@ static __attribute__((noreturn)) void powered_off(struct vcpu *v, const char *ho
 	uint64_t now = rdtsc();
 	log_info("guest: powered off (%s) at TSC %llu, %llu after launch", how, (unsigned long long)now,
 		 (unsigned long long)(now - hv_launch_tsc));
+	poweroff_hook_run(v, how);
 	exit_counts_log(v);
 	power_off();
 }
@@ -159,6 +161,7 @@ enum exit_action exit_io(struct vcpu *v)
 	if (port == IO_PORT_QEMU_DEBUG_EXIT && !IOQ_IN(q)) {
 		log_info("guest: powered off (QEMU debug-exit port 0xf4, value 0x%llx)",
 			 (unsigned long long)(v->gprs->rax & size_mask(IOQ_SIZE(q))));
+		poweroff_hook_run(v, "QEMU debug-exit port 0xf4");
 		exit_counts_log(v);
 		power_off();
 	}

@@ -43,7 +43,7 @@ static const struct boot_info *stash_scripts(const struct boot_info *bi)
 	copy = *bi;
 	for (unsigned i = 0; i < copy.nmodules; i++) {
 		struct boot_module *m = &copy.modules[i];
-		if (strncmp(m->cmdline, "script", 6) || (m->cmdline[6] && m->cmdline[6] != ' '))
+		if (!lhv_is_script_module(m->cmdline))
 			continue;
 		uint64_t len = m->end - m->start, cmd = strlen(m->cmdline) + 1;
 		uint64_t pages = (len + cmd + PAGE_SIZE - 1) / PAGE_SIZE;

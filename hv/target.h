@@ -51,6 +51,11 @@ int target_vmcs_read_encoding(uint32_t encoding, uint64_t *value);
 int target_ept_query(struct vcpu *v, uint64_t gpa, struct ept_mapping *out);
 int target_ept_protect(struct vcpu *v, uint64_t gpa, uint64_t len, unsigned perms);
 
+/* 0 when this CPU can produce exits of the reason; -ENODEV, with a
+ * sentence in why, when the control they need is not available (a hook on
+ * MONITOR_TRAP_FLAG where the CPU has no MTF would never run). */
+int target_exit_reason_possible(unsigned reason, char *why, size_t len);
+
 /* CPUID as the guest sees it under vmxdbg: the real CPU, VMX hidden. */
 int target_cpuid(struct vcpu *v, uint32_t leaf, uint32_t subleaf, uint32_t out[4]);
 

@@ -26,7 +26,8 @@ def parse_args(argv):
                     help="guest image (GRUB module tagged 'guest'); default: the demo guest")
     ap.add_argument("--guest-args", default="", help="guest command line")
     ap.add_argument("--guest-modules", default="", help="paths, space-separated")
-    ap.add_argument("--scripts", default="", help="Lua scripts, space-separated")
+    ap.add_argument("--scripts", default="",
+                    help="Lua scripts and their arguments: 'a.lua x=1 b.lua' (see scripts_of)")
     ap.add_argument("--gdb-port", type=int, default=1234)
     ap.add_argument("--hv-args", default="", help="hypervisor command line")
     ap.add_argument("--workdir", default=os.path.join(ROOT, "build", "run"))
@@ -36,13 +37,32 @@ def parse_args(argv):
     return ap.parse_args(argv)
 
 
+def scripts_of(text):
+    """SCRIPTS, as [(path, [args])]: a word ending in `.lua` is a script; the
+    words after it, up to the next such word, are its arguments (its `...`
+    in Lua).  So an argument cannot end in `.lua`."""
+    scripts = []
+    for word in shlex.split(text):
+        if word.endswith(".lua"):
+            scripts.append((word, []))
+        elif scripts:
+            scripts[-1][1].append(word)
+        else:
+            raise ValueError(f"SCRIPTS begins with {word!r}: name a .lua file first, then its arguments "
+                             f"(SCRIPTS=\"scripts/inject_demo.lua at=HLT:1\")")
+    return scripts
+
+
 def modules_of(a):
     """GRUB modules in boot order: guest, its modules, then scripts."""
     mods = []
     if a.guest:
         mods.append((a.guest, f"guest {a.guest_args}".strip()))
     mods += [(p, "guest-module") for p in shlex.split(a.guest_modules)]
-    mods += [(p, "script") for p in shlex.split(a.scripts)]
+    try:
+        mods += [(p, shlex.join(["script"] + args)) for p, args in scripts_of(a.scripts)]
+    except ValueError as e:
+        sys.exit(f"run: {e}")
     return mods
 
 
