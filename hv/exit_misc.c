@@ -138,6 +138,8 @@ enum exit_action exit_nmi_window(struct vcpu *v)
 enum exit_action exit_preemption_timer(struct vcpu *v)
 {
 	vmwrite(VMX_PREEMPTION_TIMER_VALUE, v->preemption_ticks);
+	if (v->rearm_by_timer)
+		debugger_rearm_after_delivery(v);
 	debugger_poll(v);
 	return EXIT_RESUME;
 }

@@ -47,6 +47,9 @@ void inject_pending_events(struct vcpu *v);
 /* After an instruction exit that advances RIP: the guest's own TF trap
  * becomes a pending debug exception; true when one is pending. */
 bool guest_single_step_trap(struct vcpu *v);
+/* On an exit that can interrupt event delivery: the event goes back into
+ * the VM-entry fields; true when there was one. */
+bool inject_vectoring_event(struct vcpu *v);
 static inline void inject_ud(struct vcpu *v) { inject_exception(v, 6, false, 0); }
 static inline void inject_gp(struct vcpu *v) { inject_exception(v, 13, true, 0); }
 

@@ -39,6 +39,40 @@ void inject_exception(struct vcpu *v, unsigned vector, bool has_error, uint32_t 
 	vmwrite(VM_ENTRY_INTERRUPTION_INFO, info);
 }
 
+#define INTR_INFO_TYPE(info) (((info) >> 8) & 7)
+#define INTR_TYPE_SOFT_INTERRUPT 4
+#define INTR_TYPE_PRIV_SOFT_EXCEPTION 5
+#define INTR_TYPE_SOFT_EXCEPTION 6
+#define BLOCKING_BY_NMI (1ull << 3)
+
+/* A VM exit that interrupted the delivery of an event (an EPT violation on
+ * the IDT or the handler's stack, say) leaves that event undelivered: the
+ * IDT-vectoring information names it, and the VMM must inject it again or
+ * the guest loses it — an external interrupt already acknowledged at the
+ * PIC, an NMI, an exception (SDM Vol. 3C §27.2.4, §28.2.4 "Information for
+ * VM Exits During Event Delivery"; book §3.10.3). */
+bool inject_vectoring_event(struct vcpu *v)
+{
+	(void)v;
+	uint32_t vectoring = (uint32_t)vmread(IDT_VECTORING_INFO);
+	if (!(vectoring & INTR_INFO_VALID))
+		return false;
+	/* Bit 12 of the vectoring field is undefined; in the entry field it is reserved. */
+	uint32_t info = vectoring & ~(1u << 12);
+	unsigned type = INTR_INFO_TYPE(info);
+	if (info & INTR_INFO_DELIVER_ERROR)
+		vmwrite(VM_ENTRY_EXCEPTION_ERROR_CODE, vmread(IDT_VECTORING_ERROR_CODE));
+	if (type == INTR_TYPE_SOFT_INTERRUPT || type == INTR_TYPE_PRIV_SOFT_EXCEPTION ||
+	    type == INTR_TYPE_SOFT_EXCEPTION)
+		vmwrite(VM_ENTRY_INSTRUCTION_LENGTH, vmread(VM_EXIT_INSTRUCTION_LENGTH));
+	/* An NMI whose delivery was cut short did not block NMIs yet, and
+	 * injecting one requires that it does not (SDM Vol. 3C §26.3.1.5). */
+	if (type == 2)
+		vmwrite(GUEST_INTERRUPTIBILITY_STATE, vmread(GUEST_INTERRUPTIBILITY_STATE) & ~BLOCKING_BY_NMI);
+	vmwrite(VM_ENTRY_INTERRUPTION_INFO, info);
+	return true;
+}
+
 #define RFLAGS_TF (1ull << 8)
 #define PENDING_DBG_B0_3 0xfull
 #define PENDING_DBG_BS (1ull << 14)

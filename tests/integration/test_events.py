@@ -41,3 +41,27 @@ def test_the_same_checks_pass_bare_under_bochs(t):
     for check in ("events-ud-rf", "events-hlt-tf", "events-port-f4"):
         r.expect(rf"GUEST PASS {check}\b")
     r.expect(rf"GUEST DONE passed=\d+ failed=0 checksum={CHECKSUM}")
+
+
+def test_events_delivered_through_a_watched_idt_page_are_not_lost(t):
+    """An access watchpoint on an unused IDT gate (idt[8], #DF) takes away
+    the read right of the IDT's first page through EPT (the fifth watchpoint:
+    DR0-3 hold the four before it, gdb inserts by address).  Every interrupt
+    and exception the guest takes reads that page during its delivery: the
+    EPT violation interrupts the delivery (IDT-vectoring information valid),
+    and vmxdbg must inject the event again and close the page after it
+    (SDM Vol. 3C §27.2.4).  The guest then ends with the bare checksum."""
+    m = t.start(hv_args="panic=poweroff gdb-wait", modules=[(BASIC, "guest")], timeout=240)
+    t.wait_for(m, r"gdb-wait: the guest waits")
+    watches = [f"watch handlers[{i}]" for i in (200, 201, 202, 203)] + ["awatch idt[8]"]
+    out = t.gdb(m, *watches, "info watchpoints", "continue", elf=t.path(BASIC), timeout=220)
+    t.check("Could not insert" not in out, f"a watchpoint was refused: {out[-600:]!r}")
+    t.check("idt[8]" in out, f"gdb did not accept the IDT watch: {out[-600:]!r}")
+    r = t.finish(m)
+    r.expect(r"GUEST PASS hlt\b")
+    r.expect(r"GUEST PASS int-0x80\b")
+    r.expect(rf"GUEST DONE passed=\d+ failed=0 checksum={CHECKSUM}")
+    r.forbid(r"GUEST FAIL")
+
+
+test_events_delivered_through_a_watched_idt_page_are_not_lost.timeout = 300
