@@ -112,11 +112,33 @@ static void arm_single_step(struct vcpu *v)
 		vmwrite(GUEST_ACTIVITY_STATE, 0);		/* a halted guest steps past HLT */
 }
 
+/* The page stays open for one instruction (TF), or, when the access was
+ * an event delivery being re-injected, for that delivery: TF would end up
+ * in the frame the delivery pushes and raise no trap of its own, so the
+ * re-arm comes from a preemption timer of zero, which exits before the
+ * first instruction after entry — after the injected event is delivered
+ * (SDM Vol. 3C §26.7.4, §25.5.1). */
 void debugger_arm_rearm_step(struct vcpu *v)
 {
-	arm_single_step(v);
+	if (vmread(VM_ENTRY_INTERRUPTION_INFO) & (1u << 31)) {
+		v->rearm_by_timer = true;
+		vmwrite(VMX_PREEMPTION_TIMER_VALUE, 0);
+	} else if (!v->rearm_by_timer) {
+		arm_single_step(v);
+	}
 	v->rearm_step = true;
 	debugger_update_exception_bitmap(v);
+}
+
+void debugger_rearm_after_delivery(struct vcpu *v)
+{
+	struct target_stop why = { .kind = STOP_WATCHPOINT };
+	bool hit = ept_watch_rearm(v, &why);
+	v->rearm_by_timer = false;
+	v->rearm_step = false;
+	debugger_update_exception_bitmap(v);
+	if (hit)
+		debugger_stop(v, &why);
 }
 
 /* After a step: give the guest back its own TF, and take ours out of a

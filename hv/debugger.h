@@ -51,6 +51,8 @@ bool ept_watch_on_violation(struct vcpu *v, uint64_t gpa, uint64_t qualification
  * access hit a watched range. */
 bool ept_watch_rearm(struct vcpu *v, struct target_stop *why);
 void debugger_arm_rearm_step(struct vcpu *v);
+/* On the preemption-timer exit that follows a re-injected event's delivery. */
+void debugger_rearm_after_delivery(struct vcpu *v);
 
 /* Between debugger.c and breakpoints.c. */
 void debugger_update_exception_bitmap(struct vcpu *v);

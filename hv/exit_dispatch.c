@@ -14,6 +14,8 @@
 
 struct vcpu vcpu0;
 
+#define RFLAGS_TF (1ull << 8)
+
 static const exit_handler handlers[EXIT_REASON_LIMIT] = {
 	[EXIT_REASON_EXCEPTION_NMI] = exit_exception_nmi,
 	[EXIT_REASON_EXTERNAL_INTERRUPT] = exit_external_interrupt,
@@ -141,13 +143,22 @@ static enum exit_action run_exit(struct vcpu *v, unsigned basic, uint32_t reason
 	return EXIT_STOP;
 }
 
-static void advance_rip(void)
+static void advance_rip(struct vcpu *v)
 {
 	vmwrite_hot(GUEST_RIP, vmread(GUEST_RIP) + vmread(VM_EXIT_INSTRUCTION_LENGTH));
 	/* Skipping an instruction ends STI/MOV-SS blocking (SDM Vol. 3C §27.3.3 / Table 25-3). */
 	uint64_t intr = vmread(GUEST_INTERRUPTIBILITY_STATE);
 	if (intr & 3)
 		vmwrite(GUEST_INTERRUPTIBILITY_STATE, intr & ~3ull);
+	/* The completed instruction's single-step trap: the debugger's step
+	 * (which always runs with TF set) ends here, or the guest's own TF
+	 * owes it a #DB. */
+	if (vmread(GUEST_RFLAGS) & RFLAGS_TF) {
+		if (v->stepping)
+			debugger_after_emulation(v);
+		else
+			guest_single_step_trap(v);
+	}
 }
 
 void vmexit_dispatch(struct guest_gprs *gprs)
@@ -169,9 +180,7 @@ void vmexit_dispatch(struct guest_gprs *gprs)
 
 	enum exit_action action = run_exit(v, basic, reason);
 	if (action == EXIT_ADVANCE) {
-		advance_rip();
-		if (v->stepping)
-			debugger_after_emulation(v);
+		advance_rip(v);
 	} else if (action == EXIT_STOP) {
 		guest_stopped(v);
 	}

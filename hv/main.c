@@ -3,6 +3,7 @@
 #include <stdint.h>
 
 #include "platform/acpi.h"
+#include "platform/machine.h"
 #include "platform/bootinfo.h"
 #include "platform/cmdline.h"
 #include "platform/cpu.h"
@@ -102,6 +103,7 @@ void kmain(uint32_t magic, uint32_t info_addr)
 	percpu_init(0);
 	memory_init(&boot);
 	acpi_init(boot.rsdp);
+	machine_report_dma();
 	debug_uart_init();
 	run_selftest();
 	log_info("platform ready: %llu TSC ticks since GRUB hand-off",

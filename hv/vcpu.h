@@ -44,6 +44,7 @@ struct vcpu {
 	/* Debugger state (debugger.c). */
 	bool stepping;		/* the next instruction ends in a STOP_STEP */
 	bool rearm_step;	/* one instruction runs with an EPT watch page open */
+	bool rearm_by_timer;	/* ... or one event delivery: re-armed at a zero preemption timer */
 	bool step_guest_tf;	/* the guest's own RFLAGS.TF while we step */
 	uint64_t step_rip;	/* where the step started */
 

@@ -8,6 +8,7 @@
 #include "exits.h"
 #include "io_ports.h"
 #include "platform/acpi.h"
+#include "platform/machine.h"
 #include "platform/cpu.h"
 #include "platform/errno.h"
 #include "platform/gdt.h"
@@ -274,8 +275,17 @@ int vmcs_setup(struct vcpu *v, const struct vmx_caps_raw *caps, const struct gue
 		for (uint16_t p = debug_uart; p < debug_uart + 8; p++)
 			io_bitmap_trap(v, p);
 	io_ports_set_debug_uart(debug_uart);
-	io_bitmap_trap(v, IO_PORT_BOCHS_SHUTDOWN);
-	io_bitmap_trap(v, IO_PORT_QEMU_DEBUG_EXIT);
+	/* An emulator's "stop now" port only where that device exists: elsewhere
+	 * the guest's write reaches no device, as it would bare. */
+	enum machine_kind machine = machine_detect();
+	if (machine == MACHINE_BOCHS)
+		io_bitmap_trap(v, IO_PORT_BOCHS_SHUTDOWN);
+	if (machine == MACHINE_QEMU_KVM)
+		io_bitmap_trap(v, IO_PORT_QEMU_DEBUG_EXIT);
+	log_info("vmx: machine: %s; emulator power-off port: %s", machine_name(machine),
+		 machine == MACHINE_BOCHS ? "0x8900 (Bochs)" :
+		 machine == MACHINE_QEMU_KVM ? "0xf4 (isa-debug-exit, as make run EMU=qemu configures it)" :
+		 "none");
 	uint16_t pm1a, s5;
 	if (acpi_s5(&pm1a, &s5)) {
 		io_bitmap_trap(v, pm1a);
