@@ -3,6 +3,7 @@
  * 0xFF as on an empty ISA bus, writes vanish), and the emulators' shutdown
  * ports and the ACPI PM1a control register, which end the run cleanly when
  * the guest powers off. */
+#include "debugger.h"
 #include "exits.h"
 #include "io_ports.h"
 #include "platform/cpu.h"
@@ -99,6 +100,7 @@ static __attribute__((noreturn)) void powered_off(struct vcpu *v, const char *ho
 	log_info("guest: powered off (%s) at TSC %llu, %llu after launch", how, (unsigned long long)now,
 		 (unsigned long long)(now - hv_launch_tsc));
 	exit_counts_log(v);
+	debugger_guest_exited(0);
 	power_off();
 }
 
@@ -160,6 +162,7 @@ enum exit_action exit_io(struct vcpu *v)
 		log_info("guest: powered off (QEMU debug-exit port 0xf4, value 0x%llx)",
 			 (unsigned long long)(v->gprs->rax & size_mask(IOQ_SIZE(q))));
 		exit_counts_log(v);
+		debugger_guest_exited((int)(v->gprs->rax & 0xff));
 		power_off();
 	}
 	if (IOQ_IN(q))
