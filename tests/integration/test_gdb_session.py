@@ -258,6 +258,22 @@ def test_an_injection_at_a_gdb_wait_stop_leaves_the_machine_up_and_stopped(t):
     r.forbid(r"VMLAUNCH failed")
 
 
+def test_a_triple_fault_is_reported_in_gdb_and_never_resumed(t):
+    """No IDT entry for an injected #UD: #GP, #DF, then a triple fault
+    (SDM Vol. 3A §7.15), which no fix of the VMCS undoes."""
+    m = waiting_guest(t)
+    rc, out = run_tool(t, gdb_cmd(t, m, BASIC, "monitor vmcs GUEST_IDTR_LIMIT 0",
+                                  "monitor lua inject.exception(6)", "continue", "continue", "detach"))
+    reasons = re.findall(r"^vmxdbg: the guest cannot run: triple fault at RIP (0x[0-9a-f]+)", out, re.M)
+    t.check(reasons == ["0x10000c", "0x10000c"], f"triple fault reported {reasons}, want twice at the entry")
+    t.check(len(re.findall(r"Program received signal SIGKILL", out)) == 2, "two SIGKILL stops")
+    t.check("checker" not in out, "a triple fault has no entry check to run")
+    r = t.finish(m)
+    r.expect(r"gdb: detached from a guest that cannot run: powering off \(panic=poweroff\)")
+    r.forbid(r"GUEST DONE")
+    r.expect_poweroff()
+
+
 def test_detaching_from_a_dead_guest_follows_panic(t):
     m = waiting_guest(t, hv_args="selftest=vmentry")
     rc, out = run_tool(t, gdb_cmd(t, m, BASIC, "continue", "detach"))
