@@ -8,8 +8,10 @@
  * instruction with the STI-blocking bit (SDM Vol. 3C §25.4.2, Table 25-3). */
 #include "debugger.h"
 
+#include "entry_failure.h"
 #include "exits.h"
 #include "gdbstub/gdbstub.h"
+#include "platform/errno.h"
 #include "platform/kstring.h"
 #include "platform/log.h"
 #include "platform/power.h"
@@ -63,9 +65,17 @@ void debugger_before_launch(struct vcpu *v)
 	debugger_stop(v, &why);
 }
 
+/* gdb let a guest that cannot run go (detach, kill, or its line hung
+ * up): nothing will ever run, so the machine stops as panic= says. */
+static __attribute__((noreturn)) void let_dead_guest_go(enum gdb_outcome out)
+{
+	log_info("gdb: %s a guest that cannot run: %s", out == GDB_KILLED ? "kill of" : "detached from",
+		 stop_action == PANIC_POWEROFF ? "powering off (panic=poweroff)" : "halting (panic=halt)");
+	platform_stop();
+}
+
 void debugger_stop(struct vcpu *v, const struct target_stop *why)
 {
-	(void)v;	/* the stub was given the vcpu at gdb_init */
 	if (!debug_uart || (why->kind == STOP_GUEST_DEAD && !ever_attached && poweroff_unattached)) {
 		if (why->kind == STOP_GUEST_DEAD)
 			platform_stop();
@@ -73,12 +83,20 @@ void debugger_stop(struct vcpu *v, const struct target_stop *why)
 	}
 	ever_attached = true;
 	enum gdb_outcome out = gdb_serve(gdb, why);
+	if (out != GDB_RESUMED && v->stopped)
+		let_dead_guest_go(out);
 	if (out == GDB_KILLED) {
 		log_info("gdb: kill request: powering off");
 		power_off();
 	}
 	if (out == GDB_DETACHED)
 		log_info("gdb: detached; the guest runs on");
+}
+
+void debugger_guest_exited(int code)
+{
+	if (debug_uart && gdb_exited(gdb, code))
+		uart_flush(debug_uart);	/* the W packet leaves before the machine stops */
 }
 
 void debugger_poll(struct vcpu *v)
@@ -189,10 +207,24 @@ void debugger_after_emulation(struct vcpu *v)
 	step_completed(v, &why);
 }
 
+/* A dead guest runs again only when its entry failed and the entry
+ * checker passes the VMCS as the debugger left it (vcpu_run.c retries). */
+static int revive(struct vcpu *v, enum target_resume_mode mode)
+{
+	if (!v->entry_failed || mode == RESUME_DETACH)
+		return -EPERM;
+	if (entry_failure_recheck(v))
+		return -EAGAIN;
+	log_info("gdb: the entry checker finds no broken rule: entering the guest again");
+	v->stopped = v->entry_failed = false;
+	return 0;
+}
+
 int target_resume(struct vcpu *v, enum target_resume_mode mode, int signal)
 {
-	if (v->stopped)
-		return -1;
+	int rc = v->stopped ? revive(v, mode) : 0;
+	if (rc)
+		return rc;
 	if (signal >= 0 && signal < 32 && signal != 2) {
 		/* #DF, #TS, #NP, #SS, #GP, #PF, #AC push an error code (SDM Vol. 3A §7.15). */
 		bool err = signal == 8 || (signal >= 10 && signal <= 14) || signal == 17;

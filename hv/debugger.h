@@ -19,6 +19,9 @@ void debugger_before_launch(struct vcpu *v);
 /* The guest stops here until the debugger resumes it.  Returns normally
  * when it should run on (the VMCS says how). */
 void debugger_stop(struct vcpu *v, const struct target_stop *why);
+/* The guest powered the machine off (code: its exit value, 0 for a plain
+ * power-off): a gdb waiting for it hears that it exited. */
+void debugger_guest_exited(int code);
 /* On the preemption-timer exit: a byte from gdb stops the guest. */
 void debugger_poll(struct vcpu *v);
 bool debugger_attached(void);

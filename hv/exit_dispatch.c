@@ -10,6 +10,7 @@
 #include "platform/fmt.h"
 #include "platform/log.h"
 #include "entry_failure.h"
+#include "vcpu_run.h"
 #include "vmx.h"
 
 struct vcpu vcpu0;
@@ -99,24 +100,6 @@ void exit_counts_log(const struct vcpu *v)
 	log_info("%s", line);
 }
 
-/* The guest cannot run on: say why, then keep the hypervisor alive for
- * the debugger (or stop the machine when nobody is attached and panic=poweroff). */
-static __attribute__((noreturn)) void guest_stopped(struct vcpu *v)
-{
-	struct target_stop why = { .kind = STOP_GUEST_DEAD };
-
-	v->stopped = true;
-	log_error("guest stopped: %s", v->stop_reason);
-	log_error("guest stopped at RIP 0x%llx after %llu VM exits",
-		  (unsigned long long)vmread(GUEST_RIP), (unsigned long long)v->exits);
-	exit_counts_log(v);
-	ksnprintf(why.reason, sizeof(why.reason), "%s", v->stop_reason);
-	/* Serve one gdb after another; with no debugger to wait for,
-	 * debugger_stop() stops the machine itself. */
-	for (;;)
-		debugger_stop(v, &why);
-}
-
 /* Scripted hooks first (a bit test when there are none), then ours. */
 static enum exit_action run_exit(struct vcpu *v, unsigned basic, uint32_t reason)
 {
@@ -161,13 +144,12 @@ static void advance_rip(struct vcpu *v)
 	}
 }
 
-void vmexit_dispatch(struct guest_gprs *gprs)
+void vmexit_dispatch(void)
 {
 	struct vcpu *v = &vcpu0;
 	uint32_t reason = (uint32_t)vmread(VM_EXIT_REASON);
 	unsigned basic = reason & 0xffff;
 
-	v->gprs = gprs;
 	v->exits++;
 	if (basic < EXIT_REASON_LIMIT)
 		v->exit_counts[basic]++;
@@ -175,21 +157,15 @@ void vmexit_dispatch(struct guest_gprs *gprs)
 	if (reason & (1u << 31)) {	/* VM-entry failure (SDM Vol. 3C §27.7, book ch. 4) */
 		entry_failure_report(v, reason);
 		exit_stop(v, "VM entry failed with exit reason %u (%s)", basic, exit_reason_name(basic));
-		guest_stopped(v);
+		v->entry_failed = true;
+		vcpu_guest_stopped(v);
+		vcpu_run(v);	/* fixed: VMLAUNCH or VMRESUME again */
 	}
 
 	enum exit_action action = run_exit(v, basic, reason);
 	if (action == EXIT_ADVANCE) {
 		advance_rip(v);
 	} else if (action == EXIT_STOP) {
-		guest_stopped(v);
+		vcpu_guest_stopped(v);
 	}
-}
-
-void vmresume_failed(int cf, int zf)
-{
-	char why[128];
-	vmx_describe_failure(cf ? VMX_FAIL_INVALID : zf ? VMX_FAIL_VALID : VMX_OK, why, sizeof(why));
-	exit_stop(&vcpu0, "VMRESUME failed: %s", why);
-	guest_stopped(&vcpu0);
 }

@@ -3,6 +3,7 @@
  * 0xFF as on an empty ISA bus, writes vanish), and the emulators' shutdown
  * ports and the ACPI PM1a control register, which end the run cleanly when
  * the guest powers off. */
+#include "debugger.h"
 #include "exits.h"
 #include "hooks.h"
 #include "io_ports.h"
@@ -101,6 +102,7 @@ static __attribute__((noreturn)) void powered_off(struct vcpu *v, const char *ho
 		 (unsigned long long)(now - hv_launch_tsc));
 	poweroff_hook_run(v, how);
 	exit_counts_log(v);
+	debugger_guest_exited(0);
 	power_off();
 }
 
@@ -163,6 +165,7 @@ enum exit_action exit_io(struct vcpu *v)
 			 (unsigned long long)(v->gprs->rax & size_mask(IOQ_SIZE(q))));
 		poweroff_hook_run(v, "QEMU debug-exit port 0xf4");
 		exit_counts_log(v);
+		debugger_guest_exited((int)(v->gprs->rax & 0xff));
 		power_off();
 	}
 	if (IOQ_IN(q))

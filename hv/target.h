@@ -116,16 +116,33 @@ struct target_stop {
 	char reason[96];
 };
 
-/* How the guest goes on when the debugger lets it. */
-enum target_resume_mode { RESUME_CONTINUE, RESUME_STEP };
+/* How the guest goes on when the debugger lets it: DETACH continues a
+ * live guest, never a dead one. */
+enum target_resume_mode { RESUME_CONTINUE, RESUME_STEP, RESUME_DETACH };
 /* Arranges the next VM entry: continue, or execute one instruction and stop
  * again (MTF where it works, else RFLAGS.TF with #DB intercepted and TF
  * hidden from the guest).  signal: an exception vector to deliver first, or
- * -1 for none.  -EPERM when the guest is dead. */
+ * -1 for none.  A dead guest: -EPERM when it cannot run (triple fault...);
+ * after a failed VM entry the entry checker runs on the VMCS as it is now:
+ * -EAGAIN while it finds broken rules (target_report_dead lists them),
+ * else the entry is tried again. */
 int target_resume(struct vcpu *v, enum target_resume_mode mode, int signal);
 
-/* Read-only reports for `monitor`, one line per emit call. */
+/* Why a dead guest cannot run, one line per emit call: the reason, then
+ * for a failed VM entry the processor's verdict and the entry checker's
+ * findings, rule by rule.  Nothing for a guest that can run. */
 typedef void (*target_emit_fn)(void *ctx, const char *line);
+void target_report_dead(struct vcpu *v, target_emit_fn emit, void *ctx);
+
+/* What the guest was loaded from, which says what register view its
+ * symbol file needs, whatever mode the CPU is in now: a 64-bit ELF (even
+ * one entered in 32-bit mode) and Linux want amd64, a 32-bit ELF and the
+ * a.out kludge i386. */
+enum target_image { TARGET_IMAGE_UNKNOWN, TARGET_IMAGE_ELF32, TARGET_IMAGE_ELF64, TARGET_IMAGE_AOUT,
+		    TARGET_IMAGE_LINUX };
+enum target_image target_guest_image(void);
+
+/* Read-only reports for `monitor`, one line per emit call. */
 void target_report_vmcs(target_emit_fn emit, void *ctx);		/* decoded dump */
 void target_report_caps(target_emit_fn emit, void *ctx);		/* book example 2-1 */
 void target_report_exits(struct vcpu *v, target_emit_fn emit, void *ctx);	/* counts by reason */

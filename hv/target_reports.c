@@ -2,6 +2,7 @@
  * `monitor`), the guest's FPU state, and interrupt/NMI injection. */
 #include "target.h"
 
+#include "entry_failure.h"
 #include "exits.h"
 #include "guest.h"
 #include "guest_walk.h"
@@ -66,6 +67,33 @@ void target_report_info(struct vcpu *v, target_emit_fn emit, void *ctx)
 	ksnprintf(line, sizeof(line), "EPTP 0x%llx, VPID %u, VM exits %llu", (unsigned long long)v->eptp, v->vpid,
 		  (unsigned long long)v->exits);
 	emit(ctx, line);
+	target_report_dead(v, emit, ctx);
+}
+
+enum target_image target_guest_image(void)
+{
+	return guest_image;
+}
+
+void target_report_dead(struct vcpu *v, target_emit_fn emit, void *ctx)
+{
+	char line[256];
+
+	if (!v->stopped)
+		return;
+	ksnprintf(line, sizeof(line), "the guest cannot run: %s", v->stop_reason);
+	emit(ctx, line);
+	if (!v->entry_failed)
+		return;
+	for (const char *p = entry_failure_notes(); *p;) {
+		size_t n = 0;
+		while (p[n] && p[n] != '\n')
+			n++;
+		ksnprintf(line, sizeof(line), "%.*s", (int)n, p);
+		emit(ctx, line);
+		p += p[n] ? n + 1 : n;
+	}
+	emit(ctx, "fix the VMCS (monitor vmcs FIELD VALUE), then continue: the checker runs again first");
 }
 
 void target_report_ept(struct vcpu *v, uint64_t gpa, target_emit_fn emit, void *ctx)

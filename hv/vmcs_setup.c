@@ -224,8 +224,8 @@ static void setup_guest_state(struct vcpu *v, const struct vmx_caps_raw *caps, c
 	vmwrite(GUEST_PENDING_DEBUG_EXCEPTIONS, 0);
 	if (long_mode)
 		vmwrite(VM_ENTRY_CONTROLS, v->entry_ctls | VMX_ENTRY_IA32E_MODE_GUEST);
-	v->launch_gprs = e->gprs;
-	v->gprs = &v->launch_gprs;	/* what a debugger reads and writes before the first entry */
+	v->regs = e->gprs;
+	v->gprs = &v->regs;	/* what a debugger reads and writes before the first entry */
 }
 
 /* MSR bitmap: 4 KiB, four 1 KiB quarters — reads of 0..1FFFH, reads of
