@@ -19,7 +19,12 @@ void debugger_before_launch(struct vcpu *v);
 /* The guest stops here until the debugger resumes it.  Returns normally
  * when it should run on (the VMCS says how). */
 void debugger_stop(struct vcpu *v, const struct target_stop *why);
-/* On the preemption-timer exit: a byte from gdb stops the guest. */
+/* Break-in: a byte from gdb stops the guest.  Called on the
+ * preemption-timer exit (every v->preemption_ticks of guest time) and on
+ * any exit past v->poll_deadline (machine time: a guest that exits all
+ * the time hardly runs, so its timer hardly counts); sets the next
+ * deadline, BREAKIN_POLL_TICKS of TSC ahead. */
+#define BREAKIN_POLL_TICKS 500000u
 void debugger_poll(struct vcpu *v);
 bool debugger_attached(void);
 

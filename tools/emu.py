@@ -97,6 +97,17 @@ def _kill_group(proc):
 # ---------------------------------------------------------------- COM2 relay
 
 
+def _low_latency(conn):
+    """Send each write at once (no Nagle) and acknowledge at once."""
+    conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    _ack_now(conn)
+
+
+def _ack_now(conn):
+    if hasattr(socket, "TCP_QUICKACK"):
+        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK, 1)
+
+
 class SerialRelay:
     """Joins the emulator's COM2 (a TCP client) to one gdb client at a time.
 
@@ -170,6 +181,7 @@ class SerialRelay:
         if self._target:                 # an emulator reconnecting replaces the old link
             self._drop("target")
         self._target = conn
+        _low_latency(conn)
         self._sel.register(conn, selectors.EVENT_READ, "target-data")
         self._note("target connected")
         if self._pending_to_target:
@@ -179,6 +191,7 @@ class SerialRelay:
     def _on_client_accept(self):
         conn, addr = self.client_listener.accept()
         conn.settimeout(5)               # a client that stops reading gets dropped
+        _low_latency(conn)
         self._client = conn
         self._sel.unregister(self.client_listener)   # one client at a time
         self._sel.register(conn, selectors.EVENT_READ, "client-data")
@@ -213,7 +226,9 @@ class SerialRelay:
     @staticmethod
     def _recv(conn):
         try:
-            return conn.recv(65536)
+            data = conn.recv(65536)
+            _ack_now(conn)
+            return data
         except OSError:
             return b""
 
