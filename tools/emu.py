@@ -14,7 +14,8 @@ Wiring (both emulators):
 - COM2 is the debug port. The emulator connects as a TCP *client* to a relay
   that listens before the emulator starts; gdb connects to the relay's
   gdb_port, one client at a time, and may leave and come back. Bochs'
-  socket-server mode would block start-up until a client connects.
+  socket-server mode would block start-up until a client connects. The
+  relay's sockets neither hold writes back nor delay ACKs (_ack_now).
 - The emulator runs in its own session (process group); stop, timeout, close
   and interpreter exit kill the whole group.
 """
@@ -98,13 +99,19 @@ def _kill_group(proc):
 
 
 def _low_latency(conn):
-    """Send each write at once (no Nagle) and acknowledge at once."""
+    """Our writes leave at once (no Nagle), and what arrives is acknowledged
+    at once (see _ack_now)."""
     conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     _ack_now(conn)
 
 
 def _ack_now(conn):
-    if hasattr(socket, "TCP_QUICKACK"):
+    """Bochs sends each byte of COM2 with its own send() on a socket with
+    Nagle's algorithm on: the second byte of a reply waits for the ACK of the
+    first, which Linux delays up to 40 ms.  That was the ~50 ms of every gdb
+    round trip.  Quick ACK mode ends by itself, so this is re-armed after
+    every recv."""
+    if hasattr(socket, "TCP_QUICKACK"):      # Linux only
         conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK, 1)
 
 
