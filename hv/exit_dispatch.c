@@ -172,6 +172,8 @@ static __attribute__((noinline)) enum exit_action run_unusual(struct vcpu *v, ui
 	return exit_hooked(basic) ? run_hooked(v, basic) : handlers[basic](v);
 }
 
+/* The hot path: a reason in the table with no scripted hook goes straight
+ * to its handler (a bit test when there are none); the rest out of line. */
 void vmexit_dispatch(struct guest_gprs *gprs)
 {
 	struct vcpu *v = &vcpu0;
