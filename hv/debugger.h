@@ -20,10 +20,11 @@ void debugger_before_launch(struct vcpu *v);
  * when it should run on (the VMCS says how). */
 void debugger_stop(struct vcpu *v, const struct target_stop *why);
 /* Break-in: a byte from gdb stops the guest.  Called on the
- * preemption-timer exit (every v->preemption_ticks of guest time) and on
+ * preemption-timer exit (every BREAKIN_POLL_TICKS of guest time) and on
  * any exit past v->poll_deadline (machine time: a guest that exits all
  * the time hardly runs, so its timer hardly counts); sets the next
- * deadline, BREAKIN_POLL_TICKS of TSC ahead. */
+ * deadline, BREAKIN_POLL_TICKS of TSC ahead.  Either way a byte waits at
+ * most about that long. */
 #define BREAKIN_POLL_TICKS 500000u
 void debugger_poll(struct vcpu *v);
 bool debugger_attached(void);

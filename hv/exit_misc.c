@@ -125,7 +125,7 @@ enum exit_action exit_nmi_window(struct vcpu *v)
 	return EXIT_RESUME;
 }
 
-/* Every v->preemption_ticks of guest time, however rarely the guest exits:
+/* Every BREAKIN_POLL_TICKS of guest time, however rarely the guest exits:
  * a break-in poll (the exit path adds one by TSC deadline, for guests that
  * exit all the time; the common exit never pays for an `inb`). */
 enum exit_action exit_preemption_timer(struct vcpu *v)
