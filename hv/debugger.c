@@ -12,6 +12,7 @@
 #include "exits.h"
 #include "gdbstub/gdbstub.h"
 #include "platform/errno.h"
+#include "platform/cpu.h"
 #include "platform/kstring.h"
 #include "platform/log.h"
 #include "platform/power.h"
@@ -98,13 +99,28 @@ void debugger_guest_exited(int code)
 	if (debug_uart && gdb_exited(gdb, code))
 		uart_flush(debug_uart);	/* the W packet leaves before the machine stops */
 }
+/* TSC of the last poll that found the debug UART quiet: a byte seen later
+ * arrived after it, so the difference bounds the break-in latency. */
+static uint64_t uart_quiet_at;
 
 void debugger_poll(struct vcpu *v)
 {
-	if (debug_uart && gdb_poll(gdb)) {
-		struct target_stop why = { .kind = STOP_INTERRUPT };
-		debugger_stop(v, &why);
+	uint64_t now = rdtsc();
+
+	if (!debug_uart) {
+		v->poll_deadline = UINT64_MAX;	/* nobody to poll for */
+		return;
 	}
+	v->poll_deadline = now + BREAKIN_POLL_TICKS;
+	if (!gdb_poll(gdb)) {
+		uart_quiet_at = now;
+		return;
+	}
+	log_info("gdb: break-in seen at most %llu TSC ticks after it arrived",
+		 (unsigned long long)(now - uart_quiet_at));
+	struct target_stop why = { .kind = STOP_INTERRUPT };
+	debugger_stop(v, &why);
+	uart_quiet_at = rdtsc();
 }
 
 static uint8_t guest_byte(struct vcpu *v, uint64_t gva)

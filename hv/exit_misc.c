@@ -133,8 +133,9 @@ enum exit_action exit_nmi_window(struct vcpu *v)
 	return EXIT_RESUME;
 }
 
-/* Every ~1 ms of guest time: the only place the debug UART is polled, so
- * the common exit path never pays for an `inb` (DESIGN.md). */
+/* Every BREAKIN_POLL_TICKS of guest time, however rarely the guest exits:
+ * a break-in poll (the exit path adds one by TSC deadline, for guests that
+ * exit all the time; the common exit never pays for an `inb`). */
 enum exit_action exit_preemption_timer(struct vcpu *v)
 {
 	vmwrite(VMX_PREEMPTION_TIMER_VALUE, v->preemption_ticks);

@@ -61,8 +61,8 @@ void target_report_info(struct vcpu *v, target_emit_fn emit, void *ctx)
 			  (unsigned long long)(r->base + r->len - 1), mem_type_name(r->type));
 		emit(ctx, line);
 	}
-	ksnprintf(line, sizeof(line), "single-step: RFLAGS.TF with #DB intercepted; break-in: preemption timer every %u ticks",
-		  v->preemption_ticks);
+	ksnprintf(line, sizeof(line), "single-step: RFLAGS.TF with #DB intercepted; break-in: a poll every %u ticks "
+		  "of guest time (preemption timer) or of machine time (TSC, on the next exit)", v->preemption_ticks);
 	emit(ctx, line);
 	ksnprintf(line, sizeof(line), "EPTP 0x%llx, VPID %u, VM exits %llu", (unsigned long long)v->eptp, v->vpid,
 		  (unsigned long long)v->exits);

@@ -40,6 +40,7 @@ struct vcpu {
 	uint32_t pin_ctls, proc_ctls, proc2_ctls, exit_ctls, entry_ctls;
 	uint64_t cr0_mask, cr4_mask;
 	uint32_t preemption_ticks;	/* guest instructions between break-in polls */
+	uint64_t poll_deadline;		/* TSC: the first exit past it polls the debug UART */
 
 	/* Debugger state (debugger.c). */
 	bool stepping;		/* the next instruction ends in a STOP_STEP */

@@ -5,6 +5,7 @@
  * with a message rather than failing the entry. */
 #include "vmcs_setup.h"
 
+#include "debugger.h"
 #include "exits.h"
 #include "io_ports.h"
 #include "platform/acpi.h"
@@ -23,7 +24,6 @@
 #define MSR_IA32_PAT 0x277
 #define MSR_IA32_DEBUGCTL 0x1d9
 #define EXIT_STACK_PAGES 4
-#define PREEMPTION_TICKS 1000000u	/* ~1 ms of guest time at 1 GHz */
 
 extern uint8_t vmexit_entry[];
 
@@ -128,7 +128,7 @@ static int setup_controls(struct vcpu *v, const struct vmx_caps_raw *caps)
 	vmwrite(CR0_GUEST_HOST_MASK, v->cr0_mask);
 	vmwrite(CR4_GUEST_HOST_MASK, v->cr4_mask);
 
-	v->preemption_ticks = PREEMPTION_TICKS;
+	v->preemption_ticks = BREAKIN_POLL_TICKS;	/* break-in polls by guest time too */
 	if (v->pin_ctls & VMX_PIN_ACTIVATE_VMX_PREEMPTION_TIMER)
 		vmwrite(VMX_PREEMPTION_TIMER_VALUE, v->preemption_ticks);
 	return 0;

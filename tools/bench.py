@@ -7,8 +7,9 @@ repeatable instruction counts.  Each figure compares the same guest loop run
 under vmxdbg and bare (GRUB starting the guest directly): the difference per
 iteration is what the hypervisor executes per VM exit round trip.
 
-The RSP figures (round trips and bytes per gdb command, break-in latency,
-against QEMU's own stub) come from tools/bench_gdb.py, under "rsp".
+The RSP figures (round trips and bytes per gdb command against QEMU's own
+stub, wall milliseconds per round trip, break-in latency with and without
+a high exit rate) come from tools/bench_gdb.py, under "rsp".
 
 Writes build/bench.json and prints a table.
 """
