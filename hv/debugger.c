@@ -72,6 +72,7 @@ void debugger_stop(struct vcpu *v, const struct target_stop *why)
 		return;	/* nobody to stop for: carry on */
 	}
 	ever_attached = true;
+	log_flush();	/* the log held for the guest's open line shows now */
 	enum gdb_outcome out = gdb_serve(gdb, why);
 	if (out == GDB_KILLED) {
 		log_info("gdb: kill request: powering off");

@@ -4,6 +4,7 @@
 #include "exits.h"
 #include "platform/cpu.h"
 #include "platform/log.h"
+#include "serial/console.h"
 #include "vmx.h"
 
 #define RFLAGS_IF (1ull << 9)
@@ -131,6 +132,7 @@ enum exit_action exit_preemption_timer(struct vcpu *v)
 {
 	vmwrite(VMX_PREEMPTION_TIMER_VALUE, v->preemption_ticks);
 	debugger_poll(v);
+	console_tick();
 	return EXIT_RESUME;
 }
 

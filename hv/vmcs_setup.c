@@ -274,6 +274,8 @@ int vmcs_setup(struct vcpu *v, const struct vmx_caps_raw *caps, const struct gue
 		for (uint16_t p = debug_uart; p < debug_uart + 8; p++)
 			io_bitmap_trap(v, p);
 	io_ports_set_debug_uart(debug_uart);
+	if (io_ports_console_data())
+		io_bitmap_trap(v, io_ports_console_data());
 	io_bitmap_trap(v, IO_PORT_BOCHS_SHUTDOWN);
 	io_bitmap_trap(v, IO_PORT_QEMU_DEBUG_EXIT);
 	uint16_t pm1a, s5;
