@@ -127,7 +127,7 @@ enum exit_action exit_nmi_window(struct vcpu *v)
 }
 
 /* Every ~1 ms of guest time: the only place the debug UART is polled, so
- * the common exit path never pays for an `inb` (DESIGN.md). */
+ * the common exit path never pays for an `inb` (docs/design.md). */
 enum exit_action exit_preemption_timer(struct vcpu *v)
 {
 	vmwrite(VMX_PREEMPTION_TIMER_VALUE, v->preemption_ticks);
