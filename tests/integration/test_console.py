@@ -8,6 +8,7 @@ on).  The guest's `bench=com1:N` writes a line of N characters in pieces of
 carries the hypervisor's lines alone (build/run/e9.txt under `make run`)."""
 import os
 import re
+import subprocess
 
 BASIC = "build/guests/basic.elf"
 SKIP_ALL = "skip=boot,com1,cpuid,msr,cr,exceptions,int80,paging,hlt,crc32,fpu"
@@ -64,3 +65,31 @@ def test_too_much_log_cuts_the_guest_line_with_marks_and_loses_nothing(t):
         r.expect(rf"lua: console-hook {i} x{{200}}\n.*lua: console-hook {i} x{{200}}$")
     r.expect(r"lua: console-hook 8 x{200}$", source="e9")
     r.expect_poweroff()
+
+
+def test_a_stop_for_gdb_mid_line_shows_the_held_lines_at_once_and_marks_the_cut(t):
+    # The hook stops the guest for gdb at the bench line's third CPUID (the
+    # line's CPUIDs are the only ones inside bench_run_all here).
+    syms = subprocess.run(["nm", "-S", t.path(BASIC)], capture_output=True, text=True).stdout
+    start, size = (int(x, 16) for x in re.search(r"^(\w+) (\w+) T bench_run_all$", syms, re.M).groups())
+    path = os.path.join(t.workdir, "stop.lua")
+    os.makedirs(t.workdir, exist_ok=True)
+    with open(path, "w") as f:
+        f.write('local n = 0\n'
+                'hv.on_exit("CPUID", function(e)\n'
+                f'  if e.rip < {start} or e.rip >= {start + size} then return end\n'
+                '  n = n + 1\n'
+                '  hv.log("console-hook " .. n)\n'
+                '  if n == 3 then return "stop", "mid-line" end\n'
+                'end)\n')
+    m = t.start(hv_args="panic=poweroff gdb-wait", timeout=120,
+                modules=[(BASIC, f"guest {SKIP_ALL} bench=com1:64"), (path, "script")])
+    t.wait_for(m, r"gdb-wait: the guest waits")
+    out = t.gdb(m, "continue", "detach", elf=t.path(BASIC), timeout=120)
+    t.check("mid-line" in out or "SIGTRAP" in out, f"gdb did not see the stop: {out.strip()[-300:]!r}")
+    r = t.finish(m)
+    r.expect(DONE)
+    # Held until the stop, then shown: hooks 1-3 between the cut and the rest.
+    cut = r.expect(rf"^GUEST BENCH com1-line: {line_of(24)} >>\n(?:.*\n)*?.*lua: console-hook 3\n")
+    rest = r.expect(rf"^>> {line_of(64)[24:]}$")
+    t.check(cut.end() <= rest.start(), "the rest of the line came before the held lines")
