@@ -3,7 +3,7 @@
  * Stopping is simple: the exit handler that noticed the event calls
  * debugger_stop(), which serves gdb over the debug UART until gdb resumes;
  * then the exit path returns to the guest.  Single-step uses RFLAGS.TF with
- * #DB intercepted (MTF produced no exits under Bochs; PLATFORM-NOTES), TF
+ * #DB intercepted (Bochs 2.7 has no MTF: docs/platform-notes.md), TF
  * hidden from the guest, and interrupts held off for the stepped
  * instruction with the STI-blocking bit (SDM Vol. 3C §25.4.2, Table 25-3). */
 #include "debugger.h"
@@ -83,6 +83,7 @@ void debugger_stop(struct vcpu *v, const struct target_stop *why)
 		return;	/* nobody to stop for: carry on */
 	}
 	ever_attached = true;
+	log_flush();	/* the log held for the guest's open line shows now */
 	enum gdb_outcome out = gdb_serve(gdb, why);
 	if (out != GDB_RESUMED && v->stopped)
 		let_dead_guest_go(out);

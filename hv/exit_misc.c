@@ -4,6 +4,7 @@
 #include "exits.h"
 #include "platform/cpu.h"
 #include "platform/log.h"
+#include "serial/console.h"
 #include "vmx.h"
 
 #define RFLAGS_IF (1ull << 9)
@@ -142,6 +143,7 @@ enum exit_action exit_preemption_timer(struct vcpu *v)
 	if (v->rearm_by_timer)
 		debugger_rearm_after_delivery(v);
 	debugger_poll(v);
+	console_tick();
 	return EXIT_RESUME;
 }
 

@@ -1,5 +1,5 @@
 /* target.h — the debug target API: the one door through which the gdb
- * stub and the Lua bindings see and change the guest (DESIGN.md).  Neither
+ * stub and the Lua bindings see and change the guest (docs/design.md).  Neither
  * front end executes a VMX instruction itself.  Valid while the guest is
  * stopped in root mode (on a VM exit); every call returns 0 or a negative
  * errno-style code and never faults the hypervisor. */

@@ -5,7 +5,7 @@
 #include "entry_failure.h"
 #include "exits.h"
 #include "guest.h"
-#include "guest_walk.h"
+#include "guest_mode.h"
 #include "platform/errno.h"
 #include "platform/fmt.h"
 #include "platform/kstring.h"
@@ -49,8 +49,10 @@ void target_report_info(struct vcpu *v, target_emit_fn emit, void *ctx)
 	p.cr3 = vmread(GUEST_CR3);
 	p.efer = vmread(GUEST_IA32_EFER);
 
-	ksnprintf(line, sizeof(line), "vcpu 0: %s, RIP 0x%llx, paging %s", v->stopped ? "dead" : "stopped",
-		  (unsigned long long)vmread(GUEST_RIP), guest_paging_mode_name(&p));
+	char mode[64];
+	guest_mode_describe(&p, (uint32_t)vmread(GUEST_CS_ACCESS_RIGHTS), vmread(GUEST_RFLAGS), mode, sizeof(mode));
+	ksnprintf(line, sizeof(line), "vcpu 0: %s, RIP 0x%llx, %s", v->stopped ? "dead" : "stopped",
+		  (unsigned long long)vmread(GUEST_RIP), mode);
 	emit(ctx, line);
 	ksnprintf(line, sizeof(line), "hypervisor region 0x%llx-0x%llx (absent from the guest's EPT)",
 		  (unsigned long long)guest_mem.hv_start, (unsigned long long)guest_mem.hv_end - 1);

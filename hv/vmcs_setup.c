@@ -275,6 +275,8 @@ int vmcs_setup(struct vcpu *v, const struct vmx_caps_raw *caps, const struct gue
 		for (uint16_t p = debug_uart; p < debug_uart + 8; p++)
 			io_bitmap_trap(v, p);
 	io_ports_set_debug_uart(debug_uart);
+	if (io_ports_console_data())
+		io_bitmap_trap(v, io_ports_console_data());
 	/* An emulator's "stop now" port only where that device exists: elsewhere
 	 * the guest's write reaches no device, as it would bare. */
 	enum machine_kind machine = machine_detect();
