@@ -14,6 +14,7 @@
 #include "platform/log.h"
 #include "platform/power.h"
 #include "serial/uart.h"
+#include "vmcs_write_guard.h"
 #include "vmx.h"
 
 #define RFLAGS_TF (1ull << 8)
@@ -65,14 +66,15 @@ void debugger_before_launch(struct vcpu *v)
 
 void debugger_stop(struct vcpu *v, const struct target_stop *why)
 {
-	(void)v;	/* the stub was given the vcpu at gdb_init */
 	if (!debug_uart || (why->kind == STOP_GUEST_DEAD && !ever_attached && poweroff_unattached)) {
 		if (why->kind == STOP_GUEST_DEAD)
 			platform_stop();
 		return;	/* nobody to stop for: carry on */
 	}
 	ever_attached = true;
+	vmcs_guard_save();
 	enum gdb_outcome out = gdb_serve(gdb, why);
+	vmcs_guard_before_entry(v);
 	if (out == GDB_KILLED) {
 		log_info("gdb: kill request: powering off");
 		power_off();
