@@ -179,7 +179,7 @@ static int check_ownership(const struct vmcs_reader *vmcs, const struct vmx_caps
 		ksnprintf(why, len, "%s is a read-only VM-exit information field", f->name);
 		return -EPERM;
 	case VMCS_GROUP_HOST:
-		ksnprintf(why, len, "%s is host state, what the CPU loads on every VM exit: vmxdbg's own",
+		ksnprintf(why, len, "%s belongs to the hypervisor: host state, what the CPU loads on every VM exit",
 			  f->name);
 		return -EPERM;
 	case VMCS_GROUP_GUEST:

@@ -43,7 +43,7 @@ def test_refused_vmcs_writes_leave_com2_invisible_to_the_hostile_guest(t):
     expect_line(t, out, r"^vmcs: VM_EXIT_MSR_STORE_ADDRESS is an address", "MSR-store area")
     expect_line(t, out, r"^vmcs: VM_EXIT_MSR_LOAD_ADDRESS is an address", "MSR-load area")
     expect_line(t, out, r"^vmcs: SECONDARY_VM_EXEC_CONTROL is one of vmxdbg's own controls", "EPT off")
-    expect_line(t, out, r"^vmcs: HOST_RIP is host state", "host state")
+    expect_line(t, out, r"^vmcs: HOST_RIP belongs to the hypervisor: host state", "host state")
     expect_line(t, out, r"vmcs\.write: VM entry would fail: GUEST_CS_ACCESS_RIGHTS \(0x00000000\): .* SDM 27\.3\.1\.2",
                 "an unusable CS")
     expect_line(t, out, r"inject\.exception: exception 3 pushes no error code", "#BP with an error code")

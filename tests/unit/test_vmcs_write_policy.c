@@ -93,7 +93,7 @@ static void test_an_error_code_for_a_breakpoint_is_refused(void **state)
 static void test_host_state_and_exit_information_are_refused(void **state)
 {
 	(void)state;
-	expect_refused(write1(HOST_RIP, 0x1000), -EPERM, "HOST_RIP is host state");
+	expect_refused(write1(HOST_RIP, 0x1000), -EPERM, "HOST_RIP belongs to the hypervisor: host state");
 	expect_refused(write1(VM_EXIT_REASON, 0), -EPERM, "read-only VM-exit information");
 }
 
