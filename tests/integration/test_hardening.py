@@ -79,3 +79,29 @@ def test_writable_fields_and_the_high_half_go_through_and_the_guest_finishes(t):
     r.expect(DONE)
     r.forbid(r"vmentry:")
     r.expect_poweroff()
+
+
+def test_changes_at_a_stop_that_would_fail_entry_are_undone_and_the_guest_finishes(t):
+    """Each write passes on its own: IF on, then an external interrupt
+    injected at once.  `stepi` then holds interrupts off for one instruction
+    (blocking by STI), with which no external interrupt may be injected (SDM
+    27.3.1.5).  Before entering, the checker sees it; the stop's changes are
+    undone and the guest runs on as if nothing had been asked."""
+    m, out = at_gdb_wait(t, BASIC,
+                         "monitor lua vmcs.write('GUEST_RFLAGS', vmcs.read('GUEST_RFLAGS') | 0x200)",
+                         "monitor lua inject.interrupt(0x41)",
+                         "monitor vmcs VM_ENTRY_INTERRUPTION_INFO",
+                         "stepi",
+                         "monitor vmcs GUEST_RFLAGS",
+                         "monitor vmcs VM_ENTRY_INTERRUPTION_INFO")
+    expect_line(t, out, r"^VM_ENTRY_INTERRUPTION_INFO = 0x80000041$", "the interrupt went in at once")
+    rflags = re.search(r"^GUEST_RFLAGS = (0x[0-9a-f]+)$", out, re.M)
+    t.check(rflags and not int(rflags.group(1), 16) & 0x200, f"IF still set after the undo: {out[-600:]!r}")
+    expect_line(t, out, r"^VM_ENTRY_INTERRUPTION_INFO = 0x0$", "the interrupt was taken back")
+    r = t.finish(m)
+    r.expect(r"vmentry: refused the debugger's changes: VM entry would fail: GUEST_INTERRUPTIBILITY_STATE "
+             r"\(0x00000001\): blocking by STI and MOV SS \(bits 1:0\) must be 0 to inject an external interrupt")
+    r.expect(r"vmentry: restored the \d+ VMCS fields changed while the guest was stopped; the guest runs on")
+    r.expect(DONE)
+    r.forbid(r"VM entry failed|guest stopped")
+    r.expect_poweroff()
