@@ -37,7 +37,8 @@ struct writable {
  *   change the guest's RDTSC only; IA-32e mode guest must match EFER.LMA,
  *   which the checker enforces;
  * - the exception bitmap without #DB and #BP (the debugger's) and #PF (a
- *   re-injected #PF would lack CR2, which VM exits do not save);
+ *   #PF that exits leaves CR2 unwritten, SDM Vol. 3C §28.1, and
+ *   exit_exception_nmi() re-injects it as it came);
  * - the CR0/CR4 guest/host masks outside the bits VMX fixes (they stay
  *   vmxdbg's: CR0.NE, PE, PG, CR4.VMXE...), and the read shadows;
  * - an event to inject, judged by the checker (§27.2.1.3) and below. */
