@@ -74,7 +74,7 @@ int vmcs_guarded_write(struct vcpu *v, const struct vmcs_write *w, int n, char *
 	return 0;
 }
 
-/* ---- around a debugger stop */
+/* ---- around a debugger stop (all-stop: one CPU at a time uses these) */
 
 #define SAVED_MAX 256
 static struct vmcs_write saved[SAVED_MAX];
