@@ -66,7 +66,9 @@ def test_writable_fields_and_the_high_half_go_through_and_the_guest_finishes(t):
                          "monitor vmcs TSC_OFFSET 0",
                          "monitor lua return vmcs.read(0x2011), vmcs.read(0x2010)",
                          "monitor lua inject.exception(13)",
-                         "monitor vmcs VM_ENTRY_INTERRUPTION_INFO")
+                         "monitor vmcs VM_ENTRY_INTERRUPTION_INFO",
+                         "set $eflags = 0x20202",
+                         "monitor vmcs GUEST_RFLAGS")
     expect_line(t, out, r"^TSC_OFFSET = 0x1234567800000000$", "0x2011 wrote bits 63:32 only")
     expect_line(t, out, r"^0x2011 = 0x12345678$", "0x2011 reads bits 63:32")
     expect_line(t, out, r"^vmcs: 0x100000000 does not fit the high half of TSC_OFFSET \(32 bits\)",
@@ -75,7 +77,13 @@ def test_writable_fields_and_the_high_half_go_through_and_the_guest_finishes(t):
     expect_line(t, out, r"inject\.exception: VM entry would fail: VM_ENTRY_INTERRUPTION_INFO .*exception 13 "
                 r"pushes an error code", "#GP without its error code")
     expect_line(t, out, r"^VM_ENTRY_INTERRUPTION_INFO = 0x0$", "nothing left pending")
+    # A register write goes through the same policy: RFLAGS.VM would need
+    # virtual-8086 segments (SDM 27.3.1.2); gdb hears an error, the log why.
+    expect_line(t, out, r"^Could not write register \"eflags\"; remote failure reply 'E22'", "gdb told")
+    expect_line(t, out, r"^GUEST_RFLAGS = 0x2$", "RFLAGS unchanged")
     r = t.finish(m)
+    r.expect(r"target: register rflags <- 0x20202 refused: VM entry would fail: GUEST_\w+ \(0x[0-9a-f]+\): "
+             r"a virtual-8086 guest")
     r.expect(DONE)
     r.forbid(r"vmentry:")
     r.expect_poweroff()
