@@ -34,8 +34,9 @@ struct writable {
  * guest reads or is given, never what it can reach (SDM Vol. 3C §25.6-25.8):
  * - the window exits end at the first window (inject_pending_events);
  *   HLT exits halt in non-root either way; TSC offsetting and the offset
- *   change the guest's RDTSC only; IA-32e mode guest must match EFER.LMA,
- *   which the checker enforces;
+ *   change the guest's RDTSC only.  Not RDTSC, RDPMC, PAUSE, MWAIT,
+ *   MONITOR, INVLPG, CR3 or CR8 exiting: vmxdbg has no handler for those
+ *   exits, and an unhandled exit stops the guest;
  * - the exception bitmap without #DB and #BP (the debugger's) and #PF (a
  *   #PF that exits leaves CR2 unwritten, SDM Vol. 3C §28.1, and
  *   exit_exception_nmi() re-injects it as it came);
@@ -46,7 +47,6 @@ static const struct writable writable[] = {
 	{ PRIMARY_VM_EXEC_CONTROL, BITS_LISTED,
 	  VMX_PROC_INTERRUPT_WINDOW_EXITING | VMX_PROC_USE_TSC_OFFSETTING | VMX_PROC_HLT_EXITING |
 	  VMX_PROC_NMI_WINDOW_EXITING, VMX_CTL_PROC },
-	{ VM_ENTRY_CONTROLS, BITS_LISTED, VMX_ENTRY_IA32E_MODE_GUEST, VMX_CTL_ENTRY },
 	{ EXCEPTION_BITMAP, BITS_LISTED, 0xffffffffu & ~(EXC_DB | EXC_BP | EXC_PF), -1 },
 	{ TSC_OFFSET, BITS_LISTED, ~0ull, -1 },
 	{ CR0_GUEST_HOST_MASK, BITS_CR0_FREE, 0, -1 },

@@ -102,7 +102,8 @@ static void test_addresses_bitmaps_ept_and_vpid_are_refused(void **state)
 	(void)state;
 	static const uint32_t kept[] = { IO_BITMAP_A, IO_BITMAP_B, MSR_BITMAP, EPT_POINTER, VIRTUAL_PROCESSOR_ID,
 					 VMCS_LINK_POINTER, APIC_ACCESS_ADDRESS, PIN_BASED_VM_EXEC_CONTROL,
-					 PRIMARY_VM_EXIT_CONTROLS, CR3_TARGET_COUNT, PAGE_FAULT_ERROR_CODE_MATCH,
+					 PRIMARY_VM_EXIT_CONTROLS, VM_ENTRY_CONTROLS, CR3_TARGET_COUNT,
+					 PAGE_FAULT_ERROR_CODE_MATCH,
 					 VMX_PREEMPTION_TIMER_VALUE };
 	for (size_t i = 0; i < sizeof(kept) / sizeof(kept[0]); i++) {
 		int rc = write1(kept[i], get(kept[i]) ^ 1);
