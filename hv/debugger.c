@@ -18,6 +18,7 @@
 #include "platform/log.h"
 #include "platform/power.h"
 #include "serial/uart.h"
+#include "vmcs_write_guard.h"
 #include "vmx.h"
 
 #define RFLAGS_TF (1ull << 8)
@@ -94,9 +95,11 @@ void debugger_stop(struct vcpu *v, const struct target_stop *why)
 	}
 	ever_attached = true;
 	log_flush();	/* the log held for the guest's open line shows now */
+	vmcs_guard_save();
 	enum gdb_outcome out = gdb_serve(gdb, why);
 	if (out != GDB_RESUMED && v->stopped)
 		let_dead_guest_go(v, out);
+	vmcs_guard_before_entry(v);
 	if (out == GDB_KILLED) {
 		log_info("gdb: kill request: powering off");
 		poweroff_hook_run(v, "gdb kill");
