@@ -86,6 +86,8 @@ static __attribute__((noreturn)) void let_dead_guest_go(struct vcpu *v, enum gdb
 	stop_machine(v, "the guest could not run on");
 }
 
+static void arm_single_step(struct vcpu *v);
+
 void debugger_stop(struct vcpu *v, const struct target_stop *why)
 {
 	if (!debug_uart || (why->kind == STOP_GUEST_DEAD && !ever_attached && poweroff_unattached)) {
@@ -99,7 +101,13 @@ void debugger_stop(struct vcpu *v, const struct target_stop *why)
 	enum gdb_outcome out = gdb_serve(gdb, why);
 	if (out != GDB_RESUMED && v->stopped)
 		let_dead_guest_go(v, out);
-	vmcs_guard_before_entry(v);
+	/* Undoing the stop's changes undoes the debugger's own too (a step's
+	 * TF, the #BP/#DB intercepts of breakpoints set meanwhile): redo them. */
+	if (vmcs_guard_before_entry(v)) {
+		if (v->stepping)
+			arm_single_step(v);
+		debugger_update_exception_bitmap(v);
+	}
 	if (out == GDB_KILLED) {
 		log_info("gdb: kill request: powering off");
 		poweroff_hook_run(v, "gdb kill");

@@ -102,7 +102,7 @@ static int saved_read(void *ctx, uint32_t field, uint64_t *value)
 	return live_read(ctx, field, value);
 }
 
-void vmcs_guard_before_entry(struct vcpu *v)
+bool vmcs_guard_before_entry(struct vcpu *v)
 {
 	struct vmcs_reader now = live_reader(), then = now;
 	char why[VMCS_POLICY_WHY_MAX];
@@ -110,7 +110,7 @@ void vmcs_guard_before_entry(struct vcpu *v)
 
 	then.read = saved_read;
 	if (!saved_n || !vmcs_policy_new_violation(&then, &now, &vmx_caps, why, sizeof(why)))
-		return;
+		return false;
 	for (int i = 0; i < saved_n; i++) {
 		uint64_t value;
 		if (live_read(NULL, saved[i].field, &value) || value == saved[i].value)
@@ -123,4 +123,5 @@ void vmcs_guard_before_entry(struct vcpu *v)
 	log_error("vmentry: restored the %d VMCS field%s changed while the guest was stopped; the guest runs on",
 		  restored, restored == 1 ? "" : "s");
 	saved_n = 0;
+	return true;
 }

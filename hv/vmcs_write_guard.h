@@ -20,7 +20,7 @@ int vmcs_guarded_write(struct vcpu *v, const struct vmcs_write *w, int n, char *
 void vmcs_guard_save(void);
 /* When the debugger lets the guest go: if the VMCS now breaks an entry
  * rule the saved one did not, log the rule and restore every field that
- * changed since vmcs_guard_save(). */
-void vmcs_guard_before_entry(struct vcpu *v);
+ * changed since vmcs_guard_save(); true when it did. */
+bool vmcs_guard_before_entry(struct vcpu *v);
 
 #endif

@@ -18,7 +18,7 @@
 #include <stdint.h>
 
 /* Bytes of hypervisor text held while the guest's line is open. */
-#define CONSOLE_HOLD_BYTES 2048
+#define CONSOLE_HOLD_BYTES 16384
 /* Ticks (VMX-preemption-timer exits, ~1 M guest instructions each) without
  * a guest byte after which the guest's open line no longer holds the log. */
 #define CONSOLE_QUIET_TICKS 4

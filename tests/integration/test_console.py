@@ -53,9 +53,9 @@ def test_a_guest_line_written_in_pieces_stays_whole_while_a_hook_logs_between_th
 
 
 def test_too_much_log_cuts_the_guest_line_with_marks_and_loses_nothing(t):
-    # 16 hook lines of ~220 bytes: more than the 2 KiB held for an open line.
-    r = t.boot(hv_args="panic=poweroff", modules=[
-        (BASIC, f"guest {SKIP_ALL} bench=com1:64"), (hook_script(t, 200, times=2), "script")])
+    # 8 x 16 hook lines of ~220 bytes: more than the 16 KiB held for an open line.
+    r = t.boot(hv_args="panic=poweroff", timeout=90, modules=[
+        (BASIC, f"guest {SKIP_ALL} bench=com1:64"), (hook_script(t, 200, times=16), "script")])
     r.expect(DONE)
     first = r.expect(r"^GUEST BENCH com1-line: ([0-9a-z]*) >>$")
     rest = re.findall(r"^>> ([0-9a-z]+)$", r.console[first.end():], re.M)

@@ -12,7 +12,7 @@
 #include "serial/console_lines.h"
 
 /* What reached the UART: hypervisor text and guest bytes, in order. */
-static char wire[16384];
+static char wire[4 * CONSOLE_HOLD_BYTES];
 static size_t wire_len;
 
 static void fake_write(void *ctx, const char *s, size_t n)
