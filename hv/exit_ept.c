@@ -7,14 +7,33 @@
 #include "platform/log.h"
 #include "vmx.h"
 
+#define PENDING_DBG_BS (1ull << 14)
+#define BLOCKING_STI_MOV_SS 3ull
+
+/* An EPT violation is fault-like: the instruction did not complete, so no
+ * single-step trap is due for it (SDM Vol. 3C §27.3.4).  Bochs saves BS in
+ * the pending debug exceptions all the same when the re-arm step's TF was
+ * set (the second page of an instruction touching two watched pages): the
+ * #DB then arrived at entry, before the instruction, and it never completed.
+ * Under STI/MOV-SS blocking BS stays: the entry checks want it with TF and
+ * the trap waits for the instruction. */
+static void drop_single_step_trap(void)
+{
+	uint64_t pending = vmread(GUEST_PENDING_DEBUG_EXCEPTIONS);
+	if ((pending & PENDING_DBG_BS) && !(vmread(GUEST_INTERRUPTIBILITY_STATE) & BLOCKING_STI_MOV_SS))
+		vmwrite(GUEST_PENDING_DEBUG_EXCEPTIONS, pending & ~PENDING_DBG_BS);
+}
+
 enum exit_action exit_ept_violation(struct vcpu *v)
 {
 	uint64_t q = vmread(EXIT_QUALIFICATION);
 	uint64_t gpa = vmread(GUEST_PHYSICAL_ADDRESS);
 	char what[160];
 
-	if (ept_watch_on_violation(v, gpa, q))
+	if (ept_watch_on_violation(v, gpa, q)) {
+		drop_single_step_trap();
 		return EXIT_RESUME;	/* a debugger watch page: one step, then re-armed */
+	}
 	ept_violation_describe(q, what, sizeof(what));
 	log_error("ept: violation at GPA 0x%llx: %s", (unsigned long long)gpa, what);
 	if (q & (1u << 7))

@@ -4,7 +4,9 @@
  * the guest's mode (64-bit, compatibility or protected), an FXSAVE image,
  * 64 KiB of guest-physical memory with a hypervisor region, a few
  * guest-virtual pages, a handful of VMCS fields, a breakpoint table with
- * four hardware slots, a CPUID with VMX hidden, and resume/inject records;
+ * four hardware breakpoint slots and watchpoints of any length (as the
+ * real target puts what DR0-3 cannot take on EPT), the EPT rights of each
+ * page, a CPUID with VMX hidden, and resume/inject records;
  *
  * the debug line (struct gdb_io) as a script: bytes gdb would send, the
  * bytes the stub wrote, and a reader that checks and decodes the stub's
@@ -31,7 +33,7 @@
 #define FAKE_VA_HV 0x600000ull		/* one page -> gpa 0xe000, the hypervisor's */
 #define FAKE_VA_UNMAPPED 0x800000ull
 
-#define FAKE_MAPS 16
+#define FAKE_MAPS 32
 #define FAKE_BPS 64
 #define FAKE_HW_SLOTS 4
 #define FAKE_VMCS_FIELDS 8
@@ -65,6 +67,7 @@ struct fake_target {
 	} maps[FAKE_MAPS];
 	unsigned map_count;
 	struct fake_bp bps[FAKE_BPS];
+	unsigned ept_perms[FAKE_PHYS_SIZE / 0x1000];	/* target_ept_protect's, per page */
 	unsigned bp_clear_calls;
 	int resumes;
 	enum target_resume_mode resume_mode;
