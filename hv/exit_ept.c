@@ -8,19 +8,19 @@
 #include "vmx.h"
 
 #define PENDING_DBG_BS (1ull << 14)
-#define BLOCKING_STI_MOV_SS 3ull
+#define BLOCKING_MOV_SS (1ull << 1)
 
 /* An EPT violation is fault-like: the instruction did not complete, so no
  * single-step trap is due for it (SDM Vol. 3C §27.3.4).  Bochs saves BS in
- * the pending debug exceptions all the same when the re-arm step's TF was
- * set (the second page of an instruction touching two watched pages): the
- * #DB then arrived at entry, before the instruction, and it never completed.
- * Under STI/MOV-SS blocking BS stays: the entry checks want it with TF and
- * the trap waits for the instruction. */
+ * the pending debug exceptions all the same when TF was set (the re-arm
+ * step's, on the second page of an instruction touching two watched
+ * pages), and delivers it at the next entry, before the instruction, which
+ * then never completes.  A BS held by MOV-SS blocking belongs to the
+ * instruction before (SDM Vol. 3A §6.8.3) and stays. */
 static void drop_single_step_trap(void)
 {
 	uint64_t pending = vmread(GUEST_PENDING_DEBUG_EXCEPTIONS);
-	if ((pending & PENDING_DBG_BS) && !(vmread(GUEST_INTERRUPTIBILITY_STATE) & BLOCKING_STI_MOV_SS))
+	if ((pending & PENDING_DBG_BS) && !(vmread(GUEST_INTERRUPTIBILITY_STATE) & BLOCKING_MOV_SS))
 		vmwrite(GUEST_PENDING_DEBUG_EXCEPTIONS, pending & ~PENDING_DBG_BS);
 }
 

@@ -117,6 +117,7 @@ ACROSS = [0x0, 0x11110000, 0x1111, 0x0]           # mov across the boundary
 FIRST_PAGE = [0x22222222, 0x11110000, 0x1111, 0x0]  # then a store to the first page only
 AFTER_COPY = [0x44444444, 0x33330000, 0x3333, 0x0]  # rep movsb across, then the first page
 LAST = 0x66666666                                   # the second page only, after pusha across
+# then with interrupts enabled a mov across (0x77777777) and a store to the first page (0x88888888)
 
 
 def test_a_watch_across_a_page_boundary_sees_every_store_of_instructions_touching_both_pages(t):
@@ -141,16 +142,21 @@ def test_a_watch_across_a_page_boundary_sees_every_store_of_instructions_touchin
     g.expect(t, out, r"Hardware watchpoint 2: cross_page_area\.straddler", "watch accepted")
     states = [[int(w, 16) for w in s.split(", ")]
               for s in re.findall(r"^\$\d+ = \{(0x[0-9a-f]+(?:, 0x[0-9a-f]+){3})\}$", out, re.M)]
-    t.check(len(states) >= 7, f"{len(states)} watch stops, want at least 7: {states}")
+    t.check(len(states) >= 9, f"{len(states)} watch stops, want at least 9: {states}")
     t.check(states[0] == ACROSS, f"first stop {states[0]}, want the crossing mov's {ACROSS}")
     t.check(states[1] == FIRST_PAGE, f"second stop {states[1]}, want the first-page store's {FIRST_PAGE}")
     t.check(AFTER_COPY in states, f"no stop for the first-page store after rep movsb: {states}")
     after = states[states.index(AFTER_COPY) + 1:]
-    t.check(len(after) == 3 and after[0][0] not in (0x44444444, 0x55555555),
-            f"after rep movsb want pusha, a first-page and a second-page store: {after}")
+    t.check(len(after) == 5 and after[0][0] not in (0x44444444, 0x55555555),
+            f"after rep movsb want pusha, a first-page, a second-page store, a mov across, a first-page store: "
+            f"{after}")
     t.check(after[1][0] == 0x55555555 and after[1][1:] == after[0][1:],
             f"the first-page store after pusha: {after}")
-    t.check(after[2] == after[1][:3] + [LAST], f"the second-page store last: {after}")
+    t.check(after[2] == after[1][:3] + [LAST], f"the second-page store: {after}")
+    w = after[2]
+    across = [w[0], (w[1] & 0xffff) | 0x77770000, (w[2] & 0xffff0000) | 0x7777, w[3]]
+    t.check(after[3] == across, f"the mov across with interrupts enabled: {after[3]}, want {across}")
+    t.check(after[4] == [0x88888888] + across[1:], f"the first-page store after it: {after[4]}")
     g.expect(t, out, r"Temporary breakpoint \d+, .*report_expect", "reached the guest's own check")
     r = g.finishes_with(t, m)
     r.expect(r"GUEST PASS cross-page")

@@ -1,7 +1,8 @@
 /* cross_page.c — instructions that write across a page boundary, for a
  * debugger watching cross_page_area.straddler (16 bytes, 8 on each page):
- * a misaligned store, a string move and a PUSHA frame each touch both
- * pages in one instruction; a store to one page follows each, and every
+ * a misaligned store (with interrupts disabled, then enabled), a string
+ * move and a PUSHA frame each touch both pages in one instruction; a store
+ * to one page follows each, and every
  * store changes the watched value, so a debugger that re-protected only one
  * of the two pages after the crossing instruction misses the next store.
  * One PASS line (the bytes as written) at the end; the checksum is not
@@ -70,7 +71,13 @@ void cross_page_run(void)
 	push_frame_across();
 	store(PAGE - 8, 0x55555555);
 	store(PAGE + 4, 0x66666666);	/* second page only */
+	/* Once more with interrupts enabled (the PIC masks every line by now):
+	 * a debugger's step then holds them off for the instruction. */
+	__asm__ volatile("sti; nop");
+	store_across(0x77777777);
+	__asm__ volatile("cli");
+	store(PAGE - 8, 0x88888888);
 	const uint32_t *s = cross_page_area.straddler;
-	report_expect("cross-page", s[0] == 0x55555555 && s[3] == 0x66666666,
+	report_expect("cross-page", s[0] == 0x88888888 && s[3] == 0x66666666,
 		      "straddler %08x %08x %08x %08x", s[0], s[1], s[2], s[3]);
 }
