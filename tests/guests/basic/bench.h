@@ -2,9 +2,11 @@
  *
  *   bench=cpuid:N          N x CPUID (leaf 0)
  *   bench=io:N[:PORT]      N x IN AL from PORT (default 0x80)
+ *   bench=store:N          N x MOV to bench_store_page[0] (no exit unless
+ *                          a debugger watches that page)
  *
  * Each prints "GUEST BENCH cpuid n=N tsc=T" or "GUEST BENCH io n=N tsc=T
- * port=0xPP", T the TSC delta over the loop.  Under Bochs with
+ * port=0xPP" ("store" likewise), T the TSC delta over the loop.  Under Bochs with
  * `clock: sync=none` the TSC counts instructions, so T is exact. */
 #ifndef BASIC_BENCH_H
 #define BASIC_BENCH_H
