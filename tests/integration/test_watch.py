@@ -55,6 +55,20 @@ def test_watch_of_a_20_byte_struct_alone_stops_right_after_its_first_store(t):
     g.finishes_with(t, m)
 
 
+def test_rwatch_of_the_struct_ignores_its_stores_and_stops_at_its_first_read(t):
+    """A read watch on EPT (execute-only page, or no rights without that
+    capability): entry.S's five stores and its reads of the .bss that shares
+    the page exit but do not stop; guest_start reading boot_state.eax does."""
+    m = start_waiting(t)
+    out = g.gdb(t, m, "rwatch boot_state", "continue", "delete", "detach")
+    g.expect(t, out, r"Hardware read watchpoint 1: boot_state", "rwatch accepted")
+    g.expect(t, out, r"Value = \{eax = 732803074, ebx = \d+, cr0 = \d+, eflags = \d+, bss_or = 0\}",
+             "stopped after entry.S filled it in")
+    g.expect(t, out, r"^0x[0-9a-f]+ in guest_start \(\) at tests/guests/common/start\.c:\d+\n\d+\s+mbinfo_init\(boot_state\.eax",
+             "stopped in guest_start, at its read")
+    g.finishes_with(t, m)
+
+
 def test_sixty_eight_watchpoints_from_a_script_are_accepted_and_an_ept_one_hits(t):
     """gdb inserts the lowest addresses first: the four boot_state words take
     DR0-3 (the guest never writes them again), the 64 work_buffer words go
