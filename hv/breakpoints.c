@@ -4,27 +4,17 @@
  * registers: MOV-DR exits and the guest's own DR values live in a shadow.
  * A watchpoint a debug register cannot express (a length other than 1, 2,
  * 4, 8, a misaligned address, or all four in use) goes to EPT page
- * protection (ept_watch.c).  Limits: SW_BREAKPOINTS_MAX software
- * breakpoints, four hardware breakpoints and DR watchpoints, and the EPT
- * watch limits of debugger.h; past one, -ENOSPC (or -E2BIG) and a log line
- * naming the limit. */
+ * protection (ept_watch.c), int3s are sw_breakpoints.c's.  Limits: four
+ * hardware breakpoints and DR watchpoints, SW_BREAKPOINTS_MAX software
+ * breakpoints and the EPT watch limits of debugger.h; past one, -ENOSPC
+ * (or -E2BIG) and a log line naming the limit. */
 #include "debugger.h"
 
 #include "exits.h"
-#include "guest.h"
 #include "platform/errno.h"
-#include "platform/kstring.h"
 #include "platform/log.h"
 #include "vmx.h"
 #include "vmx_msr.h"
-
-#define SW_BREAKPOINTS_MAX 4096
-#define INT3 0xcc
-
-struct sw_breakpoint {
-	uint64_t gva, gpa;
-	uint8_t orig;
-};
 
 struct hw_slot {
 	bool used;
@@ -33,8 +23,6 @@ struct hw_slot {
 	unsigned len;
 };
 
-static struct sw_breakpoint sw[SW_BREAKPOINTS_MAX];	/* sw[0, nsw) in use */
-static unsigned nsw;
 static struct hw_slot hw[4];
 static bool own_drs;
 static uint64_t shadow_dr[4], shadow_dr7;
@@ -44,73 +32,10 @@ static uint64_t shadow_dr[4], shadow_dr7;
 
 void debugger_update_exception_bitmap(struct vcpu *v)
 {
-	uint32_t bits = nsw ? EXC_BP : 0;
+	uint32_t bits = sw_bp_count() ? EXC_BP : 0;
 	if (own_drs || v->stepping || v->rearm_step)
 		bits |= EXC_DB;
 	vmwrite(EXCEPTION_BITMAP, bits);
-}
-
-/* Identity-mapped guest RAM; checked with guest_phys_reachable() first. */
-static uint8_t *code_byte(uint64_t gpa)
-{
-	return (uint8_t *)(uintptr_t)gpa;
-}
-
-static int sw_find(uint64_t gva)
-{
-	for (unsigned i = 0; i < nsw; i++)
-		if (sw[i].gva == gva)
-			return (int)i;
-	return -ENOENT;
-}
-
-static int sw_insert(struct vcpu *v, uint64_t gva)
-{
-	uint64_t gpa;
-	if (sw_find(gva) >= 0)
-		return 0;	/* gdb may insert twice */
-	if (nsw == SW_BREAKPOINTS_MAX) {
-		log_warn("breakpoints: all %u software breakpoints in use: none at 0x%llx",
-			 SW_BREAKPOINTS_MAX, (unsigned long long)gva);
-		return -ENOSPC;
-	}
-	if (target_virt_to_phys(v, gva, &gpa) || !guest_phys_reachable(gpa, 1))
-		return -EFAULT;
-	sw[nsw++] = (struct sw_breakpoint){ .gva = gva, .gpa = gpa, .orig = *code_byte(gpa) };
-	*code_byte(gpa) = INT3;
-	return 0;
-}
-
-static int sw_remove(uint64_t gva)
-{
-	int i = sw_find(gva);
-	if (i < 0)
-		return i;
-	*code_byte(sw[i].gpa) = sw[i].orig;
-	sw[i] = sw[--nsw];
-	return 0;
-}
-
-bool debugger_is_our_breakpoint(uint64_t gva)
-{
-	return sw_find(gva) >= 0;
-}
-
-void debugger_hide_breakpoints(uint64_t gpa, uint8_t *buf, size_t len)
-{
-	for (unsigned i = 0; i < nsw; i++)
-		if (sw[i].gpa >= gpa && sw[i].gpa < gpa + len)
-			buf[sw[i].gpa - gpa] = sw[i].orig;
-}
-
-void debugger_write_through_breakpoints(uint64_t gpa, const uint8_t *buf, size_t len)
-{
-	for (unsigned i = 0; i < nsw; i++) {
-		if (sw[i].gpa >= gpa && sw[i].gpa < gpa + len) {
-			sw[i].orig = buf[sw[i].gpa - gpa];
-			*code_byte(sw[i].gpa) = INT3;
-		}
-	}
 }
 
 /* DR7: L<n> enables slot n; R/W<n> 00 execute, 01 write, 11 read/write;
@@ -225,7 +150,7 @@ int target_bp_insert(struct vcpu *v, enum target_bp_type type, uint64_t addr, un
 {
 	int rc;
 	if (type == BP_SOFTWARE) {
-		rc = sw_insert(v, addr);
+		rc = sw_bp_insert(v, addr);
 	} else if (type == BP_HARDWARE) {
 		rc = hw_insert(v, type, addr, len);
 		if (rc == -ENOSPC)
@@ -248,7 +173,7 @@ int target_bp_remove(struct vcpu *v, enum target_bp_type type, uint64_t addr, un
 {
 	int rc;
 	if (type == BP_SOFTWARE) {
-		rc = sw_remove(addr);
+		rc = sw_bp_remove(addr);
 	} else if (type == BP_HARDWARE) {
 		rc = hw_remove(v, type, addr, len);
 	} else if (type <= BP_ACCESS) {
@@ -267,8 +192,7 @@ int target_bp_remove(struct vcpu *v, enum target_bp_type type, uint64_t addr, un
 
 void target_bp_clear_all(struct vcpu *v)
 {
-	while (nsw)
-		sw_remove(sw[nsw - 1].gva);
+	sw_bp_clear_all();
 	for (int i = 0; i < 4; i++)
 		hw[i].used = false;
 	sync_drs(v);

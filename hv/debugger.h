@@ -59,6 +59,14 @@ bool ept_watch_on_violation(struct vcpu *v, uint64_t gpa, uint64_t qualification
 bool ept_watch_rearm(struct vcpu *v, struct target_stop *why);
 void debugger_arm_rearm_step(struct vcpu *v);
 
+/* Software breakpoints (sw_breakpoints.c), for breakpoints.c: at most
+ * SW_BREAKPOINTS_MAX (-ENOSPC past it, with a log line). */
+#define SW_BREAKPOINTS_MAX 4096u
+int sw_bp_insert(struct vcpu *v, uint64_t gva);
+int sw_bp_remove(uint64_t gva);
+void sw_bp_clear_all(void);
+unsigned sw_bp_count(void);
+
 /* Between debugger.c and breakpoints.c. */
 void debugger_update_exception_bitmap(struct vcpu *v);
 bool debugger_is_our_breakpoint(uint64_t gva);

@@ -4,14 +4,26 @@
  * register writes, page-by-page virtual access. */
 #include "fake_target.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
 #include "platform/errno.h"
+#include "platform/log.h"
 
 struct fake_target fake;
 struct fake_line line;
+char fake_last_log[256];
+
+void log_msg(enum log_level level, const char *fmt, ...)
+{
+	(void)level;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(fake_last_log, sizeof(fake_last_log), fmt, ap);
+	va_end(ap);
+}
 
 static const char *const reg_names[TREG_COUNT] = {
 	"rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
@@ -30,6 +42,7 @@ static void map(uint64_t gva, uint64_t gpa)
 void fake_target_reset(void)
 {
 	memset(&fake, 0, sizeof(fake));
+	fake_last_log[0] = 0;
 	/* Every register a different, recognisable value: 0x1100 + 0x11 * r. */
 	for (int r = 0; r < TREG_COUNT; r++)
 		fake.regs[r] = 0x1100 + 0x11 * (uint64_t)r;

@@ -88,6 +88,9 @@ enum fake_mode {
 };
 
 void fake_target_reset(void);
+/* The hypervisor's log, for the hv/ files tested over the fake: the last
+ * line written (empty after fake_target_reset). */
+extern char fake_last_log[256];
 void fake_set_mode(enum fake_mode mode);	/* EFER and GUEST_CS_ACCESS_RIGHTS */
 unsigned fake_bp_count(enum target_bp_type type);
 struct fake_bp *fake_bp_find(enum target_bp_type type, uint64_t addr);

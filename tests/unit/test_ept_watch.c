@@ -13,7 +13,6 @@
 
 #include "hv/debugger.h"
 #include "platform/errno.h"
-#include "platform/log.h"
 #include "tests/unit/fake_target.h"
 
 /* Exit qualifications (SDM Vol. 3C Table 28-7): data read or write, the
@@ -28,21 +27,11 @@
 
 static struct vcpu *v;
 static int rearm_steps;
-static char last_log[256];
 
 void debugger_arm_rearm_step(struct vcpu *vc)
 {
 	assert_ptr_equal(vc, v);
 	rearm_steps++;
-}
-
-void log_msg(enum log_level level, const char *fmt, ...)
-{
-	(void)level;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(last_log, sizeof(last_log), fmt, ap);
-	va_end(ap);
 }
 
 static unsigned perms(uint64_t gpa)
@@ -61,7 +50,6 @@ static int setup(void **state)
 	v = &fake.vcpu;
 	v->ept.exec_only = true;
 	rearm_steps = 0;
-	last_log[0] = 0;
 	return 0;
 }
 
@@ -197,7 +185,7 @@ static void test_more_pages_in_one_instruction_than_can_be_open_is_refused_with_
 	for (unsigned i = 0; i < EPT_WATCH_OPEN_MAX; i++)
 		assert_true(ept_watch_on_violation(v, 0x1000 + (i % 3) * 0x1000, Q_WRITE));
 	assert_false(ept_watch_on_violation(v, 0x1000, Q_WRITE));
-	assert_non_null(strstr(last_log, "more than 16 watched pages"));
+	assert_non_null(strstr(fake_last_log, "more than 16 watched pages"));
 	assert_true(ept_watch_rearm(v, &why));
 	for (uint64_t gpa = 0x1000; gpa <= 0x3000; gpa += 0x1000)
 		assert_int_equal(perms(gpa), EPT_R | EPT_X);
@@ -252,7 +240,7 @@ static void test_a_watch_longer_than_64_KiB_is_E2BIG_with_a_log_line(void **stat
 	/* 17 pages, all onto 0x4000: 17 pieces */
 	assert_int_equal(ept_watch_insert(v, BP_WRITE, 0x10000800, EPT_WATCH_MAX_LEN), 0);
 	assert_int_equal(ept_watch_insert(v, BP_WRITE, 0x10000000, EPT_WATCH_MAX_LEN + 1), -E2BIG);
-	assert_non_null(strstr(last_log, "65537 bytes: longer than the 65536 bytes one EPT watch may cover"));
+	assert_non_null(strstr(fake_last_log, "65537 bytes: longer than the 65536 bytes one EPT watch may cover"));
 	assert_int_equal(ept_watch_remove(v, BP_WRITE, 0x10000800, EPT_WATCH_MAX_LEN), 0);
 	assert_int_equal(perms(0x4000), EPT_RWX);
 }
@@ -264,7 +252,7 @@ static void test_past_4096_pieces_is_ENOSPC_with_a_log_line_and_all_4096_work(vo
 	for (unsigned i = 0; i < EPT_WATCH_PIECES; i++)
 		assert_int_equal(ept_watch_insert(v, BP_WRITE, 0x400000 + i, 1), 0);
 	assert_int_equal(ept_watch_insert(v, BP_WRITE, 0x401000, 1), -ENOSPC);
-	assert_non_null(strstr(last_log, "all 4096 EPT watch pieces in use"));
+	assert_non_null(strstr(fake_last_log, "all 4096 EPT watch pieces in use"));
 	assert_int_equal(perms(0x2000), EPT_RWX);
 	/* The last one inserted still hits. */
 	assert_true(ept_watch_on_violation(v, 0x1fff, Q_WRITE));
