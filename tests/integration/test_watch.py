@@ -177,20 +177,24 @@ def test_a_watch_across_a_page_boundary_sees_every_store_of_instructions_touchin
 
 
 def test_past_the_limits_gdb_gets_an_error_and_the_log_names_the_limit(t):
-    """A watch longer than 64 KiB (gdb shows it cannot insert it); then 64 KiB
-    watches on the same 16 pages until the 4096 EPT pieces are used up
-    (raw Z2 packets, no value to read): the next is E28.  detach clears
-    them all and the guest finishes unharmed."""
+    """A fifth hardware breakpoint, a watch longer than 64 KiB (gdb shows it
+    cannot insert them); then 64 KiB watches on the same 16 pages until the
+    4096 EPT pieces are used up (raw Z2 packets, no value to read): the next
+    is E28.  detach clears them all and the guest finishes unharmed."""
     m = start_waiting(t)
+    hbreaks = [f"hbreak *0x{a:x}" for a in instruction_starts(t, "guest_main", 5)]
     pieces = 4096 // 16
     packets = [f"maint packet Z2,100000,{0x10000 - k:x}" for k in range(pieces + 1)]
     src = script(t, "limit.gdb", packets)
-    out = g.gdb(t, m, "set max-value-size 131072", "watch *(char (*)[65537]) 0x100000",
-                "continue", "delete", src, "detach", timeout=300)
-    g.expect(t, out, r"Could not insert hardware watchpoint 1\.", "the long watch refused")
+    out = g.gdb(t, m, *hbreaks, "continue", "delete",
+                "set max-value-size 131072", "watch *(char (*)[65537]) 0x100000", "continue", "delete",
+                src, "detach", timeout=300)
+    g.expect(t, out, r"Cannot insert hardware breakpoint 5\.", "the fifth hbreak refused")
+    g.expect(t, out, r"Could not insert hardware watchpoint 6\.", "the long watch refused")
     oks = re.findall(r'^received: "OK"$', out, re.M)
     t.check(len(oks) == pieces, f"{len(oks)} 64 KiB watches taken, want {pieces}")
     g.expect(t, out, r'^received: "E28"$', "the next one past the limit")
     r = g.finishes_with(t, m)
+    r.expect(r"breakpoints: all four debug registers in use: no hardware breakpoint at 0x[0-9a-f]+")
     r.expect(r"watch: 0x100000, 65537 bytes: longer than the 65536 bytes one EPT watch may cover")
     r.expect(r"watch: 0x100000, 65280 bytes: all 4096 EPT watch pieces in use")
