@@ -32,7 +32,7 @@ static uint64_t shadow_dr[4], shadow_dr7;
 
 void debugger_update_exception_bitmap(struct vcpu *v)
 {
-	uint32_t bits = sw_bp_count() ? EXC_BP : 0;
+	uint32_t bits = v->user_exceptions | (sw_bp_count() ? EXC_BP : 0);
 	if (own_drs || v->stepping || v->rearm_step)
 		bits |= EXC_DB;
 	vmwrite(EXCEPTION_BITMAP, bits);
