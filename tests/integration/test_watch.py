@@ -1,7 +1,8 @@
 """Watchpoints and breakpoints at gdb's scale, with real gdb on the basic
 guest under vmxdbg in Bochs (issue 9 item 6, issue 10 item 9).
 
-A watch of any length and alignment is taken (what DR0-3 cannot express
+A watch of any length and alignment is taken (on the basic guest, and on
+the 64-bit demo guest's whole state struct) (what DR0-3 cannot express
 goes to EPT page protection); watches by the dozen from a script, software
 breakpoints by the hundred; a watch across a page boundary sees every store,
 including those of instructions that touch both pages; past a limit the
@@ -198,3 +199,33 @@ def test_past_the_limits_gdb_gets_an_error_and_the_log_names_the_limit(t):
     r.expect(r"breakpoints: all four debug registers in use: no hardware breakpoint at 0x[0-9a-f]+")
     r.expect(r"watch: 0x100000, 65537 bytes: longer than the 65536 bytes one EPT watch may cover")
     r.expect(r"watch: 0x100000, 65280 bytes: all 4096 EPT watch pieces in use")
+
+
+DEMO = "build/guests/demo.elf"
+
+
+def test_watch_of_the_demo_guests_whole_state_struct_stops_at_each_change_and_it_runs_on(t):
+    """The 64-bit demo guest with paging on and a 100 Hz timer: `watch
+    demo_state` (the whole struct, on EPT, through the guest's page tables)
+    stops at three changes (the timer's handler counting a tick: the timer
+    runs on while gdb holds the guest, so each continue delivers a tick
+    first); after delete and detach the guest keeps making progress (no
+    interrupt or fault lost)."""
+    m = t.start(hv_args="panic=poweroff", modules=[(DEMO, "guest")], timeout=240)
+    t.wait_for(m, r"^demo: round 1, ", timeout=120)
+    out = t.gdb(m, "watch demo_state", "continue", "continue", "continue", "delete", "detach",
+                elf=t.path(DEMO), timeout=120)
+    g.expect(t, out, r"Hardware watchpoint 1: demo_state", "watch accepted")
+    t.check("Could not insert" not in out, f"the watch was refused: {out[-600:]!r}")
+    changes = re.findall(r"Old value = \{(.*?)\}\nNew value = \{(.*?)\}", out, re.S)
+    t.check(len(changes) == 3 and all(a != b for a, b in changes),
+            f"{len(changes)} stops with a changed value, want 3: {out[-800:]!r}")
+    ticks = [int(re.search(r"ticks = (\d+)", new).group(1)) for _, new in changes]
+    t.check(ticks == sorted(ticks) and len(set(ticks)) == 3, f"ticks at the stops: {ticks}")
+    g.expect(t, out, r"Inferior 1 \(Remote target\) detached", "detach")
+    t.wait_for(m, r"^demo: round 2001, ", timeout=150)
+    r = t.finish(m, stop=True)
+    r.forbid(r"unexpected trap|EXCEPTION|PANIC|guest stopped")
+
+
+test_watch_of_the_demo_guests_whole_state_struct_stops_at_each_change_and_it_runs_on.timeout = 400
