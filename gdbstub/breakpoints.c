@@ -3,10 +3,15 @@
  * target API's own.  The bookkeeping (int3 bytes, DR0-3, EPT pages) is the
  * target's; this file only translates.
  *
+ * kind is the watched length for Z2-Z4, any length gdb asks for (gdb
+ * sends a whole struct as one Z2): the target takes what the debug
+ * registers cannot express on EPT page protection.
+ *
  * Replies: an unknown type is the empty reply (gdb then knows that type is
- * unsupported and, for Z1-Z4, falls back or says so); no slot left is E28
- * (ENOSPC: gdb reports "Could not insert hardware breakpoint"), an
- * unmapped address E14, a bad length E22.  The protocol asks for
+ * unsupported and, for Z1-Z4, falls back or says so); past a limit E28
+ * (ENOSPC: gdb reports "Could not insert hardware breakpoint"; the
+ * hypervisor's log names the limit) or E07 (E2BIG: a watch longer than one
+ * may be), an unmapped address E14, a length of 0 or over 32 bits E22.  The protocol asks for
  * idempotent Z and z (a retransmitted packet may arrive twice): inserting
  * one that exists and removing one that does not both answer OK.
  * Conditions and commands evaluated by the stub (";X..." / ";cmds") are not
@@ -28,7 +33,7 @@ static void bp_command(struct gdb_stub *g, struct gdb_cursor *c, bool insert)
 	if (gdb_at_end(c) || gdb_hexval(*c->p) < 0 || gdb_hexval(*c->p) > BP_ACCESS ||
 	    (c->end - c->p > 1 && c->p[1] != ','))
 		return;	/* empty reply: a type we do not know */
-	if (!take_bp(c, &type, &addr, &kind) || kind > 8) {
+	if (!take_bp(c, &type, &addr, &kind) || kind == 0 || kind > UINT32_MAX) {
 		gdb_out_error(g, -EINVAL);
 		return;
 	}

@@ -1,24 +1,20 @@
 /* breakpoints.c — software breakpoints (int3 through guest-physical
  * memory) and hardware ones (DR0-DR3 with DR7; SDM Vol. 3B §19.2), by gdb's
  * Z types.  While the debugger holds a hardware slot it owns the debug
- * registers: MOV-DR exits and the guest's own DR values live in a shadow. */
+ * registers: MOV-DR exits and the guest's own DR values live in a shadow.
+ * A watchpoint a debug register cannot express (a length other than 1, 2,
+ * 4, 8, a misaligned address, or all four in use) goes to EPT page
+ * protection (ept_watch.c), int3s are sw_breakpoints.c's.  Limits: four
+ * hardware breakpoints and DR watchpoints, SW_BREAKPOINTS_MAX software
+ * breakpoints and the EPT watch limits of debugger.h; past one, -ENOSPC
+ * (or -E2BIG) and a log line naming the limit. */
 #include "debugger.h"
 
 #include "exits.h"
-#include "guest.h"
 #include "platform/errno.h"
-#include "platform/kstring.h"
+#include "platform/log.h"
 #include "vmx.h"
 #include "vmx_msr.h"
-
-#define MAX_SW_BREAKPOINTS 64
-#define INT3 0xcc
-
-struct sw_breakpoint {
-	bool used;
-	uint64_t gva, gpa;
-	uint8_t orig;
-};
 
 struct hw_slot {
 	bool used;
@@ -27,7 +23,6 @@ struct hw_slot {
 	unsigned len;
 };
 
-static struct sw_breakpoint sw[MAX_SW_BREAKPOINTS];
 static struct hw_slot hw[4];
 static bool own_drs;
 static uint64_t shadow_dr[4], shadow_dr7;
@@ -37,76 +32,10 @@ static uint64_t shadow_dr[4], shadow_dr7;
 
 void debugger_update_exception_bitmap(struct vcpu *v)
 {
-	uint32_t bits = v->user_exceptions;
-	for (int i = 0; i < MAX_SW_BREAKPOINTS; i++)
-		if (sw[i].used)
-			bits |= EXC_BP;
+	uint32_t bits = v->user_exceptions | (sw_bp_count() ? EXC_BP : 0);
 	if (own_drs || v->stepping || v->rearm_step)
 		bits |= EXC_DB;
 	vmwrite(EXCEPTION_BITMAP, bits);
-}
-
-/* Identity-mapped guest RAM; checked with guest_phys_reachable() first. */
-static uint8_t *code_byte(uint64_t gpa)
-{
-	return (uint8_t *)(uintptr_t)gpa;
-}
-
-static int sw_insert(struct vcpu *v, uint64_t gva)
-{
-	uint64_t gpa;
-	int free_slot = -1;
-	for (int i = 0; i < MAX_SW_BREAKPOINTS; i++) {
-		if (sw[i].used && sw[i].gva == gva)
-			return 0;	/* gdb may insert twice */
-		if (!sw[i].used && free_slot < 0)
-			free_slot = i;
-	}
-	if (free_slot < 0)
-		return -ENOSPC;
-	if (target_virt_to_phys(v, gva, &gpa) || !guest_phys_reachable(gpa, 1))
-		return -EFAULT;
-	struct sw_breakpoint *b = &sw[free_slot];
-	*b = (struct sw_breakpoint){ .used = true, .gva = gva, .gpa = gpa, .orig = *code_byte(gpa) };
-	*code_byte(gpa) = INT3;
-	return 0;
-}
-
-static int sw_remove(uint64_t gva)
-{
-	for (int i = 0; i < MAX_SW_BREAKPOINTS; i++) {
-		if (sw[i].used && sw[i].gva == gva) {
-			*code_byte(sw[i].gpa) = sw[i].orig;
-			sw[i].used = false;
-			return 0;
-		}
-	}
-	return -ENOENT;
-}
-
-bool debugger_is_our_breakpoint(uint64_t gva)
-{
-	for (int i = 0; i < MAX_SW_BREAKPOINTS; i++)
-		if (sw[i].used && sw[i].gva == gva)
-			return true;
-	return false;
-}
-
-void debugger_hide_breakpoints(uint64_t gpa, uint8_t *buf, size_t len)
-{
-	for (int i = 0; i < MAX_SW_BREAKPOINTS; i++)
-		if (sw[i].used && sw[i].gpa >= gpa && sw[i].gpa < gpa + len)
-			buf[sw[i].gpa - gpa] = sw[i].orig;
-}
-
-void debugger_write_through_breakpoints(uint64_t gpa, const uint8_t *buf, size_t len)
-{
-	for (int i = 0; i < MAX_SW_BREAKPOINTS; i++) {
-		if (sw[i].used && sw[i].gpa >= gpa && sw[i].gpa < gpa + len) {
-			sw[i].orig = buf[sw[i].gpa - gpa];
-			*code_byte(sw[i].gpa) = INT3;
-		}
-	}
 }
 
 /* DR7: L<n> enables slot n; R/W<n> 00 execute, 01 write, 11 read/write;
@@ -176,12 +105,27 @@ static void sync_drs(struct vcpu *v)
 	debugger_update_exception_bitmap(v);
 }
 
+/* A debug register watches 1, 2, 4 or 8 bytes at an address aligned to
+ * the length (SDM Vol. 3B §19.2.5). */
+static bool dr_expressible(uint64_t addr, unsigned len)
+{
+	return (len == 1 || len == 2 || len == 4 || len == 8) && !(addr & (len - 1));
+}
+
+static int hw_find(enum target_bp_type type, uint64_t addr, unsigned len)
+{
+	for (int i = 0; i < 4; i++)
+		if (hw[i].used && hw[i].type == type && hw[i].addr == addr && (type == BP_HARDWARE || hw[i].len == len))
+			return i;
+	return -ENOENT;
+}
+
 static int hw_insert(struct vcpu *v, enum target_bp_type type, uint64_t addr, unsigned len)
 {
 	if (type == BP_HARDWARE)
 		len = 1;
-	else if ((len != 1 && len != 2 && len != 4 && len != 8) || (addr & (len - 1)))
-		return -EINVAL;
+	if (hw_find(type, addr, len) >= 0)
+		return 0;	/* gdb may insert twice */
 	for (int i = 0; i < 4; i++) {
 		if (!hw[i].used) {
 			hw[i] = (struct hw_slot){ true, type, addr, len };
@@ -194,28 +138,33 @@ static int hw_insert(struct vcpu *v, enum target_bp_type type, uint64_t addr, un
 
 static int hw_remove(struct vcpu *v, enum target_bp_type type, uint64_t addr, unsigned len)
 {
-	for (int i = 0; i < 4; i++) {
-		if (hw[i].used && hw[i].type == type && hw[i].addr == addr && (type == BP_HARDWARE || hw[i].len == len)) {
-			hw[i].used = false;
-			sync_drs(v);
-			return 0;
-		}
-	}
-	return -ENOENT;
+	int i = hw_find(type, addr, len);
+	if (i < 0)
+		return i;
+	hw[i].used = false;
+	sync_drs(v);
+	return 0;
 }
 
 int target_bp_insert(struct vcpu *v, enum target_bp_type type, uint64_t addr, unsigned len)
 {
 	int rc;
-	if (type == BP_SOFTWARE)
-		rc = sw_insert(v, addr);
-	else if (type >= BP_HARDWARE && type <= BP_ACCESS)
+	if (type == BP_SOFTWARE) {
+		rc = sw_bp_insert(v, addr);
+	} else if (type == BP_HARDWARE) {
 		rc = hw_insert(v, type, addr, len);
-	else
+		if (rc == -ENOSPC)
+			log_warn("breakpoints: all four debug registers in use: no hardware breakpoint at 0x%llx",
+				 (unsigned long long)addr);
+	} else if (type <= BP_ACCESS) {
+		if (len == 0)
+			return -EINVAL;
+		rc = dr_expressible(addr, len) ? hw_insert(v, type, addr, len) : -ENOSPC;
+		if (rc == -ENOSPC)
+			rc = ept_watch_insert(v, type, addr, len);
+	} else {
 		return -EINVAL;
-	/* Out of debug registers: data watches go on EPT page protection. */
-	if (rc == -ENOSPC && type >= BP_WRITE)
-		rc = ept_watch_insert(v, type, addr, len);
+	}
 	debugger_update_exception_bitmap(v);
 	return rc;
 }
@@ -223,23 +172,27 @@ int target_bp_insert(struct vcpu *v, enum target_bp_type type, uint64_t addr, un
 int target_bp_remove(struct vcpu *v, enum target_bp_type type, uint64_t addr, unsigned len)
 {
 	int rc;
-	if (type == BP_SOFTWARE)
-		rc = sw_remove(addr);
-	else if (type >= BP_HARDWARE && type <= BP_ACCESS)
+	if (type == BP_SOFTWARE) {
+		rc = sw_bp_remove(addr);
+	} else if (type == BP_HARDWARE) {
 		rc = hw_remove(v, type, addr, len);
-	else
-		return -EINVAL;
-	if (rc == -ENOENT && type >= BP_WRITE)
+	} else if (type <= BP_ACCESS) {
+		/* Both places: a watch re-inserted while its debug register was
+		 * taken may sit in each. */
+		int in_dr = hw_remove(v, type, addr, len);
 		rc = ept_watch_remove(v, type, addr, len);
+		if (rc == -ENOENT)
+			rc = in_dr;
+	} else {
+		return -EINVAL;
+	}
 	debugger_update_exception_bitmap(v);
 	return rc;
 }
 
 void target_bp_clear_all(struct vcpu *v)
 {
-	for (int i = 0; i < MAX_SW_BREAKPOINTS; i++)
-		if (sw[i].used)
-			sw_remove(sw[i].gva);
+	sw_bp_clear_all();
 	for (int i = 0; i < 4; i++)
 		hw[i].used = false;
 	sync_drs(v);

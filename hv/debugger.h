@@ -48,20 +48,35 @@ void debugger_write_through_breakpoints(uint64_t gpa, const uint8_t *buf, size_t
  * is over (no #DB comes for it). */
 void debugger_after_emulation(struct vcpu *v);
 
-/* EPT watchpoints (ept_watch.c): past the four debug registers, a watched
- * page loses its write (or read) right; an access exits, the page opens for
- * one single-stepped instruction, then closes again (the "re-arm"). */
-int ept_watch_insert(struct vcpu *v, enum target_bp_type type, uint64_t gva, unsigned len);
-int ept_watch_remove(struct vcpu *v, enum target_bp_type type, uint64_t gva, unsigned len);
+/* EPT watchpoints (ept_watch.c): what DR0-DR3 cannot express (a length
+ * other than 1, 2, 4, 8, misaligned, a fifth and further) protects the
+ * watched pages instead; an access exits, the pages it touches open for one
+ * single-stepped instruction, then close again (the "re-arm").  Limits: a
+ * watch covers at most EPT_WATCH_MAX_LEN bytes (-E2BIG); all watches
+ * together at most EPT_WATCH_PIECES pieces, one per page a watch touches
+ * (-ENOSPC); one instruction may open EPT_WATCH_OPEN_MAX watched pages. */
+#define EPT_WATCH_MAX_LEN 65536u	/* gdb's own default max-value-size */
+#define EPT_WATCH_PIECES 4096u
+#define EPT_WATCH_OPEN_MAX 16u
+int ept_watch_insert(struct vcpu *v, enum target_bp_type type, uint64_t gva, uint64_t len);
+int ept_watch_remove(struct vcpu *v, enum target_bp_type type, uint64_t gva, uint64_t len);
 void ept_watch_clear_all(struct vcpu *v);
 /* On an EPT violation: true when it is a watched page (the re-arm step is armed). */
 bool ept_watch_on_violation(struct vcpu *v, uint64_t gpa, uint64_t qualification);
-/* After the re-arm step: closes the page; true (and *why filled) when the
- * access hit a watched range. */
+/* After the re-arm step: closes every page it opened; true (and *why
+ * filled) when an access hit a watched range. */
 bool ept_watch_rearm(struct vcpu *v, struct target_stop *why);
 void debugger_arm_rearm_step(struct vcpu *v);
 /* On the preemption-timer exit that follows a re-injected event's delivery. */
 void debugger_rearm_after_delivery(struct vcpu *v);
+
+/* Software breakpoints (sw_breakpoints.c), for breakpoints.c: at most
+ * SW_BREAKPOINTS_MAX (-ENOSPC past it, with a log line). */
+#define SW_BREAKPOINTS_MAX 4096u
+int sw_bp_insert(struct vcpu *v, uint64_t gva);
+int sw_bp_remove(uint64_t gva);
+void sw_bp_clear_all(void);
+unsigned sw_bp_count(void);
 
 /* Between debugger.c and breakpoints.c. */
 void debugger_update_exception_bitmap(struct vcpu *v);

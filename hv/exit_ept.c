@@ -7,6 +7,23 @@
 #include "platform/log.h"
 #include "vmx.h"
 
+#define PENDING_DBG_BS (1ull << 14)
+#define BLOCKING_MOV_SS (1ull << 1)
+
+/* An EPT violation is fault-like: the instruction did not complete, so no
+ * single-step trap is due for it (SDM Vol. 3C §27.3.4).  Bochs saves BS in
+ * the pending debug exceptions all the same when TF was set (the re-arm
+ * step's, on the second page of an instruction touching two watched
+ * pages), and delivers it at the next entry, before the instruction, which
+ * then never completes.  A BS held by MOV-SS blocking belongs to the
+ * instruction before (SDM Vol. 3A §6.8.3) and stays. */
+static void drop_single_step_trap(void)
+{
+	uint64_t pending = vmread(GUEST_PENDING_DEBUG_EXCEPTIONS);
+	if ((pending & PENDING_DBG_BS) && !(vmread(GUEST_INTERRUPTIBILITY_STATE) & BLOCKING_MOV_SS))
+		vmwrite(GUEST_PENDING_DEBUG_EXCEPTIONS, pending & ~PENDING_DBG_BS);
+}
+
 enum exit_action exit_ept_violation(struct vcpu *v)
 {
 	uint64_t q = vmread(EXIT_QUALIFICATION);
@@ -14,8 +31,10 @@ enum exit_action exit_ept_violation(struct vcpu *v)
 	char what[160];
 
 	inject_vectoring_event(v);
-	if (ept_watch_on_violation(v, gpa, q))
+	if (ept_watch_on_violation(v, gpa, q)) {
+		drop_single_step_trap();
 		return EXIT_RESUME;	/* a debugger watch page: one step, then re-armed */
+	}
 	ept_violation_describe(q, what, sizeof(what));
 	log_error("ept: violation at GPA 0x%llx: %s", (unsigned long long)gpa, what);
 	if (q & (1u << 7))

@@ -93,13 +93,16 @@ int target_fpu_write(struct vcpu *v, const struct target_fxsave *in);
 /* Breakpoints and watchpoints, by gdb's Z types: 0 software (int3 written
  * through guest-physical memory, the original byte shown to every reader),
  * 1 hardware execution, 2 write, 3 read, 4 access watchpoints.  addr is a
- * guest-virtual address; len 1, 2, 4 or 8 for watchpoints.
- * -ENOSPC when no slot is left, -EFAULT when addr is not mapped,
- * -EINVAL for a bad type or length, -ENOENT when removing an unknown one. */
+ * guest-virtual address; len, for watchpoints, any length (DR0-DR3 take
+ * what they can express, EPT page protection the rest: hv/breakpoints.c).
+ * -ENOSPC past a limit, -E2BIG for a watch longer than one may be,
+ * -EFAULT when addr is not mapped, -EINVAL for a bad type or length,
+ * -ENOENT when removing an unknown one. */
 enum target_bp_type { BP_SOFTWARE, BP_HARDWARE, BP_WRITE, BP_READ, BP_ACCESS };
 int target_bp_insert(struct vcpu *v, enum target_bp_type type, uint64_t addr, unsigned len);
 int target_bp_remove(struct vcpu *v, enum target_bp_type type, uint64_t addr, unsigned len);
-/* Removes every breakpoint and watchpoint (detach). */
+/* Removes every breakpoint and watchpoint: on detach, and when a new
+ * debugger connects (it knows nothing of the old one's). */
 void target_bp_clear_all(struct vcpu *v);
 
 /* Why the guest is stopped, for the stop reply. */

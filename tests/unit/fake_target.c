@@ -4,14 +4,26 @@
  * register writes, page-by-page virtual access. */
 #include "fake_target.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
 #include "platform/errno.h"
+#include "platform/log.h"
 
 struct fake_target fake;
 struct fake_line line;
+char fake_last_log[256];
+
+void log_msg(enum log_level level, const char *fmt, ...)
+{
+	(void)level;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(fake_last_log, sizeof(fake_last_log), fmt, ap);
+	va_end(ap);
+}
 
 static const char *const reg_names[TREG_COUNT] = {
 	"rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
@@ -30,6 +42,7 @@ static void map(uint64_t gva, uint64_t gpa)
 void fake_target_reset(void)
 {
 	memset(&fake, 0, sizeof(fake));
+	fake_last_log[0] = 0;
 	/* Every register a different, recognisable value: 0x1100 + 0x11 * r. */
 	for (int r = 0; r < TREG_COUNT; r++)
 		fake.regs[r] = 0x1100 + 0x11 * (uint64_t)r;
@@ -59,6 +72,8 @@ void fake_target_reset(void)
 	fake.vmcs_report_lines = 3;
 	fake.resume_signal = -2;
 	fake.injected_vector = -1;
+	for (unsigned i = 0; i < FAKE_PHYS_SIZE / 0x1000; i++)
+		fake.ept_perms[i] = EPT_RWX;
 }
 
 /* EFER (SCE LME LMA NXE, or none) and the code segment's access rights:
@@ -247,7 +262,7 @@ int target_ept_query(struct vcpu *v, uint64_t gpa, struct ept_mapping *out)
 	if (gpa < FAKE_HV_START) {
 		out->present = true;
 		out->hpa = 0x100000000ull + gpa;
-		out->perms = EPT_RWX;
+		out->perms = fake.ept_perms[gpa / 0x1000];
 		out->memtype = EPT_MT_WB;
 		out->level = 1;
 		out->page_size = 0x1000;
@@ -258,10 +273,15 @@ int target_ept_query(struct vcpu *v, uint64_t gpa, struct ept_mapping *out)
 int target_ept_protect(struct vcpu *v, uint64_t gpa, uint64_t len, unsigned perms)
 {
 	(void)v;
-	(void)perms;
 	if (gpa + len < gpa)
 		return -EINVAL;
-	return gpa < FAKE_HV_END && gpa + len > FAKE_HV_START ? -EPERM : 0;
+	if (gpa < FAKE_HV_END && gpa + len > FAKE_HV_START)
+		return -EPERM;
+	if (gpa + len > FAKE_PHYS_SIZE)
+		return -ENOENT;
+	for (uint64_t page = gpa / 0x1000; page * 0x1000 < gpa + len; page++)
+		fake.ept_perms[page] = perms;
+	return 0;
 }
 
 int target_inject_exception(struct vcpu *v, unsigned vector, bool has_error, uint32_t error, char *err,
@@ -311,11 +331,6 @@ int target_fpu_write(struct vcpu *v, const struct target_fxsave *in)
 	return 0;
 }
 
-static bool hardware(enum target_bp_type t)
-{
-	return t != BP_SOFTWARE;
-}
-
 unsigned fake_bp_count(enum target_bp_type type)
 {
 	unsigned n = 0;
@@ -337,16 +352,13 @@ int target_bp_insert(struct vcpu *v, enum target_bp_type type, uint64_t addr, un
 	uint64_t gpa;
 	if ((unsigned)type > BP_ACCESS)
 		return -EINVAL;
-	if (type >= BP_WRITE ? (len != 1 && len != 2 && len != 4 && len != 8) : len != 1)
+	if (type >= BP_WRITE ? len == 0 : len != 1)
 		return -EINVAL;
 	if (target_virt_to_phys(v, addr, &gpa))
 		return -EFAULT;
 	if (fake_bp_find(type, addr))
 		return -EEXIST;
-	unsigned hw = 0;
-	for (int i = 0; i < FAKE_BPS; i++)
-		hw += fake.bps[i].used && hardware(fake.bps[i].type);
-	if (hardware(type) && hw == FAKE_HW_SLOTS)
+	if (type == BP_HARDWARE && fake_bp_count(BP_HARDWARE) == FAKE_HW_SLOTS)
 		return -ENOSPC;
 	for (int i = 0; i < FAKE_BPS; i++) {
 		if (!fake.bps[i].used) {

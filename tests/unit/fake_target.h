@@ -4,7 +4,9 @@
  * the guest's mode (64-bit, compatibility or protected), an FXSAVE image,
  * 64 KiB of guest-physical memory with a hypervisor region, a few
  * guest-virtual pages, a handful of VMCS fields, a breakpoint table with
- * four hardware slots, a CPUID with VMX hidden, and resume/inject records;
+ * four hardware breakpoint slots and watchpoints of any length (as the
+ * real target puts what DR0-3 cannot take on EPT), the EPT rights of each
+ * page, a CPUID with VMX hidden, and resume/inject records;
  * a dead guest (triple fault, or a failed VM entry the checker judges);
  *
  * the debug line (struct gdb_io) as a script: bytes gdb would send, the
@@ -32,7 +34,7 @@
 #define FAKE_VA_HV 0x600000ull		/* one page -> gpa 0xe000, the hypervisor's */
 #define FAKE_VA_UNMAPPED 0x800000ull
 
-#define FAKE_MAPS 16
+#define FAKE_MAPS 32
 #define FAKE_BPS 64
 #define FAKE_HW_SLOTS 4
 #define FAKE_VMCS_FIELDS 8
@@ -66,6 +68,7 @@ struct fake_target {
 	} maps[FAKE_MAPS];
 	unsigned map_count;
 	struct fake_bp bps[FAKE_BPS];
+	unsigned ept_perms[FAKE_PHYS_SIZE / 0x1000];	/* target_ept_protect's, per page */
 	unsigned bp_clear_calls;
 	int resumes;
 	enum target_resume_mode resume_mode;
@@ -90,6 +93,9 @@ enum fake_mode {
 };
 
 void fake_target_reset(void);
+/* The hypervisor's log, for the hv/ files tested over the fake: the last
+ * line written (empty after fake_target_reset). */
+extern char fake_last_log[256];
 void fake_set_mode(enum fake_mode mode);	/* EFER and GUEST_CS_ACCESS_RIGHTS */
 unsigned fake_bp_count(enum target_bp_type type);
 struct fake_bp *fake_bp_find(enum target_bp_type type, uint64_t addr);

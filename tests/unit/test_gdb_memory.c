@@ -184,15 +184,27 @@ static void test_z0_to_z4_remove_them(void **state)
 	assert_int_equal(fake_bp_count(BP_SOFTWARE) + fake_bp_count(BP_WRITE), 0);
 }
 
-static void test_a_fifth_hardware_slot_is_E28(void **state)
+static void test_a_fifth_hardware_breakpoint_is_E28(void **state)
 {
 	(void)state;
 	assert_string_equal(fake_ask("Z1,400000,1"), "OK");
-	assert_string_equal(fake_ask("Z2,400008,8"), "OK");
-	assert_string_equal(fake_ask("Z3,400010,8"), "OK");
-	assert_string_equal(fake_ask("Z4,400018,8"), "OK");
-	assert_string_equal(fake_ask("Z2,400020,8"), "E28");
+	assert_string_equal(fake_ask("Z1,400008,1"), "OK");
+	assert_string_equal(fake_ask("Z1,400010,1"), "OK");
+	assert_string_equal(fake_ask("Z1,400018,1"), "OK");
+	assert_string_equal(fake_ask("Z1,400020,1"), "E28");
 	assert_string_equal(fake_ask("Z0,400020,1"), "OK");	/* software needs no slot */
+	assert_string_equal(fake_ask("Z2,400020,8"), "OK");	/* nor a watch (EPT) */
+}
+
+static void test_a_full_target_is_E28(void **state)
+{
+	(void)state;
+	char packet[32];
+	for (unsigned i = 0; i < FAKE_BPS; i++) {
+		snprintf(packet, sizeof(packet), "Z2,%x,4", 0x400000 + 4 * i);
+		assert_string_equal(fake_ask(packet), "OK");
+	}
+	assert_string_equal(fake_ask("Z2,401000,4"), "E28");
 }
 
 static void test_inserting_twice_or_removing_twice_is_OK(void **state)
@@ -211,11 +223,23 @@ static void test_a_breakpoint_on_unmapped_memory_is_E14(void **state)
 	assert_string_equal(fake_ask("Z0,800000,1"), "E14");
 }
 
-static void test_a_watchpoint_of_a_bad_length_is_E22(void **state)
+static void test_a_watchpoint_of_any_length_gdb_asks_for_is_taken(void **state)
 {
 	(void)state;
-	assert_string_equal(fake_ask("Z2,400100,3"), "E22");
-	assert_string_equal(fake_ask("Z2,400100,10"), "E22");
+	assert_string_equal(fake_ask("Z2,400100,14"), "OK");	/* `watch` of a 20-byte struct */
+	assert_string_equal(fake_ask("Z3,400203,3"), "OK");
+	assert_string_equal(fake_ask("Z4,400ff8,10"), "OK");	/* across a page boundary */
+	assert_int_equal(fake_bp_find(BP_WRITE, 0x400100)->len, 20);
+	assert_int_equal(fake_bp_find(BP_READ, 0x400203)->len, 3);
+	assert_int_equal(fake_bp_find(BP_ACCESS, 0x400ff8)->len, 16);
+}
+
+static void test_a_watchpoint_of_no_length_or_over_32_bits_is_E22(void **state)
+{
+	(void)state;
+	assert_string_equal(fake_ask("Z2,400100,0"), "E22");
+	assert_string_equal(fake_ask("Z2,400100,100000000"), "E22");
+	assert_int_equal(fake_bp_count(BP_WRITE), 0);
 }
 
 static void test_an_unknown_breakpoint_type_gets_the_empty_reply(void **state)
@@ -261,10 +285,12 @@ int main(void)
 		cmocka_unit_test_setup(test_X_wrapping_around_the_address_space_is_E14, fake_setup),
 		cmocka_unit_test_setup(test_Z0_to_Z4_insert_breakpoints_and_watchpoints, fake_setup),
 		cmocka_unit_test_setup(test_z0_to_z4_remove_them, fake_setup),
-		cmocka_unit_test_setup(test_a_fifth_hardware_slot_is_E28, fake_setup),
+		cmocka_unit_test_setup(test_a_fifth_hardware_breakpoint_is_E28, fake_setup),
+		cmocka_unit_test_setup(test_a_full_target_is_E28, fake_setup),
 		cmocka_unit_test_setup(test_inserting_twice_or_removing_twice_is_OK, fake_setup),
 		cmocka_unit_test_setup(test_a_breakpoint_on_unmapped_memory_is_E14, fake_setup),
-		cmocka_unit_test_setup(test_a_watchpoint_of_a_bad_length_is_E22, fake_setup),
+		cmocka_unit_test_setup(test_a_watchpoint_of_any_length_gdb_asks_for_is_taken, fake_setup),
+		cmocka_unit_test_setup(test_a_watchpoint_of_no_length_or_over_32_bits_is_E22, fake_setup),
 		cmocka_unit_test_setup(test_an_unknown_breakpoint_type_gets_the_empty_reply, fake_setup),
 		cmocka_unit_test_setup(test_malformed_Z_is_E22, fake_setup),
 	};

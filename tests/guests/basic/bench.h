@@ -4,9 +4,11 @@
  *   bench=io:N[:PORT]      N x IN AL from PORT (default 0x80)
  *   bench=com1:N           a line of N characters to COM1, in pieces of 8
  *                          with a CPUID after each
+ *   bench=store:N          N x MOV to bench_store_page[0] (no exit unless
+ *                          a debugger watches that page)
  *
  * Each prints "GUEST BENCH cpuid n=N tsc=T" or "GUEST BENCH io n=N tsc=T
- * port=0xPP", T the TSC delta over the loop; com1 prints the line
+ * port=0xPP" ("store" likewise), T the TSC delta over the loop; com1 prints the line
  * ("GUEST BENCH com1-line: 0123...") and "GUEST BENCH com1 n=N tsc=T
  * line=L", T the TSC deltas across the N OUT instructions alone, L the
  * whole line's (waits for the transmitter and CPUIDs included).  Under Bochs with

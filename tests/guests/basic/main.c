@@ -3,6 +3,7 @@
 #include "bench.h"
 #include "boot.h"
 #include "checks.h"
+#include "cross_page.h"
 #include "cmdline.h"
 #include "injected.h"
 #include "options.h"
@@ -51,6 +52,7 @@ void guest_main(void)
 		if (groups[i].stirs)
 			work_round(round++);
 	}
+	cross_page_run();
 	bench_run_all();
 	injected_finish();
 	report_info("note", "\"%.*s\"", (int)sizeof(guest_note), guest_note);
