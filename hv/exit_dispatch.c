@@ -115,24 +115,53 @@ static __attribute__((noreturn)) void guest_stopped(struct vcpu *v)
 		debugger_stop(v, &why);
 }
 
+/* What the hypervisor does for an exit whatever a hook decided: the
+ * preemption timer's re-arm and UART poll (else the guest runs on with no
+ * timer and gdb is locked out); the debugger's own #BP, single step and
+ * EPT watch re-arm.  True when the exit was the debugger's and is done. */
+static bool hooked_exit_bookkeeping(struct vcpu *v, unsigned basic)
+{
+	uint32_t info;
+
+	switch (basic) {
+	case EXIT_REASON_PREEMPTION_TIMER:
+		exit_preemption_timer(v);
+		return false;
+	case EXIT_REASON_EXCEPTION_NMI:
+		info = (uint32_t)vmread(VM_EXIT_INTERRUPTION_INFO);
+		if ((info & 0x7ff) == (6u << 8 | 3))	/* INT3 (SDM Vol. 3C §25.9.2) */
+			return debugger_on_breakpoint(v);
+		return (info & 0xff) == 1 && debugger_on_debug_exception(v, vmread(EXIT_QUALIFICATION));
+	case EXIT_REASON_EPT_VIOLATION:
+		return ept_watch_on_violation(v, vmread(GUEST_PHYSICAL_ADDRESS), vmread(EXIT_QUALIFICATION));
+	default:
+		return false;
+	}
+}
+
+/* A hook's verdict (never "skip" on an exit no instruction caused: lua/
+ * refuses it, hv/hooks.h exit_hook_may_skip), after the bookkeeping. */
+static enum exit_action hooked_exit(struct vcpu *v, unsigned basic, enum hook_verdict verdict)
+{
+	if (hooked_exit_bookkeeping(v, basic))
+		return EXIT_RESUME;
+	if (verdict == HOOK_SKIP)
+		return EXIT_ADVANCE;
+	if (verdict == HOOK_STOP) {
+		struct target_stop why = { .kind = STOP_HOOK };
+		ksnprintf(why.reason, sizeof(why.reason), "%s", v->stop_reason);
+		debugger_stop(v, &why);
+	}
+	return EXIT_RESUME;
+}
+
 /* Scripted hooks first (a bit test when there are none), then ours. */
 static enum exit_action run_exit(struct vcpu *v, unsigned basic, uint32_t reason)
 {
 	if (exit_hooked(basic)) {
-		switch (exit_hooks_run(v, basic, v->stop_reason, sizeof(v->stop_reason))) {
-		case HOOK_SKIP:
-			return EXIT_ADVANCE;
-		case HOOK_RESUME:
-			return EXIT_RESUME;
-		case HOOK_STOP: {
-			struct target_stop why = { .kind = STOP_HOOK };
-			ksnprintf(why.reason, sizeof(why.reason), "%s", v->stop_reason);
-			debugger_stop(v, &why);
-			return EXIT_RESUME;
-		}
-		case HOOK_DEFAULT:
-			break;
-		}
+		enum hook_verdict verdict = exit_hooks_run(v, basic, v->stop_reason, sizeof(v->stop_reason));
+		if (verdict != HOOK_DEFAULT)
+			return hooked_exit(v, basic, verdict);
 	}
 	exit_handler h = basic < EXIT_REASON_LIMIT ? handlers[basic] : NULL;
 	if (h)

@@ -96,7 +96,7 @@ void hv_start(const struct boot_info *bi, const struct hv_config *cfg, struct ua
 	if ((rc = vmcs_setup(v, &vmx_caps, &entry, debug_uart)))
 		fail("VMCS setup", rc);
 
-	lhv_set_limits(cfg->lua_heap, cfg->lua_budget);
+	lhv_set_limits(cfg->lua_heap, cfg->lua_budget, cfg->lua_ticks);
 	if ((rc = lhv_init(scripts)))
 		log_warn("lua: not available (%d); the guest runs without scripts", rc);
 	else
