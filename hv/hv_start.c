@@ -101,6 +101,8 @@ void hv_start(const struct boot_info *bi, const struct hv_config *cfg, struct ua
 		log_warn("lua: not available (%d); the guest runs without scripts", rc);
 	else
 		monitor_lua_register();
+	if (!rc && !strcmp(cfg->selftest, "luastack"))
+		lhv_selftest_stack();
 
 	if (!strcmp(cfg->selftest, "vmentry")) {
 		/* A teaching demo: TR must be usable (SDM 27.3.1.2); the CPU refuses

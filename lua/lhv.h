@@ -29,6 +29,10 @@ void lhv_set_limits(uint64_t heap_bytes, uint64_t budget, uint64_t ticks);
  * state cannot run Lua (CR4.OSFXSR clear, CR0.EM or CR0.TS set). */
 int lhv_init(const struct boot_info *bi);
 
+/* selftest=luastack: a C recursion nobody counts runs on the Lua stack
+ * into its guard pages; Lua is turned off and the hypervisor goes on. */
+void lhv_selftest_stack(void);
+
 /* `monitor lua CHUNK`: runs CHUNK (an expression's values are printed);
  * print() output, results and errors with their traceback go to emit, one
  * line per call.  Valid while the guest is stopped in root mode. */

@@ -16,8 +16,9 @@ const char cmdline_help[] =
 	"lua-heap=SIZE[K|M]                              Lua heap cap (default 4M, at most 16M)\n"
 	"lua-budget=N                                    Lua VM instructions per hook call (default 1000000)\n"
 	"lua-ticks=N                                     TSC ticks per hook call, C work included (default 200000000)\n"
-	"selftest=pagefault|vmentry                      fault on purpose to show the exception report, or\n"
-	"                                                break the guest state to show the VM-entry checker\n";
+	"selftest=pagefault|vmentry|luastack             fault on purpose to show the exception report, or\n"
+	"                                                break the guest state to show the VM-entry checker,\n"
+	"                                                or overrun the Lua stack into its guard pages\n";
 
 static const uint16_t com_ports[4] = { 0x3f8, 0x2f8, 0x3e8, 0x2e8 };
 
@@ -146,7 +147,7 @@ static bool opt_e9(struct hv_config *c, const char *v)
 
 static bool opt_selftest(struct hv_config *c, const char *v)
 {
-	if (strcmp(v, "pagefault") && strcmp(v, "vmentry"))
+	if (strcmp(v, "pagefault") && strcmp(v, "vmentry") && strcmp(v, "luastack"))
 		return false;
 	ksnprintf(c->selftest, sizeof(c->selftest), "%s", v);
 	return true;

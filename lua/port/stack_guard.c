@@ -10,6 +10,7 @@
  * own, which drops the state without running any more Lua and jumps back
  * to lhv_port_run: Lua is off, every hook gone, the guest runs on.
  * Built -mgeneral-regs-only: the fixup runs for every #PF, Lua or not. */
+#include "lua/lhv.h"
 #include "lua/lhv_internal.h"
 #include "platform/log.h"
 #include "platform/trap.h"
@@ -52,6 +53,32 @@ static bool on_page_fault(struct trap_frame *f, uint64_t cr2)
 	f->rip = (uint64_t)(uintptr_t)stack_overflow;
 	f->rflags &= ~RFLAGS_DF;	/* the ABI's direction at a call */
 	return true;
+}
+
+/* Deep enough to cross any stack: stops only at the guard pages. */
+static volatile unsigned long selftest_depth_limit = ~0ul;
+
+static unsigned long recurse(unsigned long depth)
+{
+	volatile uint8_t frame[256];
+
+	frame[0] = (uint8_t)depth;
+	if (depth >= selftest_depth_limit)
+		return depth;
+	return recurse(depth + 1) + frame[0];
+}
+
+static void selftest_body(void *arg)
+{
+	(void)arg;
+	recurse(0);
+	log_error("selftest: the recursion ended without reaching the guard pages");
+}
+
+void lhv_selftest_stack(void)
+{
+	log_info("selftest: a C recursion runs on the Lua stack until it hits the guard pages");
+	lhv_port_run(selftest_body, NULL);
 }
 
 void lhv_stack_guard_init(uint64_t guard, uint64_t guard_bytes, uint64_t top)
