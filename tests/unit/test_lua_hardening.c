@@ -38,6 +38,28 @@ static void test_a_long_chain_of_coroutine_closes_is_a_c_stack_error(void **stat
 	expect_output("return 6*7", "42 (0x2a)");	/* the state is fine */
 }
 
+/* The image's check at each nested C call (lua/port/patches/0002 and
+ * lhv_user.h), here with a soft limit 8 KiB below this frame: the
+ * recursion through __tostring (a C call per level) stops long before
+ * LUAI_MAXCCALLS, with Lua's own error, and the state stays usable. */
+#define TOSTRING_RECURSION                                          \
+	"depth = 0 local function f() depth = depth + 1 "           \
+	"return tostring(setmetatable({}, {__tostring = f})) end "  \
+	"local ok, err = pcall(f) return depth, err"
+
+static void test_the_c_stack_is_measured_at_each_nested_call(void **state)
+{
+	(void)state;
+	int unlimited = atoi(monitor(TOSTRING_RECURSION));	/* stopped by LUAI_MAXCCALLS */
+	lhv_cstack_soft = (unsigned long)__builtin_frame_address(0) - 8192;
+	const char *out = monitor(TOSTRING_RECURSION);
+	lhv_cstack_soft = 0;
+	int depth = atoi(out);
+	if (depth < 2 || depth >= unlimited / 2 || !strstr(out, "C stack overflow"))
+		fail_msg("%d deep with 8 KiB of stack, %d without a limit: %s", depth, unlimited, out);
+	expect_output("return 6*7", "42 (0x2a)");
+}
+
 static void test_a_hook_doing_c_work_is_stopped_by_its_deadline_and_removed(void **state)
 {
 	(void)state;
@@ -110,6 +132,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_a_short_chain_of_coroutine_closes_still_works),
 		T(test_a_long_chain_of_coroutine_closes_is_a_c_stack_error),
+		T(test_the_c_stack_is_measured_at_each_nested_call),
 		T(test_a_hook_doing_c_work_is_stopped_by_its_deadline_and_removed),
 		T(test_the_deadline_is_sticky_so_pcall_cannot_swallow_it),
 		T(test_a_fresh_call_gets_a_fresh_deadline),
