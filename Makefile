@@ -9,14 +9,14 @@ GCC_INC    := $(shell $(CC) -print-file-name=include)
 EMU        ?= bochs
 GDB_PORT   ?= 1234
 HV_ARGS    ?=
-GUEST      ?=
+GUEST      ?= $(GUEST_DEMO)
 GUEST_ARGS ?=
 GUEST_MODULES ?=
 SCRIPTS    ?=
 MEGS       ?= 256
 
 # The hypervisor proper: freestanding, no SSE/x87 (Lua, built separately,
-# runs with the FPU state saved — see DESIGN.md), frame pointers kept for
+# runs with the FPU state saved — see docs/design.md), frame pointers kept for
 # the exception backtrace.
 HV_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror \
 	-ffreestanding -fno-pic -fno-pie -mno-red-zone -mgeneral-regs-only \
@@ -43,6 +43,10 @@ HOST_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Werror -I. -DHOST_TEST \
 UNIT_NAMES := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
 UNIT_BINS  := $(addprefix $(BUILD)/host/,$(UNIT_NAMES))
 
+# The fragments below define targets of their own: none may become the
+# default goal, which builds everything `make run` and the tests boot.
+.DEFAULT_GOAL := all
+
 include tests/guests/guests.mk
 include lua/lua.mk
 include lua/lua-host.mk
@@ -53,9 +57,10 @@ all: $(ELF) $(ISO) $(GUEST_ELFS)
 iso: $(ISO)
 
 help:
-	@echo "make            build $(ELF) and $(ISO)"
+	@echo "make            build $(ELF), $(ISO) and the test guests ($(BUILD)/guests/)"
 	@echo "make deps       install the Debian packages build, run and tests need"
-	@echo "make run        boot under Bochs (EMU=qemu for QEMU/KVM); see README"
+	@echo "make run        boot the demo guest under Bochs (GUEST=, EMU=qemu, MEGS=...: see README)"
+	@echo "make gdb        attach gdb to make run's guest, with its symbols (GUEST=, GDB_PORT=)"
 	@echo "make test       unit tests + integration tests under Bochs/QEMU"
 	@echo "make unit       host unit tests only"
 	@echo "make bench      instruction counts per VM exit and for start-up (Bochs)"
@@ -102,7 +107,11 @@ deps:
 
 shq = '$(subst ','\'',$(1))'     # one shell word, whatever the value holds
 
-run: deps $(ELF)
+# The guest images make run boots that this Makefile builds (GUEST and
+# GUEST_MODULES may name them by any path: compared as absolute paths).
+RUN_IMAGES := $(foreach g,$(GUEST_ELFS),$(if $(filter $(abspath $(g)),$(abspath $(GUEST) $(GUEST_MODULES))),$(g)))
+
+run: deps $(ELF) $(RUN_IMAGES)
 	$(PYTHON) tools/run.py --emu $(call shq,$(EMU)) --elf $(ELF) --gdb-port $(call shq,$(GDB_PORT)) \
 		--hv-args $(call shq,$(HV_ARGS)) --guest $(call shq,$(GUEST)) --guest-args $(call shq,$(GUEST_ARGS)) \
 		--guest-modules $(call shq,$(GUEST_MODULES)) --scripts $(call shq,$(SCRIPTS)) \

@@ -15,11 +15,15 @@
 static struct gdb_monitor_cmd extra[GDB_MONITOR_MAX];
 static unsigned extra_count;
 
+static const struct gdb_monitor_cmd *command_at(unsigned i)
+{
+	return i < gdb_monitor_builtin_count ? &gdb_monitor_builtins[i] : &extra[i - gdb_monitor_builtin_count];
+}
+
 static const struct gdb_monitor_cmd *find(const char *name, size_t len)
 {
 	for (unsigned i = 0; i < gdb_monitor_builtin_count + extra_count; i++) {
-		const struct gdb_monitor_cmd *m = i < gdb_monitor_builtin_count ?
-			&gdb_monitor_builtins[i] : &extra[i - gdb_monitor_builtin_count];
+		const struct gdb_monitor_cmd *m = command_at(i);
 		if (strlen(m->name) == len && strncmp(m->name, name, len) == 0)
 			return m;
 	}
@@ -68,16 +72,40 @@ void gdb_monitor_emit(void *ctx, const char *line)
 	}
 }
 
+/* A command's help is "ARGS  what it does" (two spaces apart) or just
+ * "what it does": the length of ARGS, and where the rest begins. */
+static size_t help_args(const char *help, const char **what)
+{
+	for (size_t i = 0; help[i]; i++)
+		if (help[i] == ' ' && help[i + 1] == ' ') {
+			for (*what = help + i; **what == ' '; (*what)++)
+				;
+			return i;
+		}
+	*what = help;
+	return 0;
+}
+
+/* One line per command: "  name ARGS" in a column as wide as the widest,
+ * then what it does. */
 void gdb_monitor_help(struct gdb_stub *g, const char *args, target_emit_fn out, void *ctx)
 {
-	char line[160];
+	char line[160], usage[64];
+	const char *what;
+	int width = 0;
 	(void)g;
 	(void)args;
+	for (unsigned i = 0; i < gdb_monitor_builtin_count + extra_count; i++) {
+		const struct gdb_monitor_cmd *m = command_at(i);
+		size_t n = strlen(m->name) + help_args(m->help, &what);
+		width = (int)n > width ? (int)n : width;
+	}
 	out(ctx, "vmxdbg monitor commands (numbers: 0x... hex, else decimal):");
 	for (unsigned i = 0; i < gdb_monitor_builtin_count + extra_count; i++) {
-		const struct gdb_monitor_cmd *m = i < gdb_monitor_builtin_count ?
-			&gdb_monitor_builtins[i] : &extra[i - gdb_monitor_builtin_count];
-		ksnprintf(line, sizeof(line), "  %-16s %s", m->name, m->help);
+		const struct gdb_monitor_cmd *m = command_at(i);
+		int n = (int)help_args(m->help, &what);
+		ksnprintf(usage, sizeof(usage), n ? "%s %.*s" : "%s", m->name, n, m->help);
+		ksnprintf(line, sizeof(line), "  %-*s  %s", width + 1, usage, what);
 		out(ctx, line);
 	}
 }

@@ -3,13 +3,16 @@
  * Stopping is simple: the exit handler that noticed the event calls
  * debugger_stop(), which serves gdb over the debug UART until gdb resumes;
  * then the exit path returns to the guest.  Single-step uses RFLAGS.TF with
- * #DB intercepted (MTF produced no exits under Bochs; PLATFORM-NOTES), TF
+ * #DB intercepted (Bochs 2.7 has no MTF: docs/platform-notes.md), TF
  * hidden from the guest, and interrupts held off for the stepped
  * instruction with the STI-blocking bit (SDM Vol. 3C §25.4.2, Table 25-3). */
 #include "debugger.h"
 
+#include "entry_failure.h"
 #include "exits.h"
 #include "gdbstub/gdbstub.h"
+#include "platform/errno.h"
+#include "platform/cpu.h"
 #include "platform/kstring.h"
 #include "platform/log.h"
 #include "platform/power.h"
@@ -63,16 +66,27 @@ void debugger_before_launch(struct vcpu *v)
 	debugger_stop(v, &why);
 }
 
+/* gdb let a guest that cannot run go (detach, kill, or its line hung
+ * up): nothing will ever run, so the machine stops as panic= says. */
+static __attribute__((noreturn)) void let_dead_guest_go(enum gdb_outcome out)
+{
+	log_info("gdb: %s a guest that cannot run: %s", out == GDB_KILLED ? "kill of" : "detached from",
+		 stop_action == PANIC_POWEROFF ? "powering off (panic=poweroff)" : "halting (panic=halt)");
+	platform_stop();
+}
+
 void debugger_stop(struct vcpu *v, const struct target_stop *why)
 {
-	(void)v;	/* the stub was given the vcpu at gdb_init */
 	if (!debug_uart || (why->kind == STOP_GUEST_DEAD && !ever_attached && poweroff_unattached)) {
 		if (why->kind == STOP_GUEST_DEAD)
 			platform_stop();
 		return;	/* nobody to stop for: carry on */
 	}
 	ever_attached = true;
+	log_flush();	/* the log held for the guest's open line shows now */
 	enum gdb_outcome out = gdb_serve(gdb, why);
+	if (out != GDB_RESUMED && v->stopped)
+		let_dead_guest_go(out);
 	if (out == GDB_KILLED) {
 		log_info("gdb: kill request: powering off");
 		power_off();
@@ -81,12 +95,33 @@ void debugger_stop(struct vcpu *v, const struct target_stop *why)
 		log_info("gdb: detached; the guest runs on");
 }
 
+void debugger_guest_exited(int code)
+{
+	if (debug_uart && gdb_exited(gdb, code))
+		uart_flush(debug_uart);	/* the W packet leaves before the machine stops */
+}
+/* TSC of the last poll that found the debug UART quiet: a byte seen later
+ * arrived after it, so the difference bounds the break-in latency. */
+static uint64_t uart_quiet_at;
+
 void debugger_poll(struct vcpu *v)
 {
-	if (debug_uart && gdb_poll(gdb)) {
-		struct target_stop why = { .kind = STOP_INTERRUPT };
-		debugger_stop(v, &why);
+	uint64_t now = rdtsc();
+
+	if (!debug_uart) {
+		v->poll_deadline = UINT64_MAX;	/* nobody to poll for */
+		return;
 	}
+	v->poll_deadline = now + BREAKIN_POLL_TICKS;
+	if (!gdb_poll(gdb)) {
+		uart_quiet_at = now;
+		return;
+	}
+	log_info("gdb: break-in seen at most %llu TSC ticks after it arrived",
+		 (unsigned long long)(now - uart_quiet_at));
+	struct target_stop why = { .kind = STOP_INTERRUPT };
+	debugger_stop(v, &why);
+	uart_quiet_at = rdtsc();
 }
 
 static uint8_t guest_byte(struct vcpu *v, uint64_t gva)
@@ -112,11 +147,33 @@ static void arm_single_step(struct vcpu *v)
 		vmwrite(GUEST_ACTIVITY_STATE, 0);		/* a halted guest steps past HLT */
 }
 
+/* The page stays open for one instruction (TF), or, when the access was
+ * an event delivery being re-injected, for that delivery: TF would end up
+ * in the frame the delivery pushes and raise no trap of its own, so the
+ * re-arm comes from a preemption timer of zero, which exits before the
+ * first instruction after entry — after the injected event is delivered
+ * (SDM Vol. 3C §26.7.4, §25.5.1). */
 void debugger_arm_rearm_step(struct vcpu *v)
 {
-	arm_single_step(v);
+	if (vmread(VM_ENTRY_INTERRUPTION_INFO) & (1u << 31)) {
+		v->rearm_by_timer = true;
+		vmwrite(VMX_PREEMPTION_TIMER_VALUE, 0);
+	} else if (!v->rearm_by_timer) {
+		arm_single_step(v);
+	}
 	v->rearm_step = true;
 	debugger_update_exception_bitmap(v);
+}
+
+void debugger_rearm_after_delivery(struct vcpu *v)
+{
+	struct target_stop why = { .kind = STOP_WATCHPOINT };
+	bool hit = ept_watch_rearm(v, &why);
+	v->rearm_by_timer = false;
+	v->rearm_step = false;
+	debugger_update_exception_bitmap(v);
+	if (hit)
+		debugger_stop(v, &why);
 }
 
 /* After a step: give the guest back its own TF, and take ours out of a
@@ -167,10 +224,24 @@ void debugger_after_emulation(struct vcpu *v)
 	step_completed(v, &why);
 }
 
+/* A dead guest runs again only when its entry failed and the entry
+ * checker passes the VMCS as the debugger left it (vcpu_run.c retries). */
+static int revive(struct vcpu *v, enum target_resume_mode mode)
+{
+	if (!v->entry_failed || mode == RESUME_DETACH)
+		return -EPERM;
+	if (entry_failure_recheck(v))
+		return -EAGAIN;
+	log_info("gdb: the entry checker finds no broken rule: entering the guest again");
+	v->stopped = v->entry_failed = false;
+	return 0;
+}
+
 int target_resume(struct vcpu *v, enum target_resume_mode mode, int signal)
 {
-	if (v->stopped)
-		return -1;
+	int rc = v->stopped ? revive(v, mode) : 0;
+	if (rc)
+		return rc;
 	if (signal >= 0 && signal < 32 && signal != 2) {
 		/* #DF, #TS, #NP, #SS, #GP, #PF, #AC push an error code (SDM Vol. 3A §7.15). */
 		bool err = signal == 8 || (signal >= 10 && signal <= 14) || signal == 17;

@@ -13,6 +13,7 @@ enum exit_action exit_ept_violation(struct vcpu *v)
 	uint64_t gpa = vmread(GUEST_PHYSICAL_ADDRESS);
 	char what[160];
 
+	inject_vectoring_event(v);
 	if (ept_watch_on_violation(v, gpa, q))
 		return EXIT_RESUME;	/* a debugger watch page: one step, then re-armed */
 	ept_violation_describe(q, what, sizeof(what));

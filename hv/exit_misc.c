@@ -4,6 +4,7 @@
 #include "exits.h"
 #include "platform/cpu.h"
 #include "platform/log.h"
+#include "serial/console.h"
 #include "vmx.h"
 
 #define RFLAGS_IF (1ull << 9)
@@ -64,13 +65,21 @@ enum exit_action exit_vmx_instruction(struct vcpu *v)
  * would.  With interrupts disabled nothing can ever wake it: say so. */
 enum exit_action exit_hlt(struct vcpu *v)
 {
-	if (!(vmread(GUEST_RFLAGS) & RFLAGS_IF))
-		return exit_stop(v, "HLT with interrupts disabled at RIP 0x%llx: the guest can never wake",
-				 (unsigned long long)vmread(GUEST_RIP));
-	vmwrite(GUEST_RIP, vmread(GUEST_RIP) + vmread(VM_EXIT_INSTRUCTION_LENGTH));
+	uint64_t rip = vmread(GUEST_RIP);
 	/* `sti; hlt`: the STI shadow ends with the HLT, and a halted guest may
 	 * not be in one (SDM Vol. 3C §27.3.1.5). */
 	vmwrite(GUEST_INTERRUPTIBILITY_STATE, vmread(GUEST_INTERRUPTIBILITY_STATE) & ~3ull);
+	/* A debug trap the HLT owes (the guest single-steps it) is an event
+	 * that ends the halt: deliver it before any halt (book §4.13.3), or the
+	 * guest would sit halted in its #DB handler with IF clear. */
+	if (guest_single_step_trap(v)) {
+		vmwrite(GUEST_RIP, rip + vmread(VM_EXIT_INSTRUCTION_LENGTH));
+		return EXIT_RESUME;
+	}
+	if (!(vmread(GUEST_RFLAGS) & RFLAGS_IF))
+		return exit_stop(v, "HLT with interrupts disabled at RIP 0x%llx: the guest can never wake",
+				 (unsigned long long)rip);
+	vmwrite(GUEST_RIP, rip + vmread(VM_EXIT_INSTRUCTION_LENGTH));
 	vmwrite(GUEST_ACTIVITY_STATE, ACTIVITY_HLT);
 	return EXIT_RESUME;
 }
@@ -125,12 +134,16 @@ enum exit_action exit_nmi_window(struct vcpu *v)
 	return EXIT_RESUME;
 }
 
-/* Every ~1 ms of guest time: the only place the debug UART is polled, so
- * the common exit path never pays for an `inb` (DESIGN.md). */
+/* Every BREAKIN_POLL_TICKS of guest time, however rarely the guest exits:
+ * a break-in poll (the exit path adds one by TSC deadline, for guests that
+ * exit all the time; the common exit never pays for an `inb`). */
 enum exit_action exit_preemption_timer(struct vcpu *v)
 {
 	vmwrite(VMX_PREEMPTION_TIMER_VALUE, v->preemption_ticks);
+	if (v->rearm_by_timer)
+		debugger_rearm_after_delivery(v);
 	debugger_poll(v);
+	console_tick();
 	return EXIT_RESUME;
 }
 

@@ -44,6 +44,12 @@ void inject_exception(struct vcpu *v, unsigned vector, bool has_error, uint32_t 
 /* Delivers held interrupts/NMIs when the guest can take them, else arms
  * the window exits. */
 void inject_pending_events(struct vcpu *v);
+/* After an instruction exit that advances RIP: the guest's own TF trap
+ * becomes a pending debug exception; true when one is pending. */
+bool guest_single_step_trap(struct vcpu *v);
+/* On an exit that can interrupt event delivery: the event goes back into
+ * the VM-entry fields; true when there was one. */
+bool inject_vectoring_event(struct vcpu *v);
 static inline void inject_ud(struct vcpu *v) { inject_exception(v, 6, false, 0); }
 static inline void inject_gp(struct vcpu *v) { inject_exception(v, 13, true, 0); }
 

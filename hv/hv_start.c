@@ -16,6 +16,7 @@
 #include "platform/log.h"
 #include "platform/memory.h"
 #include "platform/power.h"
+#include "vcpu_run.h"
 #include "vmcs_setup.h"
 #include "vmx.h"
 #include "vmx_caps.h"
@@ -25,7 +26,6 @@ struct vmx_caps_raw vmx_caps;
 uint64_t hv_launch_tsc;
 
 extern uint64_t boot_tsc;
-int vmx_launch(struct guest_gprs *gprs);
 
 /* The three lines that identify VMX support go to the console; the full
  * decoded report (book example 2-1) at loglevel=debug or `caps`. */
@@ -43,7 +43,7 @@ static const struct boot_info *stash_scripts(const struct boot_info *bi)
 	copy = *bi;
 	for (unsigned i = 0; i < copy.nmodules; i++) {
 		struct boot_module *m = &copy.modules[i];
-		if (strncmp(m->cmdline, "script", 6) || (m->cmdline[6] && m->cmdline[6] != ' '))
+		if (!lhv_is_script_module(m->cmdline))
 			continue;
 		uint64_t len = m->end - m->start, cmd = strlen(m->cmdline) + 1;
 		uint64_t pages = (len + cmd + PAGE_SIZE - 1) / PAGE_SIZE;
@@ -117,7 +117,5 @@ void hv_start(const struct boot_info *bi, const struct hv_config *cfg, struct ua
 	/* Printed at every log level: `make bench` reads the start-up cost here. */
 	log_raw("[I] vmx: launching the guest at 0x%llx: %llu TSC ticks since GRUB hand-off\n",
 		(unsigned long long)entry.rip, (unsigned long long)(hv_launch_tsc - boot_tsc));
-	rc = vmx_launch(&v->launch_gprs);
-	entry_failure_report_vmfail(v, rc);
-	fail("VMLAUNCH", -EIO);
+	vcpu_run(v);
 }

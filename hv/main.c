@@ -3,6 +3,7 @@
 #include <stdint.h>
 
 #include "platform/acpi.h"
+#include "platform/machine.h"
 #include "platform/bootinfo.h"
 #include "platform/cmdline.h"
 #include "platform/cpu.h"
@@ -14,8 +15,10 @@
 #include "platform/percpu.h"
 #include "platform/power.h"
 #include "platform/trap.h"
+#include "serial/console.h"
 #include "serial/uart.h"
 #include "hv_start.h"
+#include "io_ports.h"
 
 #define VMXDBG_VERSION "0.1"
 
@@ -31,7 +34,8 @@ static void console_init(void)
 	if (!cfg.console.enabled)
 		return;
 	if (uart_init(&console_uart, cfg.console.port, cfg.console.baud) == 0) {
-		log_add_sink(uart_log_sink, uart_log_flush, &console_uart);
+		console_attach(&console_uart);
+		io_ports_set_console(cfg.console.port);
 		return;
 	}
 	log_to_e9 = true;	/* the only place left to say anything */
@@ -102,6 +106,7 @@ void kmain(uint32_t magic, uint32_t info_addr)
 	percpu_init(0);
 	memory_init(&boot);
 	acpi_init(boot.rsdp);
+	machine_report_dma();
 	debug_uart_init();
 	run_selftest();
 	log_info("platform ready: %llu TSC ticks since GRUB hand-off",

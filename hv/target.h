@@ -1,5 +1,5 @@
 /* target.h — the debug target API: the one door through which the gdb
- * stub and the Lua bindings see and change the guest (DESIGN.md).  Neither
+ * stub and the Lua bindings see and change the guest (docs/design.md).  Neither
  * front end executes a VMX instruction itself.  Valid while the guest is
  * stopped in root mode (on a VM exit); every call returns 0 or a negative
  * errno-style code and never faults the hypervisor. */
@@ -50,6 +50,11 @@ int target_vmcs_read_encoding(uint32_t encoding, uint64_t *value);
  * over the hypervisor's region: -EPERM); TLBs are flushed (INVEPT). */
 int target_ept_query(struct vcpu *v, uint64_t gpa, struct ept_mapping *out);
 int target_ept_protect(struct vcpu *v, uint64_t gpa, uint64_t len, unsigned perms);
+
+/* 0 when this CPU can produce exits of the reason; -ENODEV, with a
+ * sentence in why, when the control they need is not available (a hook on
+ * MONITOR_TRAP_FLAG where the CPU has no MTF would never run). */
+int target_exit_reason_possible(unsigned reason, char *why, size_t len);
 
 /* CPUID as the guest sees it under vmxdbg: the real CPU, VMX hidden. */
 int target_cpuid(struct vcpu *v, uint32_t leaf, uint32_t subleaf, uint32_t out[4]);
@@ -111,16 +116,33 @@ struct target_stop {
 	char reason[96];
 };
 
-/* How the guest goes on when the debugger lets it. */
-enum target_resume_mode { RESUME_CONTINUE, RESUME_STEP };
+/* How the guest goes on when the debugger lets it: DETACH continues a
+ * live guest, never a dead one. */
+enum target_resume_mode { RESUME_CONTINUE, RESUME_STEP, RESUME_DETACH };
 /* Arranges the next VM entry: continue, or execute one instruction and stop
  * again (MTF where it works, else RFLAGS.TF with #DB intercepted and TF
  * hidden from the guest).  signal: an exception vector to deliver first, or
- * -1 for none.  -EPERM when the guest is dead. */
+ * -1 for none.  A dead guest: -EPERM when it cannot run (triple fault...);
+ * after a failed VM entry the entry checker runs on the VMCS as it is now:
+ * -EAGAIN while it finds broken rules (target_report_dead lists them),
+ * else the entry is tried again. */
 int target_resume(struct vcpu *v, enum target_resume_mode mode, int signal);
 
-/* Read-only reports for `monitor`, one line per emit call. */
+/* Why a dead guest cannot run, one line per emit call: the reason, then
+ * for a failed VM entry the processor's verdict and the entry checker's
+ * findings, rule by rule.  Nothing for a guest that can run. */
 typedef void (*target_emit_fn)(void *ctx, const char *line);
+void target_report_dead(struct vcpu *v, target_emit_fn emit, void *ctx);
+
+/* What the guest was loaded from, which says what register view its
+ * symbol file needs, whatever mode the CPU is in now: a 64-bit ELF (even
+ * one entered in 32-bit mode) and Linux want amd64, a 32-bit ELF and the
+ * a.out kludge i386. */
+enum target_image { TARGET_IMAGE_UNKNOWN, TARGET_IMAGE_ELF32, TARGET_IMAGE_ELF64, TARGET_IMAGE_AOUT,
+		    TARGET_IMAGE_LINUX };
+enum target_image target_guest_image(void);
+
+/* Read-only reports for `monitor`, one line per emit call. */
 void target_report_vmcs(target_emit_fn emit, void *ctx);		/* decoded dump */
 void target_report_caps(target_emit_fn emit, void *ctx);		/* book example 2-1 */
 void target_report_exits(struct vcpu *v, target_emit_fn emit, void *ctx);	/* counts by reason */

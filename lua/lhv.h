@@ -4,6 +4,8 @@
 #ifndef LUA_LHV_H
 #define LUA_LHV_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "platform/bootinfo.h"
@@ -24,10 +26,16 @@ void lhv_set_limits(uint64_t heap_bytes, uint64_t budget, uint64_t ticks);
 /* After vmcs_setup, before the first VM entry: carves the heap, the Lua
  * stack and the FPU save area out of the page allocator, opens the state,
  * then runs every module whose command line starts with the word `script`
- * (the words after it are the chunk's `...`).  A failing script is
+ * or `script:NAME` (the words after it are the chunk's `...`; NAME, the
+ * script's file name, names the chunk in messages and tracebacks).  A failing script is
  * reported; the others still run.  0, -ENOMEM, or -ENODEV when the CPU
  * state cannot run Lua (CR4.OSFXSR clear, CR0.EM or CR0.TS set). */
 int lhv_init(const struct boot_info *bi);
+
+/* A boot script's module: its command line's first word is `script` or
+ * `script:NAME` (tools/mkiso adds the file's name). */
+bool lhv_is_script_module(const char *cmdline);
+#define LHV_CHUNK_NAME_MAX 64	/* a chunk's name, with Lua's '@' or '=' */
 
 /* selftest=luastack: a C recursion nobody counts runs on the Lua stack
  * into its guard pages; Lua is turned off and the hypervisor goes on. */
@@ -37,5 +45,11 @@ void lhv_selftest_stack(void);
  * print() output, results and errors with their traceback go to emit, one
  * line per call.  Valid while the guest is stopped in root mode. */
 void lhv_monitor_lua(const char *chunk, void (*emit)(void *ctx, const char *line), void *ctx);
+
+/* A whole file from gdb (`monitor lua-end`): text[len] runs as one chunk
+ * named name ("@FILE"), with args (words) as `...`; its results, print()
+ * output and errors go to emit as for lhv_monitor_lua. */
+void lhv_monitor_file(const char *name, const char *text, size_t len, const char *args,
+		      void (*emit)(void *ctx, const char *line), void *ctx);
 
 #endif

@@ -118,7 +118,7 @@ static void push_time_error(lua_State *L)
 
 /* Fires every LHV_HOOK_PERIOD instructions; once the budget is spent it
  * fires on every instruction and raises each time, so a pcall loop cannot
- * swallow it (PLATFORM-NOTES: the budget must be sticky).  Coroutines
+ * swallow it (docs/platform-notes.md: the budget must be sticky).  Coroutines
  * inherit the hook from the thread that creates them (lua_newthread). */
 static void count_hook(lua_State *L, lua_Debug *ar)
 {
@@ -314,12 +314,27 @@ void lhv_core_close(void)
 	lhv.linelen = 0;
 }
 
-/* ---- boot scripts */
+/* ---- scripts: boot modules and files from gdb */
 
 struct script_run {
 	const char *name, *text, *args;
 	size_t len;
+	bool show;	/* from gdb: show the results */
 };
+
+/* Each line of an error to gdb: "error: first line", "  next". */
+static void emit_error(const char *msg)
+{
+	char line[LHV_LINE_MAX];
+	bool first = true;
+
+	for (msg = msg ? msg : "(no message)"; *msg; first = false) {
+		size_t w = strcspn(msg, "\n");
+		snprintf(line, sizeof(line), "%s%.*s", first ? "error: " : "  ", (int)w, msg);
+		emit_line(line);
+		msg += w + (msg[w] == '\n');
+	}
+}
 
 /* Protected itself: a memory error while loading is reported, not fatal. */
 static int script_main(lua_State *L)
@@ -339,16 +354,22 @@ static int script_main(lua_State *L)
 		}
 		a += w + (a[w] == ' ');
 	}
-	if (lhv_pcall(L, n, 0) != LUA_OK)
+	if (lhv_pcall(L, n, s->show ? LUA_MULTRET : 0) != LUA_OK)
 		return lua_error(L);
+	if (lua_gettop(L) > 0) {
+		lhv_show_values(L, 1, lua_gettop(L));
+		lhv_flush_output();
+		emit_line(lua_tostring(L, -1));
+	}
 	return 0;
 }
 
-/* Runs one chunk with args (words) as `...`: 0, or -1 after reporting. */
-static int lhv_run_script(const char *name, const char *text, size_t len, const char *args)
+/* Runs one chunk with args (words) as `...`: 0, or -1 after reporting
+ * (to gdb when it came from there, else to the log). */
+static int lhv_run_script(const struct lhv_script *script, bool from_gdb)
 {
 	lua_State *L = lhv.L;
-	struct script_run s = { name, text, args, len };
+	struct script_run s = { script->name, script->text, script->args, script->len, from_gdb };
 
 	lua_settop(L, 0);
 	if (!lua_checkstack(L, 4))
@@ -359,7 +380,10 @@ static int lhv_run_script(const char *name, const char *text, size_t len, const 
 	lhv_flush_output();
 	if (status != LUA_OK) {
 		const char *msg = lua_tostring(L, -1);
-		lhv_report(name + (name[0] == '=' || name[0] == '@'), msg ? msg : "(no message)");
+		if (from_gdb)
+			emit_error(msg);
+		else
+			lhv_report(s.name + (s.name[0] == '=' || s.name[0] == '@'), msg ? msg : "(no message)");
 	}
 	lua_settop(L, 0);
 	return status == LUA_OK ? 0 : -1;
@@ -367,21 +391,8 @@ static int lhv_run_script(const char *name, const char *text, size_t len, const 
 
 /* ---- monitor lua CHUNK */
 
-static void emit_value(lua_State *L, int i, luaL_Buffer *b)
-{
-	if (lua_isinteger(L, i)) {
-		char num[48];
-		lua_Integer v = lua_tointeger(L, i);
-		snprintf(num, sizeof(num), "%lld (0x%llx)", (long long)v, (unsigned long long)v);
-		luaL_addstring(b, num);
-	} else {
-		luaL_tolstring(L, i, NULL);
-		luaL_addvalue(b);
-	}
-}
-
-/* An expression's values are printed as the stand-alone lua does; integers
- * also in hex, the way a debugger user reads them. */
+/* An expression's values are printed as the stand-alone lua does, tables
+ * included (lhv_show.c). */
 static int monitor_main(lua_State *L)
 {
 	const char *chunk = lua_touserdata(L, 1);
@@ -403,14 +414,7 @@ static int monitor_main(lua_State *L)
 	int results = lua_gettop(L);
 	if (results == 0)
 		return 0;
-	luaL_Buffer b;
-	luaL_buffinit(L, &b);
-	for (int i = 1; i <= results; i++) {
-		if (i > 1)
-			luaL_addchar(&b, '\t');
-		emit_value(L, i, &b);
-	}
-	luaL_pushresult(&b);
+	lhv_show_values(L, 1, results);
 	lhv_flush_output();
 	emit_line(lua_tostring(L, -1));
 	return 0;
@@ -427,17 +431,8 @@ void lhv_monitor_body(void *chunk)
 	lua_pushlightuserdata(L, (void *)chunk);
 	int status = lua_pcall(L, 1, 0, 0);
 	lhv_flush_output();
-	if (status != LUA_OK) {
-		const char *msg = lua_tostring(L, -1);
-		char line[LHV_LINE_MAX];
-		bool first = true;
-		for (msg = msg ? msg : "(no message)"; *msg; first = false) {
-			size_t w = strcspn(msg, "\n");
-			snprintf(line, sizeof(line), "%s%.*s", first ? "error: " : "  ", (int)w, msg);
-			emit_line(line);
-			msg += w + (msg[w] == '\n');
-		}
-	}
+	if (status != LUA_OK)
+		emit_error(lua_tostring(L, -1));
 	lua_settop(L, 0);
 }
 
@@ -446,7 +441,13 @@ void lhv_monitor_body(void *chunk)
 void lhv_script_body(void *script)
 {
 	struct lhv_script *s = script;
-	s->result = lhv_run_script(s->name, s->text, s->len, s->args);
+	s->result = lhv_run_script(s, false);
+}
+
+void lhv_file_body(void *script)
+{
+	struct lhv_script *s = script;
+	s->result = lhv_run_script(s, true);
 }
 
 void lhv_open_body(void *open)

@@ -23,7 +23,8 @@ enum hook_verdict exit_hooks_run(struct vcpu *v, unsigned reason, char *stop_rea
 	return x.verdict;
 }
 
-void lhv_monitor_lua(const char *chunk, void (*emit)(void *ctx, const char *line), void *ctx)
+/* Runs body(arg) for a gdb monitor command, its output to emit. */
+static void run_for_monitor(void (*body)(void *), void *arg, void (*emit)(void *ctx, const char *line), void *ctx)
 {
 	if (!lhv.L) {
 		emit(ctx, "lua: not available (the boot log says why)");
@@ -36,9 +37,33 @@ void lhv_monitor_lua(const char *chunk, void (*emit)(void *ctx, const char *line
 	lhv.busy = true;
 	lhv.emit = emit;
 	lhv.emit_ctx = ctx;
-	lhv_port_run(lhv_monitor_body, (void *)chunk);
+	lhv_port_run(body, arg);
 	lhv.emit = 0;
 	lhv.emit_ctx = 0;
+	lhv.busy = false;
+}
+
+void lhv_monitor_lua(const char *chunk, void (*emit)(void *ctx, const char *line), void *ctx)
+{
+	run_for_monitor(lhv_monitor_body, (void *)chunk, emit, ctx);
+}
+
+void lhv_monitor_file(const char *name, const char *text, size_t len, const char *args,
+		      void (*emit)(void *ctx, const char *line), void *ctx)
+{
+	struct lhv_script s = { name, text, args, len, 0 };
+	run_for_monitor(lhv_file_body, &s, emit, ctx);
+}
+
+/* The guest powers off: hv.on_poweroff's functions run, then the machine stops. */
+static void poweroff(struct vcpu *v, const char *how)
+{
+	if (!lhv.L || lhv.busy)
+		return;
+	lhv.busy = true;
+	lhv.vcpu = v;
+	lhv_port_run(lhv_poweroff_body, (void *)how);
+	lhv.vcpu = &vcpu0;
 	lhv.busy = false;
 }
 
@@ -49,29 +74,52 @@ int lhv_start(const struct lhv_open *how)
 	lhv.busy = true;
 	lhv_port_run(lhv_open_body, &o);
 	lhv.busy = false;
+	if (!o.result)
+		poweroff_hook_set(poweroff);
 	return o.result;
 }
 
-static int word_is(const char *s, const char *word)
+/* No libc here: musl's string functions may use SSE. */
+static int word_len(const char *s)
 {
-	while (*word && *s == *word)
-		s++, word++;
-	return !*word && (*s == '\0' || *s == ' ');
+	int n = 0;
+	while (s[n] && s[n] != ' ')
+		n++;
+	return n;
+}
+
+bool lhv_is_script_module(const char *cmdline)
+{
+	const char *tag = "script";
+	int n = 0;
+	while (tag[n] && cmdline[n] == tag[n])
+		n++;
+	return !tag[n] && (!cmdline[n] || cmdline[n] == ' ' || cmdline[n] == ':');
+}
+
+/* The chunk name of a boot script: "@NAME" from a `script:NAME` tag (Lua
+ * then calls it NAME in messages and tracebacks), else "=script N". */
+static void script_chunk_name(const char *cmdline, int count, char *name, size_t size)
+{
+	if (cmdline[6] == ':' && cmdline[7] && cmdline[7] != ' ')
+		ksnprintf(name, size, "@%.*s", word_len(cmdline + 7), cmdline + 7);
+	else
+		ksnprintf(name, size, "=script %d", count);
 }
 
 int lhv_run_boot_scripts(const struct boot_info *bi)
 {
-	char name[24];
+	char name[LHV_CHUNK_NAME_MAX];
 	int failed = 0, count = 0;
 
 	for (unsigned i = 0; i < bi->nmodules && lhv.L; i++) {
 		const struct boot_module *m = &bi->modules[i];
-		if (!word_is(m->cmdline, "script"))
+		if (!lhv_is_script_module(m->cmdline))
 			continue;
-		const char *args = m->cmdline + 6;
+		const char *args = m->cmdline + word_len(m->cmdline);
 		while (*args == ' ')
 			args++;
-		ksnprintf(name, sizeof(name), "=script %d", ++count);
+		script_chunk_name(m->cmdline, ++count, name, sizeof(name));
 		struct lhv_script s = { name, (const char *)(uintptr_t)m->start, args,
 					(size_t)(m->end - m->start), 0 };
 		lhv.busy = true;

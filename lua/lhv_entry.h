@@ -41,6 +41,8 @@ void lhv_port_run(void (*fn)(void *arg), void *arg);
 void lhv_hooks_body(void *exit);	/* struct lhv_exit */
 void lhv_monitor_body(void *chunk);	/* const char */
 void lhv_script_body(void *script);	/* struct lhv_script */
+void lhv_file_body(void *script);	/* struct lhv_script, from gdb */
+void lhv_poweroff_body(void *how);	/* const char */
 void lhv_open_body(void *open);		/* struct lhv_open */
 
 /* Opens the state (inside the port); 0 or -ENOMEM. */

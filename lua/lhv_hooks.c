@@ -18,6 +18,7 @@
 
 #define MAX_HOOKS 64
 #define ANY_REASON (-1)
+#define POWEROFF (-2)	/* hv.on_poweroff: not an exit reason */
 #define EVENT_MT "vmxdbg.exit"
 
 struct hook {
@@ -40,6 +41,8 @@ static void update_bitmap(void)
 	uint64_t bits[EXIT_HOOK_WORDS] = { 0 };
 
 	for (int i = 0; i < nhooks; i++) {
+		if (hooks[i].reason == POWEROFF)
+			continue;
 		if (hooks[i].reason == ANY_REASON) {
 			for (unsigned r = 0; r < EXIT_REASON_LIMIT; r++)
 				bits[r / 64] |= 1ull << (r % 64);
@@ -52,7 +55,8 @@ static void update_bitmap(void)
 
 static const char *reason_name(int reason)
 {
-	const char *n = reason == ANY_REASON ? "*" : exit_reason_name((unsigned)reason);
+	const char *n = reason == ANY_REASON ? "*" : reason == POWEROFF ? "poweroff" :
+			exit_reason_name((unsigned)reason);
 	return n ? n : "unassigned";
 }
 
@@ -111,10 +115,21 @@ static bool remove_hook(lua_State *L, int id)
 	return true;
 }
 
-/* hv.on_exit(reason | "*", fn) -> handle */
+/* hv.on_exit(reason | "*", fn) -> handle; an error for a reason this CPU
+ * cannot produce (MONITOR_TRAP_FLAG without MTF). */
 static int l_on_exit(lua_State *L)
 {
-	return lhv_on_exit(L, lhv_check_reason(L, 1, true), 2);
+	int reason = lhv_check_reason(L, 1, true);
+	char why[200];
+	if (reason >= 0 && target_exit_reason_possible((unsigned)reason, why, sizeof(why)))
+		return luaL_error(L, "%s", why);
+	return lhv_on_exit(L, reason, 2);
+}
+
+/* hv.on_poweroff(fn) -> handle: fn(how) runs once when the guest powers off */
+static int l_on_poweroff(lua_State *L)
+{
+	return lhv_on_exit(L, POWEROFF, 1);
 }
 
 /* hv.off(handle) -> true, or false when no such hook */
@@ -343,8 +358,48 @@ void lhv_hooks_body(void *arg)
 	lua_settop(L, 0);
 }
 
+/* ---- the end of the run */
+
+static int poweroff_main(lua_State *L)
+{
+	const char *how = lua_touserdata(L, 1);
+	struct hook due[MAX_HOOKS];
+	int n = 0;
+
+	for (int i = 0; i < nhooks; i++)
+		if (hooks[i].reason == POWEROFF)
+			due[n++] = hooks[i];
+	for (int i = 0; i < n; i++) {
+		lua_settop(L, 1);
+		lua_rawgeti(L, LUA_REGISTRYINDEX, due[i].ref);
+		lua_pushstring(L, how);
+		if (lhv_pcall(L, 1, 0) != LUA_OK) {
+			char what[32];
+			snprintf(what, sizeof(what), "hook %d (poweroff)", due[i].id);
+			lhv_report(what, lua_tostring(L, -1));
+		}
+	}
+	return 0;
+}
+
+void lhv_poweroff_body(void *how)
+{
+	lua_State *L = lhv.L;
+
+	lua_settop(L, 0);
+	if (!lua_checkstack(L, 8))
+		return;
+	lua_pushcfunction(L, poweroff_main);
+	lua_pushlightuserdata(L, how);
+	if (lua_pcall(L, 1, 0, 0) != LUA_OK)
+		lhv_report("power-off hooks", lua_tostring(L, -1));
+	lhv_flush_output();
+	lua_settop(L, 0);
+}
+
 static const luaL_Reg hv_hook_funcs[] = {
 	{ "on_exit", l_on_exit },
+	{ "on_poweroff", l_on_poweroff },
 	{ "off", l_off },
 	{ "hooks", l_hooks },
 	{ NULL, NULL },

@@ -72,6 +72,15 @@ void lhv_hooks_forget(void);
 int lhv_check_reason(lua_State *L, int arg, bool allow_any);
 int lhv_on_exit(lua_State *L, int reason, int fn_index);
 
+/* lhv_show.c: `monitor lua`'s view of values, bounded. */
+#define LHV_SHOW_MAX 4096	/* characters for all the values of one result */
+#define LHV_SHOW_ENTRIES 32	/* entries shown per table */
+#define LHV_SHOW_DEPTH 3	/* levels of nested tables shown */
+#define LHV_SHOW_STRING 80	/* bytes of a string inside a table */
+/* Pushes the values at first..last as one line: tab-separated; integers in
+ * decimal and hex; tables as {...} with their keys sorted. */
+void lhv_show_values(lua_State *L, int first, int last);
+
 /* lhv_api.c, lhv_api_mem.c, lhv_strmatch.c */
 void lhv_open_api(lua_State *L);
 void lhv_open_mem(lua_State *L);

@@ -56,13 +56,19 @@ static const void *scan_rsdp(uint64_t from, uint64_t to)
 	return NULL;
 }
 
-static const struct sdt_header *find_fadt(const uint8_t *rsdp)
+static const uint8_t *rsdp_found;
+static char fadt_oem[7];
+
+/* The first table with this signature the XSDT (else the RSDT) lists. */
+const void *acpi_find_table(const char *sig)
 {
+	if (!rsdp_found)
+		return NULL;
 	uint32_t rsdt;
 	uint64_t xsdt = 0;
-	memcpy(&rsdt, rsdp + 16, 4);
-	if (rsdp[15] >= 2)
-		memcpy(&xsdt, rsdp + 24, 8);
+	memcpy(&rsdt, rsdp_found + 16, 4);
+	if (rsdp_found[15] >= 2)
+		memcpy(&xsdt, rsdp_found + 24, 8);
 
 	const struct sdt_header *root = map_table(xsdt, "XSDT");
 	unsigned width = 8;
@@ -77,11 +83,16 @@ static const struct sdt_header *find_fadt(const uint8_t *rsdp)
 	for (unsigned i = 0; i < n; i++) {
 		uint64_t addr = 0;
 		memcpy(&addr, entries + i * width, width);
-		const struct sdt_header *t = map_table(addr, "FACP");
+		const struct sdt_header *t = map_table(addr, sig);
 		if (t)
 			return t;
 	}
 	return NULL;
+}
+
+bool acpi_oem_is(const char *oem_id)
+{
+	return !memcmp(fadt_oem, oem_id, 6);
 }
 
 /* AML for \_S5: NameOp "_S5_" PackageOp PkgLength NumElements then the
@@ -126,7 +137,10 @@ void acpi_init(const void *rsdp)
 		log_warn("acpi: no RSDP; power-off falls back to emulator ports");
 		return;
 	}
-	const struct sdt_header *fadt = find_fadt(rsdp);
+	rsdp_found = rsdp;
+	const struct sdt_header *fadt = acpi_find_table("FACP");
+	if (fadt)
+		memcpy(fadt_oem, fadt->oem_id, 6);
 	if (!fadt || fadt->length < 76) {
 		log_warn("acpi: no valid FADT; power-off falls back to emulator ports");
 		return;

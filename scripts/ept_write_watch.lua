@@ -5,12 +5,13 @@
 -- timer exit (about a millisecond of guest time later) takes it away again.
 -- So every burst of writes is seen once, and the guest runs on unchanged.
 --
--- Arguments: gpa=ADDRESS (guest-physical, default 0x100000: where multiboot
--- kernels load) and limit=N writes to report (default 20).
+-- Arguments: gpa=ADDRESS (guest-physical; default: the page of the guest's
+-- stack, found from RSP at the first timer tick, so any guest shows writes)
+-- and limit=N writes to report (default 20).
 --
 --   module line: script gpa=0x1ff000 limit=5
 
-local gpa, limit = 0x100000, 20
+local gpa, limit = nil, 20
 for _, word in ipairs({ ... }) do
   local key, value = word:match("^(%w+)=(.+)$")
   local n = value and math.tointeger(tonumber(value))
@@ -23,20 +24,27 @@ for _, word in ipairs({ ... }) do
   end
 end
 
-local page = ept.query(gpa)
-assert(page.present, string.format("ept_write_watch: guest-physical 0x%x is not guest memory", gpa))
-local rights = page.perms                      -- what to give back, e.g. "rwx"
-local watching = rights:gsub("w", "-")         -- the same without write, e.g. "r-x"
+local rights, watching                         -- e.g. "rwx", and the same without write: "r-x"
 local armed, seen = false, 0
+local violation, timer
 
 local function arm()
   ept.protect(gpa, 4096, watching)
   armed = true
 end
 
-local violation, timer
+local function watch(page_gpa, what)
+  local page = ept.query(page_gpa)
+  assert(page.present, string.format("ept_write_watch: guest-physical 0x%x is not guest memory", page_gpa))
+  gpa, rights = page_gpa, page.perms
+  watching = rights:gsub("w", "-")
+  arm()
+  print(string.format("ept_write_watch: watching guest-physical page 0x%x%s (%s -> %s)", gpa, what, rights,
+    watching))
+end
+
 violation = ept.on_violation(function(e)
-  if e.guest_physical & ~0xfff ~= gpa or e.access ~= "write" then
+  if not gpa or e.guest_physical & ~0xfff ~= gpa or e.access ~= "write" then
     return nil                                 -- not ours: the hypervisor reports it
   end
   seen = seen + 1
@@ -53,8 +61,16 @@ violation = ept.on_violation(function(e)
 end)
 
 timer = hv.on_exit("PREEMPTION_TIMER", function()
-  if not armed then arm() end
+  if not gpa then
+    local stack = mem.virt_to_phys(regs.rsp - 8)
+    if stack then watch(stack & ~0xfff, ", the guest's stack") end
+  elseif not armed then
+    arm()
+  end
 end)
 
-arm()
-print(string.format("ept_write_watch: watching guest-physical page 0x%x (%s -> %s)", gpa, rights, watching))
+if gpa then
+  watch(gpa, "")
+else
+  print("ept_write_watch: will watch the page of the guest's stack (RSP at the first timer tick)")
+end

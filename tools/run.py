@@ -22,10 +22,12 @@ def parse_args(argv):
     ap = argparse.ArgumentParser(prog="run.py", description=__doc__.split("\n")[0])
     ap.add_argument("--emu", default="bochs", choices=sorted(emu.EMULATORS))
     ap.add_argument("--elf", default=os.path.join(ROOT, "build", "vmxdbg.elf"))
-    ap.add_argument("--guest", default="", help="guest image (GRUB module tagged 'guest')")
+    ap.add_argument("--guest", default=os.path.join(ROOT, "build", "guests", "demo.elf"),
+                    help="guest image (GRUB module tagged 'guest'); default: the demo guest")
     ap.add_argument("--guest-args", default="", help="guest command line")
     ap.add_argument("--guest-modules", default="", help="paths, space-separated")
-    ap.add_argument("--scripts", default="", help="Lua scripts, space-separated")
+    ap.add_argument("--scripts", default="",
+                    help="Lua scripts and their arguments: 'a.lua x=1 b.lua' (see scripts_of)")
     ap.add_argument("--gdb-port", type=int, default=1234)
     ap.add_argument("--hv-args", default="", help="hypervisor command line")
     ap.add_argument("--workdir", default=os.path.join(ROOT, "build", "run"))
@@ -35,13 +37,32 @@ def parse_args(argv):
     return ap.parse_args(argv)
 
 
+def scripts_of(text):
+    """SCRIPTS, as [(path, [args])]: a word ending in `.lua` is a script; the
+    words after it, up to the next such word, are its arguments (its `...`
+    in Lua).  So an argument cannot end in `.lua`."""
+    scripts = []
+    for word in shlex.split(text):
+        if word.endswith(".lua"):
+            scripts.append((word, []))
+        elif scripts:
+            scripts[-1][1].append(word)
+        else:
+            raise ValueError(f"SCRIPTS begins with {word!r}: name a .lua file first, then its arguments "
+                             f"(SCRIPTS=\"scripts/inject_demo.lua at=HLT:1\")")
+    return scripts
+
+
 def modules_of(a):
     """GRUB modules in boot order: guest, its modules, then scripts."""
     mods = []
     if a.guest:
         mods.append((a.guest, f"guest {a.guest_args}".strip()))
     mods += [(p, "guest-module") for p in shlex.split(a.guest_modules)]
-    mods += [(p, "script") for p in shlex.split(a.scripts)]
+    try:
+        mods += [(p, shlex.join(["script"] + args)) for p, args in scripts_of(a.scripts)]
+    except ValueError as e:
+        sys.exit(f"run: {e}")
     return mods
 
 
@@ -72,6 +93,8 @@ def main(argv):
     a = parse_args(argv)
     if not os.path.isfile(a.elf):
         sys.exit(f"run: {a.elf} not found (build it with make)")
+    if a.guest and not os.path.isfile(a.guest):
+        sys.exit(f"run: guest {a.guest} not found (make builds the test guests)")
     os.makedirs(a.workdir, exist_ok=True)
     build_iso(a, os.path.join(a.workdir, "vmxdbg.iso"))
     # Turn SIGTERM/SIGHUP into a normal exit so the finally below kills the emulator.
@@ -90,6 +113,8 @@ def main(argv):
               f"gdb -ex 'target remote localhost:{m.gdb_port}'  (or: make gdb)", flush=True)
         r = m.wait()
     except KeyboardInterrupt:
+        if m.proc:
+            m.stop()    # which writes e9.txt, the hypervisor's lines alone
         print("\nrun: interrupted; machine stopped")
         return 130
     finally:

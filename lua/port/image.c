@@ -12,7 +12,7 @@
 #include "platform/memory.h"
 #include "platform/power.h"
 
-/* LUAI_MAXCCALLS=64 keeps Lua near 50 KiB of C stack (PLATFORM-NOTES);
+/* LUAI_MAXCCALLS=64 keeps Lua near 50 KiB of C stack (docs/platform-notes.md);
  * the pattern matcher recurses up to 200 frames of ~100 bytes on top. */
 #define LUA_STACK_PAGES 32
 /* Four, not one: musl's fmt_fp (string.format "%f") has a 7 KiB frame that

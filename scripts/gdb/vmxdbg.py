@@ -10,16 +10,22 @@ hypervisor's view of the guest is one word away:
     vmx caps                 the decoded VMX capability report
     vmx info                 guest memory map, paging mode, stepping method
     vmx phys ADDR LEN        hex dump of guest-physical memory
-    vmx lua FILE             run a local Lua file in the hypervisor (monitor lua)
+    vmx lua FILE [ARGS]      run a local Lua file in the hypervisor, ARGS as its ...
     vmx arch [i386|amd64|auto]  the register view of the next connection
 
 and `vmx connect [PORT]`, which is `target remote localhost:PORT`.  The stub
 describes the guest as gdb's i386 or amd64 by the mode it is in when gdb
 connects (`monitor arch` forces one), so a 32-bit guest ELF loads as it is.
 """
+import os
+
 import gdb
 
-MONITOR_CHUNK = 4000    # characters of Lua per `monitor lua` packet
+# `vmx lua` sends a file in parts (monitor lua-begin / lua-part / lua-end,
+# hv/monitor_lua.c); the hypervisor assembles them and runs the whole.
+UPLOAD_MAX = 256 * 1024     # bytes per file: hv/monitor_lua.h's LUA_UPLOAD_MAX
+UPLOAD_PART = 2000          # bytes per lua-part: 4 hex digits each in the qRcmd
+                            # packet, well inside the stub's 16 KiB PacketSize
 
 
 def monitor(line):
@@ -44,23 +50,35 @@ class VmxMonitor(gdb.Command):
 
 
 class VmxLua(gdb.Command):
-    """vmx lua FILE: send a local Lua file to the hypervisor's Lua engine.
-The file runs as one chunk; errors come back with a traceback."""
+    """vmx lua FILE [ARGS]: run a local Lua file in the hypervisor's Lua engine.
+The file (up to 256 KiB) is sent in parts and runs as one chunk named after
+it, with ARGS (words) as its `...`; its output, results and errors (with a
+traceback naming FILE:LINE) come back here."""
 
     def __init__(self):
         super().__init__("vmx lua", gdb.COMMAND_USER, gdb.COMPLETE_FILENAME)
 
+    @staticmethod
+    def quiet(line):
+        """A monitor command that prints nothing when it works."""
+        out = gdb.execute("monitor " + line, to_string=True)
+        if out.strip():
+            raise gdb.GdbError(out.strip())
+
     def invoke(self, arg, from_tty):
-        path = arg.strip()
-        if not path:
-            raise gdb.GdbError("usage: vmx lua FILE")
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
-        if len(text) > MONITOR_CHUNK:
-            raise gdb.GdbError(f"{path}: {len(text)} characters; at most {MONITOR_CHUNK} go in one chunk "
-                               "(load larger scripts as GRUB modules: make run SCRIPTS=...)")
-        # `monitor` takes one line: the stub's `lua` command reads `\n` escapes back.
-        monitor("lua " + text.replace("\\", "\\\\").replace("\n", "\\n"))
+        argv = gdb.string_to_argv(arg)
+        if not argv:
+            raise gdb.GdbError("usage: vmx lua FILE [ARGS]")
+        path = argv[0]
+        with open(path, "rb") as f:
+            data = f.read()
+        if len(data) > UPLOAD_MAX:
+            raise gdb.GdbError(f"{path}: {len(data)} bytes; the hypervisor takes files of up to "
+                               f"{UPLOAD_MAX} bytes (larger ones as GRUB modules: make run SCRIPTS=...)")
+        self.quiet("lua-begin " + os.path.basename(path))
+        for at in range(0, len(data), UPLOAD_PART):
+            self.quiet("lua-part " + data[at:at + UPLOAD_PART].hex())
+        monitor(" ".join(["lua-end"] + argv[1:]))
 
 
 class VmxConnect(gdb.Command):

@@ -2,7 +2,8 @@
 #
 # Each guest is a multiboot kernel linked at 1 MiB: common/ holds the boot,
 # descriptor tables, COM1 and probe code both share; basic/ and hostile/
-# hold each guest's own code.  The multiboot header is common/header.S,
+# hold each guest's own code.  demo/ is the 64-bit guest `make run` boots
+# by default (below).  The multiboot header is common/header.S,
 # assembled once per kind; the basic guest is also built in variants that
 # differ only in header and container, to test loaders (README.md).
 # Needs $(BUILD) (the top-level Makefile sets BUILD := build); everything
@@ -10,22 +11,23 @@
 #
 # Targets: $(BUILD)/guests/<image> for each image in GUEST_ELFS
 # Variables: GUEST_ELFS (every image, flat binaries too), GUEST_NAMES,
-#            GUEST_VARIANTS
+#            GUEST_VARIANTS, GUEST_DEMO
 
 # Including this must not change the including Makefile's default goal.
 GUEST_SAVED_DEFAULT_GOAL := $(.DEFAULT_GOAL)
 
 GUEST_SRC   := tests/guests
 GUEST_BUILD := $(BUILD)/guests
-GUEST_NAMES := basic hostile
+GUEST_NAMES := basic hostile exitloop
 # Variants of the basic guest: multiboot2 header; a.out kludge (v1 flags
 # bit 16 / v2 address tag) booted as a flat binary; ELF64 container; and
 # 2.5 MiB more .bss (it reaches past where GRUB puts the modules of a
 # kernel linked high, such as vmxdbg: just above 1 MiB).
 GUEST_VARIANTS := basic-mb2.elf basic-aout.bin basic-mb2-aout.bin basic-elf64.elf basic-mb2-elf64.elf \
 	basic-big.elf
+GUEST_DEMO  := $(GUEST_BUILD)/demo.elf
 GUEST_ELFS  := $(patsubst %,$(GUEST_BUILD)/%.elf,$(GUEST_NAMES)) \
-	$(addprefix $(GUEST_BUILD)/,$(GUEST_VARIANTS))
+	$(addprefix $(GUEST_BUILD)/,$(GUEST_VARIANTS)) $(GUEST_DEMO)
 
 GUEST_CC      ?= gcc
 GUEST_LD      ?= ld
@@ -93,5 +95,45 @@ $(GUEST_BUILD)/%.bin: $(GUEST_BUILD)/%.elf
 	$(GUEST_OBJCOPY) -O binary $< $@.tmp
 	head -c 4096 /dev/zero | tr '\000' '\245' >>$@.tmp
 	mv $@.tmp $@
+
+# The demo guest: 64-bit C (the 32-bit entry switches to long mode), frame
+# pointers and -Og for gdb's backtraces and stepping, no red zone (its
+# interrupts land on the stack in use), linked as ELF64 by its own script.
+# It shares COM1, printing, the PIC/PIT and power-off code with the others,
+# compiled again for 64-bit under $(GUEST_BUILD)/demo/common/.
+GUEST_DEMO_CFLAGS  := -m64 -std=gnu11 -Og -g -fno-omit-frame-pointer -Wall -Wextra -Werror \
+	-ffreestanding -fno-pic -fno-pie -fno-stack-protector -nostdlib -mno-red-zone \
+	-mgeneral-regs-only -mcmodel=small -fno-asynchronous-unwind-tables \
+	-nostdinc -isystem $(GUEST_CC_INC) -I$(GUEST_SRC)/common -MMD -MP
+GUEST_DEMO_ASFLAGS := -m64 -g -MMD -MP
+GUEST_DEMO_LDFLAGS := -m elf_x86_64 -nostdlib -static -z max-page-size=0x1000 \
+	-T $(GUEST_SRC)/demo/linker.ld
+GUEST_DEMO_SHARED  := uart print kstring pic_pit poweroff
+GUEST_DEMO_OBJS    := $(GUEST_BUILD)/demo/header.S.o \
+	$(patsubst $(GUEST_SRC)/%,$(GUEST_BUILD)/%.o,$(wildcard $(GUEST_SRC)/demo/*.S $(GUEST_SRC)/demo/*.c)) \
+	$(patsubst %,$(GUEST_BUILD)/demo/common/%.c.o,$(GUEST_DEMO_SHARED))
+
+# These rules win over the 32-bit ones above for the demo's objects: GNU
+# make prefers the pattern rule with the shortest stem.
+$(GUEST_BUILD)/demo/%.c.o: $(GUEST_SRC)/demo/%.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  GUESTCC $<")
+	$(Q)$(GUEST_CC) $(GUEST_DEMO_CFLAGS) -c $< -o $@
+
+$(GUEST_BUILD)/demo/common/%.c.o: $(GUEST_SRC)/common/%.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  GUESTCC $< (64-bit)")
+	$(Q)$(GUEST_CC) $(GUEST_DEMO_CFLAGS) -c $< -o $@
+
+$(GUEST_BUILD)/demo/%.S.o: $(GUEST_SRC)/demo/%.S
+	@mkdir -p $(dir $@)
+	$(GUEST_CC) $(GUEST_DEMO_ASFLAGS) -c $< -o $@
+
+$(GUEST_BUILD)/demo/header.S.o: $(GUEST_SRC)/common/header.S
+	@mkdir -p $(dir $@)
+	$(GUEST_CC) $(GUEST_DEMO_ASFLAGS) -c $< -o $@
+
+$(GUEST_DEMO): $(GUEST_DEMO_OBJS) $(GUEST_SRC)/demo/linker.ld
+	$(GUEST_LD) $(GUEST_DEMO_LDFLAGS) -o $@ $(GUEST_DEMO_OBJS)
 
 .DEFAULT_GOAL := $(GUEST_SAVED_DEFAULT_GOAL)

@@ -44,6 +44,27 @@ static const char *monitor(const char *text)
 	return out;
 }
 
+/* Every line of help is "  name ARGS", padded to one column, then what the
+ * command does; the name is not said twice. */
+static void check_help_aligned(const char *out)
+{
+	int column = -1;
+	for (const char *line = strchr(out, '\n') + 1; *line; line = strchr(line, '\n') + 1) {
+		char name[32], next[32] = "";
+		assert_int_equal(strncmp(line, "  ", 2), 0);
+		assert_true(sscanf(line + 2, "%31s %31s", name, next) >= 1);
+		assert_string_not_equal(name, next);
+		const char *what = strstr(line + 2, "  ");
+		assert_non_null(what);
+		while (*what == ' ')
+			what++;
+		if (column < 0)
+			column = (int)(what - line);
+		else if (*what != '\n')
+			assert_int_equal(what - line, column);
+	}
+}
+
 static void test_help_lists_every_command(void **state)
 {
 	(void)state;
@@ -57,6 +78,8 @@ static void test_help_lists_every_command(void **state)
 	}
 	assert_string_equal(monitor(""), out);
 	assert_string_equal(monitor("   "), out);
+	check_help_aligned(out);
+	assert_non_null(strstr(out, "\n  vmcs [FIELD [VALUE]]   "));
 }
 
 static void test_vmcs_without_a_field_is_the_decoded_dump(void **state)
@@ -201,7 +224,10 @@ static void test_other_modules_add_commands(void **state)
 	assert_string_equal(monitor("hello print(1) "), "hello from a module\n");
 	assert_int_equal(registered_calls, 1);
 	assert_string_equal(registered_args, "print(1) ");
-	assert_non_null(strstr(monitor("help"), "  hello            CHUNK  say hello\n"));
+	const char *help = monitor("help");
+	assert_non_null(strstr(help, "\n  hello CHUNK "));
+	assert_non_null(strstr(help, "  say hello\n"));
+	check_help_aligned(help);
 }
 
 static void test_registering_a_taken_or_bad_name_fails(void **state)

@@ -211,22 +211,28 @@ static void test_pathological_pattern_is_stopped(void **state)
 	expect_output("'ok'", "ok");
 }
 
-static void test_boot_scripts_run_in_order_with_their_arguments(void **state)
+static void test_boot_scripts_run_in_order_with_their_arguments_and_names(void **state)
 {
 	(void)state;
 	static const char ok[] = "print('first', ...)";
 	static const char bad[] = "error('nope')";
 	static const char third[] = "print('third ran')";
-	struct boot_info bi = { .nmodules = 4 };
+	static const char named[] = "local x = 1\nerror('named ' .. ...)";
+	struct boot_info bi = { .nmodules = 5 };
 	bi.modules[0] = (struct boot_module){ (uintptr_t)ok, (uintptr_t)ok + sizeof(ok) - 1, "script a b" };
 	bi.modules[1] = (struct boot_module){ 0, 0, "guest" };
 	bi.modules[2] = (struct boot_module){ (uintptr_t)bad, (uintptr_t)bad + sizeof(bad) - 1, "script" };
 	bi.modules[3] = (struct boot_module){ (uintptr_t)third, (uintptr_t)third + sizeof(third) - 1, "scripts" };
-	assert_int_equal(lhv_run_boot_scripts(&bi), 1);
+	bi.modules[4] = (struct boot_module){ (uintptr_t)named, (uintptr_t)named + sizeof(named) - 1,
+					      "script:walk.lua arg" };
+	assert_int_equal(lhv_run_boot_scripts(&bi), 2);
 	expect_log("[I] lua: first\ta\tb");
 	expect_log("[E] lua: script 2: script 2:1: nope");
 	expect_log("[E] lua:   stack traceback:");
 	assert_null(strstr(log_text, "third ran"));	/* "scripts" is another tag */
+	/* A script:NAME tag names the chunk: its file, in the message and the traceback. */
+	expect_log("[E] lua: walk.lua: walk.lua:2: named arg");
+	expect_log("[E] lua:   \twalk.lua:2: in main chunk");
 }
 
 int main(void)
@@ -251,7 +257,7 @@ int main(void)
 		T(test_bytecode_is_refused_everywhere),
 		T(test_deep_recursion_is_an_error_not_a_crash),
 		T(test_pathological_pattern_is_stopped),
-		T(test_boot_scripts_run_in_order_with_their_arguments),
+		T(test_boot_scripts_run_in_order_with_their_arguments_and_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -51,6 +51,16 @@ static void test_unknown_reasons_are_refused_with_suggestions(void **state)
 	expect_output("hv.on_exit('cpuid', 42)", "function expected");
 }
 
+static void test_a_reason_the_cpu_cannot_produce_is_refused_with_the_reason(void **state)
+{
+	(void)state;
+	expect_output("hv.on_exit('MONITOR_TRAP_FLAG', print)", "1 (0x1)");
+	fake_no_mtf = true;
+	expect_output("hv.on_exit('MONITOR_TRAP_FLAG', print)", "MTF is not available on this CPU");
+	expect_output("#hv.hooks()", "1 (0x1)");
+	expect_output("hv.on_exit('*', print)", "2 (0x2)");
+}
+
 static void test_a_hook_sees_the_exit_and_its_fields(void **state)
 {
 	(void)state;
@@ -172,12 +182,43 @@ static void test_print_in_a_hook_goes_to_the_log(void **state)
 	expect_log("[I] lua: halt at\t0");
 }
 
+static void test_poweroff_hooks_run_once_in_order_and_a_failing_one_is_reported(void **state)
+{
+	(void)state;
+	monitor("order = {}\n"
+		"hv.on_poweroff(function(how) order[#order + 1] = 'a ' .. how end)\n"
+		"hv.on_poweroff(function() error('late') end)\n"
+		"hv.on_poweroff(function(how) order[#order + 1] = 'b' print('summary at ' .. how) end)");
+	for (unsigned r = 0; r < EXIT_REASON_LIMIT; r++)
+		assert_false(exit_hooked(r));	/* not exit hooks: the exit path never sees them */
+	expect_output("hv.hooks()[1].reason", "poweroff");
+	assert_int_equal(exit_with(EXIT_REASON_CPUID), HOOK_DEFAULT);
+	expect_output("#order", "0 (0x0)");
+	poweroff_hook_run(&vcpu0, "ACPI S5");
+	expect_output("table.concat(order, ',')", "a ACPI S5,b");
+	expect_log("[I] lua: summary at ACPI S5");
+	expect_log("[E] lua: hook 2 (poweroff): monitor:3: late");
+	poweroff_hook_run(&vcpu0, "again");
+	expect_output("#order", "2 (0x2)");
+}
+
+static void test_hv_off_removes_a_poweroff_hook(void **state)
+{
+	(void)state;
+	monitor("ran = false h = hv.on_poweroff(function() ran = true end)");
+	expect_output("hv.off(h)", "true");
+	poweroff_hook_run(&vcpu0, "ACPI S5");
+	expect_output("ran", "false");
+	expect_output("hv.on_poweroff(42)", "function expected");
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, fake_setup, fake_teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_on_exit_and_off_keep_the_bitmap_exact),
 		T(test_unknown_reasons_are_refused_with_suggestions),
+		T(test_a_reason_the_cpu_cannot_produce_is_refused_with_the_reason),
 		T(test_a_hook_sees_the_exit_and_its_fields),
 		T(test_ept_violation_events_say_what_access_faulted),
 		T(test_verdicts_map_to_the_exit_path),
@@ -188,6 +229,8 @@ int main(void)
 		T(test_a_hook_may_remove_itself_and_add_others),
 		T(test_a_hook_changing_the_guest_uses_the_exiting_vcpu),
 		T(test_print_in_a_hook_goes_to_the_log),
+		T(test_poweroff_hooks_run_once_in_order_and_a_failing_one_is_reported),
+		T(test_hv_off_removes_a_poweroff_hook),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -18,5 +18,7 @@ void check_hlt(void);
 void check_crc32(void);
 /* x87/SSE/AVX registers kept across VM exits; leaves the checksum alone. */
 void check_fpu(void);
+/* Events as the hardware delivers them (RF, a stepped HLT, port 0xf4). */
+void check_events(void);
 
 #endif

@@ -30,6 +30,7 @@ static const struct check_group {
 	{ "crc32", check_crc32, true },
 	/* Groups added later leave the checksum as every test knows it. */
 	{ "fpu", check_fpu, false },
+	{ "events", check_events, false },
 };
 
 /* For debuggers' tests to write into (Lua's mem.write, gdb's `set var`):

@@ -24,6 +24,7 @@ bool probe_catch(struct trap_frame *f)
 	probe_result.error = f->error;
 	probe_result.eip = f->eip;
 	probe_result.cr2 = f->vector == VEC_PF ? read_cr2() : 0;
+	probe_result.eflags = f->eflags;
 	probe_result.next = probe_resume;
 	f->eip = probe_resume;
 	/* Disarmed until the next probe: a second fault is a real one. */

@@ -22,6 +22,7 @@ struct probe_result {
 	uint32_t error;		/* error code, 0 for vectors without one */
 	uint32_t eip;		/* EIP the CPU saved */
 	uint32_t cr2;		/* for #PF only */
+	uint32_t eflags;	/* the EFLAGS image the CPU saved */
 	uint32_t insn;		/* address of the probed instruction */
 	uint32_t next;		/* address just past it */
 };

@@ -1,7 +1,7 @@
 /* pic_pit.h — the legacy 8259A pair and the 8254 timer, just enough for
  * a periodic IRQ 0 to wake HLT. */
-#ifndef BASIC_PIC_PIT_H
-#define BASIC_PIC_PIT_H
+#ifndef GUEST_PIC_PIT_H
+#define GUEST_PIC_PIT_H
 
 #include <stdint.h>
 
