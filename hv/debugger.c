@@ -10,6 +10,7 @@
 
 #include "entry_failure.h"
 #include "exits.h"
+#include "hooks.h"
 #include "gdbstub/gdbstub.h"
 #include "platform/errno.h"
 #include "platform/cpu.h"
@@ -17,6 +18,7 @@
 #include "platform/log.h"
 #include "platform/power.h"
 #include "serial/uart.h"
+#include "vmcs_write_guard.h"
 #include "vmx.h"
 
 #define RFLAGS_TF (1ull << 8)
@@ -66,29 +68,41 @@ void debugger_before_launch(struct vcpu *v)
 	debugger_stop(v, &why);
 }
 
+/* The run ends without the guest powering off: scripts' end-of-run hooks
+ * still run when the machine is about to power off (panic=poweroff). */
+static __attribute__((noreturn)) void stop_machine(struct vcpu *v, const char *how)
+{
+	if (stop_action == PANIC_POWEROFF)
+		poweroff_hook_run(v, how);
+	platform_stop();
+}
+
 /* gdb let a guest that cannot run go (detach, kill, or its line hung
  * up): nothing will ever run, so the machine stops as panic= says. */
-static __attribute__((noreturn)) void let_dead_guest_go(enum gdb_outcome out)
+static __attribute__((noreturn)) void let_dead_guest_go(struct vcpu *v, enum gdb_outcome out)
 {
 	log_info("gdb: %s a guest that cannot run: %s", out == GDB_KILLED ? "kill of" : "detached from",
 		 stop_action == PANIC_POWEROFF ? "powering off (panic=poweroff)" : "halting (panic=halt)");
-	platform_stop();
+	stop_machine(v, "the guest could not run on");
 }
 
 void debugger_stop(struct vcpu *v, const struct target_stop *why)
 {
 	if (!debug_uart || (why->kind == STOP_GUEST_DEAD && !ever_attached && poweroff_unattached)) {
 		if (why->kind == STOP_GUEST_DEAD)
-			platform_stop();
+			stop_machine(v, "the guest could not run on");
 		return;	/* nobody to stop for: carry on */
 	}
 	ever_attached = true;
 	log_flush();	/* the log held for the guest's open line shows now */
+	vmcs_guard_save();
 	enum gdb_outcome out = gdb_serve(gdb, why);
 	if (out != GDB_RESUMED && v->stopped)
-		let_dead_guest_go(out);
+		let_dead_guest_go(v, out);
+	vmcs_guard_before_entry(v);
 	if (out == GDB_KILLED) {
 		log_info("gdb: kill request: powering off");
+		poweroff_hook_run(v, "gdb kill");
 		power_off();
 	}
 	if (out == GDB_DETACHED)

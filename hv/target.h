@@ -37,9 +37,12 @@ int target_virt_to_phys(struct vcpu *v, uint64_t gva, uint64_t *gpa);
 int target_read_virt(struct vcpu *v, uint64_t gva, void *buf, size_t len);
 int target_write_virt(struct vcpu *v, uint64_t gva, const void *buf, size_t len);
 
-/* VMCS fields by name ("GUEST_RIP", any case) or number ("0x681e", "26654").
- * err gets a sentence for the user on failure (unknown name with close
- * matches, read-only field, unsupported on this CPU). */
+/* VMCS fields by name ("GUEST_RIP", any case) or number ("0x681e", "26654";
+ * an odd number such as 0x2011 is the high 32 bits of a 64-bit field, SDM
+ * Vol. 3C §25.11.2).  Writes go through the write policy
+ * (vmcs_write_policy.h): err gets a sentence for the user on failure
+ * (unknown name with close matches, a field or bit vmxdbg keeps, the
+ * VM-entry rule the value would break, unsupported on this CPU). */
 int target_vmcs_read(const char *field, uint64_t *value, char *err, size_t errlen);
 int target_vmcs_write(const char *field, uint64_t value, char *err, size_t errlen);
 /* By encoding, for callers that resolved the name once (an exit hook's
@@ -60,11 +63,12 @@ int target_exit_reason_possible(unsigned reason, char *why, size_t len);
 int target_cpuid(struct vcpu *v, uint32_t leaf, uint32_t subleaf, uint32_t out[4]);
 
 /* Events for the next VM entry (SDM Vol. 3C §27.6).  An exception goes
- * in at the next entry; an external interrupt or NMI the guest cannot take
+ * in at the next entry if the write policy accepts it (err says why not); an external interrupt or NMI the guest cannot take
  * yet (RFLAGS.IF=0, STI/MOV-SS shadow, NMI blocking) is held and delivered
  * from the interrupt-window / NMI-window exit (SDM §25.6.2).  -EBUSY when an
  * event of the same kind is already pending, -EINVAL for a bad vector. */
-int target_inject_exception(struct vcpu *v, unsigned vector, bool has_error, uint32_t error);
+int target_inject_exception(struct vcpu *v, unsigned vector, bool has_error, uint32_t error, char *err,
+			    size_t errlen);
 int target_inject_interrupt(struct vcpu *v, unsigned vector);
 int target_inject_nmi(struct vcpu *v);
 

@@ -39,6 +39,7 @@ struct vcpu {
 	/* The controls as programmed, after the capability adjust. */
 	uint32_t pin_ctls, proc_ctls, proc2_ctls, exit_ctls, entry_ctls;
 	uint64_t cr0_mask, cr4_mask;
+	uint32_t user_exceptions;	/* exception-bitmap bits a user set (vmcs_write_guard.c) */
 	uint32_t preemption_ticks;	/* guest instructions between break-in polls */
 	uint64_t poll_deadline;		/* TSC: the first exit past it polls the debug UART */
 

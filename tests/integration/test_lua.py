@@ -484,7 +484,9 @@ test_the_gdb_helper_sends_a_file_of_any_size_and_monitor_lua_shows_tables.timeou
 
 
 def test_exit_tracer_prints_its_summary_when_the_guest_powers_off(t):
-    r = t.boot(hv_args="panic=poweroff", modules=[
+    # Every exit includes one per console byte (the data port is trapped so
+    # lines stay whole), each logged: a few thousand lines to COM1.
+    r = t.boot(hv_args="panic=poweroff", timeout=240, modules=[
         (BASIC, "guest"), ("scripts/exit_tracer.lua", "script limit=100000")])
     r.expect(r"lua: exit_tracer: tracing every exit but PREEMPTION_TIMER, 100000 exits")
     r.expect(DONE)
@@ -536,3 +538,21 @@ def test_every_example_script_shows_something_with_its_defaults(t):
     r.expect(r"GUEST INFO injected: #UD \(vector 6\)")
     r.forbid(r"boot script.* failed|removed; the guest continues")
     r.expect(r"GUEST DONE")
+
+
+def test_end_of_run_hooks_run_when_gdb_kills_the_guest_or_a_dead_guest_powers_off(t):
+    """hv.on_poweroff's `fn(how)` runs on every way the run ends with a
+    power-off, not only the guest's own: gdb's `kill`, and a guest that cannot
+    run on under panic=poweroff (selftest=vmentry breaks its first entry)."""
+    summary = script(t, "summary.lua",
+                     'hv.on_poweroff(function(how) hv.log("summary: run ended (" .. how .. ")") end)\n')
+    m = t.start(hv_args="panic=poweroff gdb-wait", modules=[(BASIC, "guest"), (summary, "script")])
+    t.wait_for(m, r"gdb-wait: the guest waits")
+    t.gdb(m, "kill", elf=t.path(BASIC))
+    r = t.finish(m)
+    r.expect(r"gdb: kill request: powering off")
+    r.expect(r"lua: summary: run ended \(gdb kill\)")
+    r.expect_poweroff()
+    r = t.boot(hv_args="panic=poweroff selftest=vmentry", modules=[(BASIC, "guest"), (summary, "script")])
+    r.expect(r"lua: summary: run ended \(the guest could not run on\)")
+    r.expect_poweroff()

@@ -264,13 +264,16 @@ int target_ept_protect(struct vcpu *v, uint64_t gpa, uint64_t len, unsigned perm
 	return gpa < FAKE_HV_END && gpa + len > FAKE_HV_START ? -EPERM : 0;
 }
 
-int target_inject_exception(struct vcpu *v, unsigned vector, bool has_error, uint32_t error)
+int target_inject_exception(struct vcpu *v, unsigned vector, bool has_error, uint32_t error, char *err,
+			    size_t errlen)
 {
 	(void)v;
 	(void)has_error;
 	(void)error;
-	if (vector > 31)
+	if (vector > 31) {
+		snprintf(err, errlen, "vector %u cannot be injected as an exception", vector);
 		return -EINVAL;
+	}
 	fake.injected_vector = (int)vector;
 	return 0;
 }
