@@ -109,25 +109,51 @@ void exit_counts_log(const struct vcpu *v)
 	log_info("%s", line);
 }
 
-/* A reason with scripted hooks: their verdict decides, or our handler
- * runs.  Out of line, so the hot path keeps no stack frame for it. */
+/* What the hypervisor does for an exit whatever a hook decided: the
+ * preemption timer's re-arm, UART poll and console tick (else the guest
+ * runs on with no timer and gdb is locked out); an event whose delivery an
+ * EPT violation interrupted (SDM Vol. 3C §28.2.4); the debugger's own #BP,
+ * single step and EPT watch re-arm.  True when the exit was the debugger's
+ * and is done with. */
+static bool hooked_exit_bookkeeping(struct vcpu *v, unsigned basic)
+{
+	uint32_t info;
+
+	switch (basic) {
+	case EXIT_REASON_PREEMPTION_TIMER:
+		exit_preemption_timer(v);
+		return false;
+	case EXIT_REASON_EXCEPTION_NMI:
+		info = (uint32_t)vmread(VM_EXIT_INTERRUPTION_INFO);
+		if ((info & 0x7ff) == (6u << 8 | 3))	/* INT3 (SDM Vol. 3C §25.9.2) */
+			return debugger_on_breakpoint(v);
+		return (info & 0xff) == 1 && debugger_on_debug_exception(v, vmread(EXIT_QUALIFICATION));
+	case EXIT_REASON_EPT_VIOLATION:
+		inject_vectoring_event(v);
+		return ept_watch_on_violation(v, vmread(GUEST_PHYSICAL_ADDRESS), vmread(EXIT_QUALIFICATION));
+	default:
+		return false;
+	}
+}
+
+/* A reason with scripted hooks: their verdict decides (never "skip" on an
+ * exit no instruction caused: lua/ refuses it, hv/hooks.h
+ * exit_hook_may_skip) after the bookkeeping, or our handler runs.  Out of
+ * line, so the hot path keeps no stack frame for it. */
 static __attribute__((noinline)) enum exit_action run_hooked(struct vcpu *v, unsigned basic)
 {
-	switch (exit_hooks_run(v, basic, v->stop_reason, sizeof(v->stop_reason))) {
-	case HOOK_SKIP:
+	enum hook_verdict verdict = exit_hooks_run(v, basic, v->stop_reason, sizeof(v->stop_reason));
+
+	if (verdict == HOOK_DEFAULT)
+		return handlers[basic](v);
+	if (hooked_exit_bookkeeping(v, basic) || verdict == HOOK_RESUME)
+		return EXIT_RESUME;
+	if (verdict == HOOK_SKIP)
 		return EXIT_ADVANCE;
-	case HOOK_RESUME:
-		return EXIT_RESUME;
-	case HOOK_STOP: {
-		struct target_stop why = { .kind = STOP_HOOK };
-		ksnprintf(why.reason, sizeof(why.reason), "%s", v->stop_reason);
-		debugger_stop(v, &why);
-		return EXIT_RESUME;
-	}
-	case HOOK_DEFAULT:
-		break;
-	}
-	return handlers[basic](v);
+	struct target_stop why = { .kind = STOP_HOOK };
+	ksnprintf(why.reason, sizeof(why.reason), "%s", v->stop_reason);
+	debugger_stop(v, &why);
+	return EXIT_RESUME;
 }
 
 static void advance_rip(struct vcpu *v)

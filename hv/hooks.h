@@ -4,6 +4,7 @@
 #ifndef HV_HOOKS_H
 #define HV_HOOKS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -24,6 +25,12 @@ enum hook_verdict {
 	HOOK_RESUME,	/* "resume": back to the guest unchanged */
 	HOOK_STOP,	/* "stop": stop into the debugger; stop_reason says why */
 };
+
+/* "skip" means advancing RIP by the VM-exit instruction length, which the
+ * CPU saves only for exits an instruction caused (SDM Vol. 3C §28.2.5),
+ * and for INT3/INTO/INT1 among exception exits (interruption type 6 or 5
+ * in interruption_info, read only for EXCEPTION_NMI). */
+bool exit_hook_may_skip(unsigned reason, uint32_t interruption_info);
 
 /* Runs the hooks of this exit (provided by lua/; a weak default returns
  * HOOK_DEFAULT when Lua is not linked in). */

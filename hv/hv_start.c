@@ -96,11 +96,13 @@ void hv_start(const struct boot_info *bi, const struct hv_config *cfg, struct ua
 	if ((rc = vmcs_setup(v, &vmx_caps, &entry, debug_uart)))
 		fail("VMCS setup", rc);
 
-	lhv_set_limits(cfg->lua_heap, cfg->lua_budget);
+	lhv_set_limits(cfg->lua_heap, cfg->lua_budget, cfg->lua_ticks);
 	if ((rc = lhv_init(scripts)))
 		log_warn("lua: not available (%d); the guest runs without scripts", rc);
 	else
 		monitor_lua_register();
+	if (!rc && !strcmp(cfg->selftest, "luastack"))
+		lhv_selftest_stack();
 
 	if (!strcmp(cfg->selftest, "vmentry")) {
 		/* A teaching demo: TR must be usable (SDM 27.3.1.2); the CPU refuses

@@ -12,10 +12,16 @@
 
 #define LHV_DEFAULT_HEAP (4ull << 20)	/* lua-heap= */
 #define LHV_DEFAULT_BUDGET 1000000	/* Lua VM instructions per call */
+/* TSC ticks per call (lua-ticks=): bounds the work done inside C functions
+ * (string.rep, table.concat, gsub...), which the instruction budget does
+ * not see.  Under Bochs (clock sync=none) one tick is one instruction: a
+ * full instruction budget of plain Lua takes well under this; on a 3 GHz
+ * machine it is ~70 ms. */
+#define LHV_DEFAULT_TICKS 200000000
 
-/* Before lhv_init: the heap cap in bytes (rounded up to pages; 0 keeps the
- * default) and the instruction budget of one call (0 keeps the default). */
-void lhv_set_limits(uint64_t heap_bytes, uint64_t budget);
+/* Before lhv_init: the heap cap in bytes (rounded up to pages), the
+ * instruction budget and the TSC ticks of one call (0 keeps a default). */
+void lhv_set_limits(uint64_t heap_bytes, uint64_t budget, uint64_t ticks);
 
 /* After vmcs_setup, before the first VM entry: carves the heap, the Lua
  * stack and the FPU save area out of the page allocator, opens the state,
@@ -30,6 +36,10 @@ int lhv_init(const struct boot_info *bi);
  * `script:NAME` (tools/mkiso adds the file's name). */
 bool lhv_is_script_module(const char *cmdline);
 #define LHV_CHUNK_NAME_MAX 64	/* a chunk's name, with Lua's '@' or '=' */
+
+/* selftest=luastack: a C recursion nobody counts runs on the Lua stack
+ * into its guard pages; Lua is turned off and the hypervisor goes on. */
+void lhv_selftest_stack(void);
 
 /* `monitor lua CHUNK`: runs CHUNK (an expression's values are printed);
  * print() output, results and errors with their traceback go to emit, one

@@ -55,11 +55,17 @@ void lhv_write_error(const char *fmt, const char *arg)
 	lhv_write(buf, strlen(buf));
 }
 
-unsigned int lhv_seed(void)
+uint64_t lhv_rdtsc(void)
 {
 	uint32_t lo, hi;
 	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
-	return lo ^ hi;
+	return (uint64_t)hi << 32 | lo;
+}
+
+unsigned int lhv_seed(void)
+{
+	uint64_t t = lhv_rdtsc();
+	return (unsigned int)(t ^ t >> 32);
 }
 
 int lhv_error(lua_State *L, const char *fmt, ...)
@@ -104,6 +110,12 @@ void lhv_report_info(const char *msg)
 
 /* ---- limits */
 
+static void push_time_error(lua_State *L)
+{
+	lua_pushfstring(L, "time limit exceeded after %I TSC ticks (%I per call, lua-ticks=)",
+			(LUAI_UACINT)(lhv_rdtsc() - lhv.call_start), (LUAI_UACINT)lhv.ticks_per_call);
+}
+
 /* Fires every LHV_HOOK_PERIOD instructions; once the budget is spent it
  * fires on every instruction and raises each time, so a pcall loop cannot
  * swallow it (docs/platform-notes.md: the budget must be sticky).  Coroutines
@@ -113,21 +125,35 @@ static void count_hook(lua_State *L, lua_Debug *ar)
 	int period = lua_gethookcount(L);
 	(void)ar;
 	lhv.budget -= period;
-	if (lhv.budget > 0) {
+	if (lhv.budget > 0 && lhv_rdtsc() < lhv.deadline) {
 		if (period != LHV_HOOK_PERIOD)	/* a coroutine left sticky by an earlier call */
 			lua_sethook(L, count_hook, LUA_MASKCOUNT, LHV_HOOK_PERIOD);
 		return;
 	}
 	if (period != 1)
 		lua_sethook(L, count_hook, LUA_MASKCOUNT, 1);
+	if (lhv.budget > 0) {	/* out of time: sticky too */
+		lhv.budget = 0;
+		lhv.deadline = 0;
+	}
+	if (!lhv.deadline) {
+		luaL_where(L, 1);
+		push_time_error(L);
+		lua_concat(L, 2);
+		lua_error(L);
+	}
 	luaL_error(L, "instruction budget exhausted (%I instructions per call)",
 		   (LUAI_UACINT)lhv.budget_per_call);
 }
 
-/* A fresh instruction budget for the next call into Lua. */
+/* A fresh instruction budget and deadline for the next call into Lua.  The
+ * count hook checks the deadline too: work inside C functions, invisible
+ * to the instruction count, is then charged by the time it took. */
 static void lhv_budget_reset(lua_State *L)
 {
 	lhv.budget = lhv.budget_per_call;
+	lhv.call_start = lhv_rdtsc();
+	lhv.deadline = lhv.call_start + lhv.ticks_per_call;
 	lua_sethook(L, count_hook, LUA_MASKCOUNT, LHV_HOOK_PERIOD);
 }
 
@@ -162,7 +188,14 @@ int lhv_pcall(lua_State *L, int nargs, int nresults)
 	lua_pushcfunction(L, traceback);
 	lua_insert(L, base);
 	lhv_budget_reset(L);
+	bool outer = lhv.timed;
+	lhv.timed = true;
 	int status = lua_pcall(L, nargs, nresults, base);
+	lhv.timed = outer;
+	if (status == LUA_ERRMEM && !lhv.deadline) {	/* refused by timed_alloc */
+		push_time_error(L);
+		lua_replace(L, -2);
+	}
 	lua_remove(L, base);
 	return status;
 }
@@ -235,14 +268,33 @@ static int open_all(lua_State *L)
 	return 0;
 }
 
-/* Opens the state over alloc/ud: libraries, limits, the API.  0 or -ENOMEM. */
-static int lhv_core_open(lua_Alloc alloc, void *ud, int64_t budget_per_call)
+/* The allocator, timed: once a call's time is up, every new or growing
+ * block is refused (a memory error, which Lua raises safely), so a C
+ * function building big strings or tables (string.rep, table.concat,
+ * gsub...) stops at its next allocation, where the count hook never
+ * fires; lhv_pcall turns that error into the time-limit error. */
+static void *timed_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 {
-	lua_State *L = lua_newstate(alloc, ud);
+	(void)ud;
+	if (lhv.timed && nsize && (!ptr || nsize > osize) &&
+	    (!lhv.deadline || lhv_rdtsc() >= lhv.deadline)) {
+		lhv.deadline = 0;	/* out of time: the count hook raises from now on */
+		return NULL;
+	}
+	return lhv.alloc(lhv.alloc_ud, ptr, osize, nsize);
+}
+
+/* Opens the state over alloc/ud: libraries, limits, the API.  0 or -ENOMEM. */
+static int lhv_core_open(lua_Alloc alloc, void *ud, int64_t budget_per_call, uint64_t ticks_per_call)
+{
+	lhv.alloc = alloc;
+	lhv.alloc_ud = ud;
+	lua_State *L = lua_newstate(timed_alloc, NULL);
 	if (!L)
 		return -ENOMEM;
 	lua_atpanic(L, at_panic);
 	lhv.budget_per_call = budget_per_call;
+	lhv.ticks_per_call = ticks_per_call;
 	lua_pushcfunction(L, open_all);
 	if (lhv_pcall(L, 0, 0) != LUA_OK) {
 		lhv_report("opening the libraries", lua_tostring(L, -1));
@@ -401,5 +453,5 @@ void lhv_file_body(void *script)
 void lhv_open_body(void *open)
 {
 	struct lhv_open *o = open;
-	o->result = lhv_core_open(o->alloc, o->ud, o->budget);
+	o->result = lhv_core_open(o->alloc, o->ud, o->budget, o->ticks);
 }

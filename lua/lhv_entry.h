@@ -29,6 +29,7 @@ struct lhv_open {
 	void *(*alloc)(void *ud, void *ptr, size_t osize, size_t nsize);
 	void *ud;
 	int64_t budget;
+	uint64_t ticks;		/* TSC ticks per call */
 	int result;		/* 0 or -ENOMEM */
 };
 

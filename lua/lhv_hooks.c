@@ -4,7 +4,9 @@
  * bit test.  Every hook of the exit runs, in the order they were added (so
  * an observer sees exits another hook answers); the first one that returns
  * something other than nil decides.  A hook that raises an error,
- * runs out of budget or returns nonsense is reported and removed. */
+ * runs out of budget or time, returns nonsense, or "skip" on an exit no
+ * instruction caused is reported and removed; the hypervisor's own work
+ * for the exit runs whatever the verdict (hv/exit_dispatch.c). */
 #include <stdio.h>
 #include <string.h>
 
@@ -255,6 +257,12 @@ static const struct verdict_name verdicts[] = {
 	{ "skip", HOOK_SKIP }, { "resume", HOOK_RESUME }, { "stop", HOOK_STOP },
 };
 
+static bool may_skip(lua_State *L, unsigned reason)
+{
+	uint64_t info = reason == EXIT_REASON_EXCEPTION_NMI ? event_vmcs(L, "VM_EXIT_INTERRUPTION_INFO") : 0;
+	return exit_hook_may_skip(reason, (uint32_t)info);
+}
+
 /* The hook's results are at top-1 (verdict) and top (stop reason).
  * -1, with a message pushed, when they make no sense. */
 static int parse_verdict(lua_State *L, const struct hook *h, struct lhv_exit *x)
@@ -270,6 +278,11 @@ static int parse_verdict(lua_State *L, const struct hook *h, struct lhv_exit *x)
 	for (size_t i = 0; i < sizeof(verdicts) / sizeof(verdicts[0]); i++) {
 		if (strcmp(v, verdicts[i].name))
 			continue;
+		if (verdicts[i].verdict == HOOK_SKIP && !may_skip(L, x->reason)) {
+			lua_pushfstring(L, "returned \"skip\" on %s: only an exit caused by an instruction "
+					"can be skipped; return \"resume\" or nil", reason_name((int)x->reason));
+			return -1;
+		}
 		if (verdicts[i].verdict == HOOK_STOP) {
 			if (lua_type(L, -1) == LUA_TSTRING)
 				snprintf(x->stop_reason, x->len, "%s", lua_tostring(L, -1));

@@ -29,6 +29,12 @@ struct lhv_state {
 	struct vcpu *vcpu;		/* the vcpu scripts see: the exiting one, else vcpu0 */
 	int64_t budget;			/* VM instructions left in this call */
 	int64_t budget_per_call;
+	uint64_t call_start;		/* TSC when this call began */
+	uint64_t deadline;		/* TSC value it must end by; 0 once passed */
+	uint64_t ticks_per_call;
+	bool timed;			/* inside lhv_pcall: the deadline applies */
+	lua_Alloc alloc;		/* the heap's allocator, under timed_alloc */
+	void *alloc_ud;
 	bool busy;			/* Lua is running: no re-entry */
 	bool in_hook;			/* exit events are readable */
 	uint64_t exit_seq;		/* which exit the live event belongs to */
@@ -42,6 +48,8 @@ extern struct lhv_state lhv;
 /* lhv_core.c (the state opens through lhv_start(), lhv_entry.h) */
 /* Closes the state (host tests). */
 void lhv_core_close(void);
+/* The time-stamp counter: the per-call deadline's clock. */
+uint64_t lhv_rdtsc(void);
 /* Charges n units of work done inside a C function (pattern matching);
  * raises an error once the budget is spent. */
 void lhv_charge(lua_State *L, unsigned n);

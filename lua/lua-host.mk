@@ -16,6 +16,12 @@ $(BUILD)/host/lua/%.o: $(LUA_SRC)/%.c | $(LUA_HEADER)
 	@mkdir -p $(dir $@)
 	$(CC) $(LUA_HOST_CFLAGS) -c $< -o $@
 
+# The C-stack limits Lua's patched core reads (lua/port/lhv_user.h).
+LUA_HOST_OBJS += $(BUILD)/host/lua/cstack_limits.o
+$(BUILD)/host/lua/cstack_limits.o: lua/port/cstack_limits.c
+	@mkdir -p $(dir $@)
+	$(CC) $(LUA_HOST_CFLAGS) -c $< -o $@
+
 $(LUA_HOST_LIB): $(LUA_HOST_OBJS)
 	rm -f $@
 	ar rcs $@ $^

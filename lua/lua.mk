@@ -1,7 +1,8 @@
 # lua.mk — Lua 5.4 in the hypervisor, for the top-level Makefile to include.
 #
 # Lua comes from Debian's lua5.4 source package, unpacked into
-# $(BUILD)/lua-src by tools/fetch-lua.sh (never committed), and is compiled
+# $(BUILD)/lua-src by tools/fetch-lua.sh (never committed), copied to
+# $(BUILD)/lua-patched with lua/port/patches/ applied, and is compiled
 # freestanding against musl's headers (docs/platform-notes.md, "Lua 5.4 in the
 # hypervisor").  Not -mgeneral-regs-only: lua_Number is a double; the
 # hypervisor saves the guest's FPU state around every call (lua/port/fpu.c).
@@ -12,8 +13,14 @@
 
 LUA_SAVED_DEFAULT_GOAL := $(.DEFAULT_GOAL)
 
-LUA_SRC     := $(BUILD)/lua-src/src
+LUA_FETCHED := $(BUILD)/lua-src/src/lua.h
+LUA_PATCHED := $(BUILD)/lua-patched
+LUA_SRC     := $(LUA_PATCHED)/src
 LUA_HEADER  := $(LUA_SRC)/lua.h
+# Our own changes to Lua, applied in order to a copy of the fetched source
+# (the fetched tree stays as Debian ships it); any change to a patch
+# rebuilds the copy and with it every Lua object.
+LUA_PATCHES := $(sort $(wildcard lua/port/patches/*.patch))
 MUSL_INC    := /usr/include/x86_64-linux-musl
 LUA_LIBS    := /usr/lib/x86_64-linux-musl/libc.a
 
@@ -42,8 +49,15 @@ LHV_OBJS := $(patsubst %.c,$(BUILD)/lua/%.o,$(LHV_C))
 LUA_CORE_OBJS := $(patsubst %,$(BUILD)/lua/core/%.o,$(LUA_CORE_NAMES))
 LUA_OBJS := $(LUA_CORE_OBJS) $(LHV_OBJS)
 
-$(LUA_HEADER):
+$(LUA_FETCHED):
 	tools/fetch-lua.sh $(BUILD)/lua-src
+
+$(LUA_HEADER): $(LUA_FETCHED) $(LUA_PATCHES)
+	rm -rf $(LUA_PATCHED) $(LUA_PATCHED).tmp
+	mkdir -p $(LUA_PATCHED).tmp
+	cp -r $(BUILD)/lua-src/src $(LUA_PATCHED).tmp/src
+	for p in $(LUA_PATCHES); do patch -s -d $(LUA_PATCHED).tmp -p1 < $$p || exit 1; done
+	mv $(LUA_PATCHED).tmp $(LUA_PATCHED)
 # The sources appear with the header; no rule of their own.
 $(LUA_CORE_C): | $(LUA_HEADER)
 
@@ -53,7 +67,8 @@ $(BUILD)/lua/core/%.o: $(LUA_SRC)/%.c | $(LUA_HEADER)
 	$(Q)$(CC) $(LUA_CFLAGS) -c $< -o $@
 
 # The doors in from the hypervisor run before the guest's FPU state is saved.
-LHV_NO_SSE := $(BUILD)/lua/lua/lhv_entry.o $(BUILD)/lua/lua/port/image.o
+LHV_NO_SSE := $(BUILD)/lua/lua/lhv_entry.o $(BUILD)/lua/lua/port/image.o \
+	$(BUILD)/lua/lua/port/stack_guard.o
 $(LHV_NO_SSE): LHV_CFLAGS += -mgeneral-regs-only
 
 $(BUILD)/lua/%.o: %.c | $(LUA_HEADER)

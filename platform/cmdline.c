@@ -15,8 +15,10 @@ const char cmdline_help[] =
 	"e9=on|off                                       copy the log to port 0xE9 (default on)\n"
 	"lua-heap=SIZE[K|M]                              Lua heap cap (default 4M, at most 16M)\n"
 	"lua-budget=N                                    Lua VM instructions per hook call (default 1000000)\n"
-	"selftest=pagefault|vmentry                      fault on purpose to show the exception report, or\n"
-	"                                                break the guest state to show the VM-entry checker\n";
+	"lua-ticks=N                                     TSC ticks per hook call, C work included (default 200000000)\n"
+	"selftest=pagefault|vmentry|luastack             fault on purpose to show the exception report, or\n"
+	"                                                break the guest state to show the VM-entry checker,\n"
+	"                                                or overrun the Lua stack into its guard pages\n";
 
 static const uint16_t com_ports[4] = { 0x3f8, 0x2f8, 0x3e8, 0x2e8 };
 
@@ -145,7 +147,7 @@ static bool opt_e9(struct hv_config *c, const char *v)
 
 static bool opt_selftest(struct hv_config *c, const char *v)
 {
-	if (strcmp(v, "pagefault") && strcmp(v, "vmentry"))
+	if (strcmp(v, "pagefault") && strcmp(v, "vmentry") && strcmp(v, "luastack"))
 		return false;
 	ksnprintf(c->selftest, sizeof(c->selftest), "%s", v);
 	return true;
@@ -168,6 +170,7 @@ static bool parse_size(const char *v, uint64_t min, uint64_t max, uint64_t *out)
 
 static bool opt_lua_heap(struct hv_config *c, const char *v) { return parse_size(v, 64 * 1024, 16 << 20, &c->lua_heap); }
 static bool opt_lua_budget(struct hv_config *c, const char *v) { return parse_size(v, 1000, 1000000000, &c->lua_budget); }
+static bool opt_lua_ticks(struct hv_config *c, const char *v) { return parse_size(v, 100000, 1ull << 40, &c->lua_ticks); }
 
 static const char *cur_console(const struct hv_config *c) { return c->console.name; }
 static const char *cur_gdb(const struct hv_config *c) { return c->gdb.name; }
@@ -192,6 +195,7 @@ static const struct option options[] = {
 	{ "selftest", true, opt_selftest, cur_none },
 	{ "lua-heap", true, opt_lua_heap, cur_default },
 	{ "lua-budget", true, opt_lua_budget, cur_default },
+	{ "lua-ticks", true, opt_lua_ticks, cur_default },
 };
 
 static void apply_word(struct hv_config *cfg, char *word)

@@ -32,6 +32,7 @@ struct hv_config {
 	char selftest[CMDLINE_SELFTEST_LEN];	/* selftest=pagefault */
 	uint64_t lua_heap;		/* lua-heap=4M: bytes, 0 = default */
 	uint64_t lua_budget;		/* lua-budget=N: Lua instructions per call, 0 = default */
+	uint64_t lua_ticks;		/* lua-ticks=N: TSC ticks per call, 0 = default */
 	unsigned nwarnings;
 	char warnings[CMDLINE_MAX_WARNINGS][CMDLINE_WARNING_LEN];
 };

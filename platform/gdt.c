@@ -1,5 +1,6 @@
-/* gdt.c — flat 64-bit segments and a TSS whose IST gives NMI, #DF and #MC
- * their own stacks: they must work even when the current stack is bad. */
+/* gdt.c — flat 64-bit segments and a TSS whose IST gives NMI, #DF, #MC and
+ * #PF their own stacks: they must work even when the current stack is bad
+ * (a #PF on a guard page could not push its frame on the stack it hit). */
 #include "gdt.h"
 
 #include "kstring.h"
@@ -23,7 +24,7 @@ struct __attribute__((packed)) descriptor_ptr {
 
 static uint64_t gdt[5] __attribute__((aligned(16)));
 static struct tss64 tss __attribute__((aligned(16)));
-static uint8_t ist_stacks[3][IST_STACK_SIZE] __attribute__((aligned(4096)));
+static uint8_t ist_stacks[IST_PF][IST_STACK_SIZE] __attribute__((aligned(4096)));
 
 extern uint8_t boot_stack_bottom[], boot_stack_top[];
 
@@ -41,7 +42,7 @@ void gdt_init(void)
 	gdt[1] = 0x00af9a000000ffffull;	/* code: L=1, P, DPL 0, execute/read */
 	gdt[2] = 0x00cf92000000ffffull;	/* data: P, DPL 0, read/write */
 	memset(&tss, 0, sizeof(tss));
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < IST_PF; i++)
 		tss.ist[i] = (uint64_t)(uintptr_t)(ist_stacks[i] + IST_STACK_SIZE);
 	tss.iomap_base = sizeof(tss);	/* no I/O permission bitmap */
 	set_tss_descriptor(&gdt[3], (uint64_t)(uintptr_t)&tss, sizeof(tss) - 1);

@@ -14,6 +14,7 @@
 #define IST_NMI 1
 #define IST_DF 2
 #define IST_MC 3
+#define IST_PF 4	/* so a stack's guard-page hit can be handled (trap_set_pf_fixup) */
 
 void gdt_init(void);
 uint64_t gdt_base(void);

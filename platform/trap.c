@@ -25,6 +25,7 @@ struct __attribute__((packed)) idt_ptr {
 extern uint8_t isr_stubs[];
 static struct idt_gate idt[256] __attribute__((aligned(16)));
 static int trap_depth;
+static trap_pf_fixup pf_fixup;
 
 static const char *const exception_names[32] = {
 	"#DE divide error", "#DB debug", "NMI", "#BP breakpoint", "#OF overflow",
@@ -42,7 +43,7 @@ void idt_init(void)
 {
 	for (int v = 0; v < 256; v++) {
 		uint64_t addr = (uint64_t)(uintptr_t)(isr_stubs + 16 * v);
-		uint8_t ist = v == 2 ? IST_NMI : v == 8 ? IST_DF : v == 18 ? IST_MC : 0;
+		uint8_t ist = v == 2 ? IST_NMI : v == 8 ? IST_DF : v == 18 ? IST_MC : v == 14 ? IST_PF : 0;
 		idt[v] = (struct idt_gate){
 			.offset_lo = addr & 0xffff,
 			.selector = SEL_CODE64,
@@ -101,8 +102,16 @@ static void report(const struct trap_frame *f)
 	print_backtrace(f->rip, f->rbp);
 }
 
+void trap_set_pf_fixup(trap_pf_fixup fn)
+{
+	pf_fixup = fn;
+}
+
 void trap_dispatch(struct trap_frame *f)
 {
+	/* CR2 holds the linear address that faulted (SDM Vol. 3A §7.15, #PF). */
+	if (f->vector == 14 && !trap_depth && pf_fixup && pf_fixup(f, read_cr2()))
+		return;	/* isr.S returns into the frame as the fixup rewrote it */
 	if (trap_depth++) {
 		/* A fault while reporting a fault: say the least and stop. */
 		log_raw("EXCEPTION: nested vector %llu at RIP=0x%llx while reporting; stopping\n",

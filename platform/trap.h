@@ -2,6 +2,7 @@
 #ifndef PLATFORM_TRAP_H
 #define PLATFORM_TRAP_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /* The stack isr.S builds: GPRs it pushed, then vector and error code,
@@ -14,6 +15,11 @@ struct trap_frame {
 };
 
 void idt_init(void);
+/* A page-fault handler of a layer above: returns true when it has rewritten
+ * f so that the interrupted code goes on somewhere safe (a guard page was
+ * hit on a stack it owns), false to report the fault as the bug it is. */
+typedef bool (*trap_pf_fixup)(struct trap_frame *f, uint64_t cr2);
+void trap_set_pf_fixup(trap_pf_fixup fn);
 uint64_t idt_base(void);
 void trap_dispatch(struct trap_frame *f);
 /* Prints "backtrace:" and up to 16 frames, following saved RBPs while they

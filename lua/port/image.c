@@ -2,6 +2,7 @@
  * guard page, the guest's FPU state saved around every call, lhv_init.
  * Built -mgeneral-regs-only: the guest's FPU state is live until fpu_save. */
 #include "heap.h"
+#include "stack_guard.h"
 #include "lua/lhv.h"
 #include "lua/lhv_entry.h"
 #include "platform/cpu.h"
@@ -14,6 +15,9 @@
 /* LUAI_MAXCCALLS=64 keeps Lua near 50 KiB of C stack (docs/platform-notes.md);
  * the pattern matcher recurses up to 200 frames of ~100 bytes on top. */
 #define LUA_STACK_PAGES 32
+/* Four, not one: musl's fmt_fp (string.format "%f") has a 7 KiB frame that
+ * could step over a single guard page into whatever lies below. */
+#define GUARD_PAGES 4
 #define STACK_CANARY 0x4c75615374616b21ull	/* "LuaStak!" */
 
 #define CR0_EM (1ull << 2)
@@ -30,19 +34,22 @@
 struct heap lhv_heap;
 static uint64_t heap_limit = LHV_DEFAULT_HEAP;
 static uint64_t budget = LHV_DEFAULT_BUDGET;
+static uint64_t ticks = LHV_DEFAULT_TICKS;
 static uint64_t stack_top;
-static volatile uint64_t *stack_canary;
+static volatile uint64_t *stack_canary;	/* only without guard pages */
 static uint8_t *fpu_area;	/* the guest's x87/SSE/AVX state while Lua runs */
 static bool xsave_ok;		/* CPUID.1:ECX.XSAVE and CR4.OSXSAVE */
 static bool saved_by_xsave;
 static const uint32_t mxcsr_default = 0x1f80;	/* all exceptions masked, round to nearest */
 
-void lhv_set_limits(uint64_t heap_bytes, uint64_t per_call)
+void lhv_set_limits(uint64_t heap_bytes, uint64_t per_call, uint64_t ticks_per_call)
 {
 	if (heap_bytes)
 		heap_limit = heap_bytes;
 	if (per_call)
 		budget = per_call;
+	if (ticks_per_call)
+		ticks = ticks_per_call;
 }
 
 /* ---- the guest's FPU state (SDM Vol. 1 ch. 13, "Managing State Using the XSAVE Feature Set") */
@@ -99,8 +106,9 @@ __asm__(".pushsection .text.lhv_call_on_stack, \"ax\", @progbits\n"
 void lhv_port_run(void (*fn)(void *arg), void *arg)
 {
 	fpu_save();
-	lhv_call_on_stack(fn, arg, stack_top);
-	if (*stack_canary != STACK_CANARY)
+	if (!setjmp(lhv_stack_escape))	/* back here, Lua off, after a guard-page hit */
+		lhv_call_on_stack(fn, arg, stack_top);
+	if (stack_canary && *stack_canary != STACK_CANARY)
 		panic("lua: the Lua stack overflowed (%u KiB)", LUA_STACK_PAGES * 4);
 	fpu_restore();
 }
@@ -148,17 +156,25 @@ static void *zeroed_pages(uint64_t bytes)
 	return (void *)(uintptr_t)p;
 }
 
+/* A hit on the guard pages becomes a Lua error (stack_guard.c); without
+ * them, a canary at the bottom is checked after each call. */
 static int setup_stack(void)
 {
-	uint64_t base = pmm_alloc_contig(&phys_pages, LUA_STACK_PAGES + 1, PAGE_SIZE);
+	uint64_t base = pmm_alloc_contig(&phys_pages, LUA_STACK_PAGES + GUARD_PAGES, PAGE_SIZE);
+	int rc = 0;
+
 	if (!base)
 		return -ENOMEM;
-	stack_top = base + (LUA_STACK_PAGES + 1) * PAGE_SIZE;
-	stack_canary = (volatile uint64_t *)(uintptr_t)(base + PAGE_SIZE);
+	stack_top = base + (LUA_STACK_PAGES + GUARD_PAGES) * PAGE_SIZE;
+	for (unsigned i = 0; i < GUARD_PAGES && !rc; i++)
+		rc = guard_page(base + i * PAGE_SIZE);
+	if (!rc) {
+		lhv_stack_guard_init(base, GUARD_PAGES * PAGE_SIZE, stack_top);
+		return 0;
+	}
+	log_warn("lua: no guard pages below the Lua stack (error %d); only a canary checks it", -rc);
+	stack_canary = (volatile uint64_t *)(uintptr_t)(base + GUARD_PAGES * PAGE_SIZE);
 	*stack_canary = STACK_CANARY;
-	int rc = guard_page(base);
-	if (rc)
-		log_warn("lua: no guard page below the Lua stack (error %d); only a canary checks it", -rc);
 	return 0;
 }
 
@@ -200,15 +216,16 @@ int lhv_init(const struct boot_info *bi)
 			  (unsigned long long)heap_pages * 4, (unsigned long long)(HV_REGION_SIZE >> 20));
 		return -ENOMEM;
 	}
-	struct lhv_open how = { heap_lua_alloc, &lhv_heap, (int64_t)budget, 0 };
+	struct lhv_open how = { heap_lua_alloc, &lhv_heap, (int64_t)budget, ticks, 0 };
 	if ((rc = lhv_start(&how))) {
 		log_error("lua: disabled: the state did not open (%d)", rc);
 		return rc;
 	}
 	log_info("lua: Lua 5.4 ready: heap %llu KiB (%llu KiB in use), stack %u KiB, "
-		 "budget %llu instructions per call, guest FPU state by %s",
+		 "budget %llu instructions and %llu ticks per call, guest FPU state by %s",
 		 (unsigned long long)heap_pages * 4, (unsigned long long)(lhv_heap.used >> 10),
-		 LUA_STACK_PAGES * 4, (unsigned long long)budget, xsave_ok ? "XSAVE" : "FXSAVE");
+		 LUA_STACK_PAGES * 4, (unsigned long long)budget, (unsigned long long)ticks,
+		 xsave_ok ? "XSAVE" : "FXSAVE");
 	int failed = lhv_run_boot_scripts(bi);
 	if (failed)
 		log_warn("lua: %d boot script%s failed; the guest starts anyway", failed, failed > 1 ? "s" : "");

@@ -24,4 +24,25 @@ unsigned int lhv_seed(void);
 #undef lua_getlocaledecpoint
 #define lua_getlocaledecpoint() '.'
 
+/* The C stack, measured where Lua counts a nested C call (lua/port/
+ * patches/0002; expanded inside ldo.c and lstate.c only).  Below the soft
+ * limit: Lua's own "C stack overflow" error, by pretending the call count
+ * reached LUAI_MAXCCALLS (so the error's handler may still run, as Lua
+ * allows past that count).  Below the hard limit, while handling it: an
+ * error without a handler.  Both 0 (no check) until lua/port/stack_guard.c
+ * knows the stack; the guard pages below it are the last resort. */
+extern unsigned long lhv_cstack_soft, lhv_cstack_hard;
+#define luai_checkcstack(L)                                                              \
+	do {                                                                             \
+		unsigned long sp_ = (unsigned long)__builtin_frame_address(0);           \
+		if (l_unlikely(sp_ < lhv_cstack_soft)) {                                 \
+			if (sp_ < lhv_cstack_hard)                                       \
+				luaD_throw((L), LUA_ERRERR);                             \
+			if (getCcalls(L) < LUAI_MAXCCALLS) {                             \
+				(L)->nCcalls += LUAI_MAXCCALLS - getCcalls(L);           \
+				luaE_checkcstack(L);                                     \
+			}                                                                \
+		}                                                                        \
+	} while (0)
+
 #endif

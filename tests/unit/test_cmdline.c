@@ -101,16 +101,18 @@ static void test_serial_values(void **state)
 static void test_lua_limits_take_sizes_and_refuse_nonsense(void **state)
 {
 	(void)state;
-	parse("lua-heap=8M lua-budget=5000");
+	parse("lua-heap=8M lua-budget=5000 lua-ticks=50000000");
 	assert_int_equal(cfg.lua_heap, 8u << 20);
 	assert_int_equal(cfg.lua_budget, 5000);
+	assert_int_equal(cfg.lua_ticks, 50000000);
 	assert_int_equal(cfg.nwarnings, 0);
 	parse("lua-heap=512k");
 	assert_int_equal(cfg.lua_heap, 512u * 1024);
-	parse("lua-heap=64G lua-heap=1 lua-heap=M lua-budget=-1");
+	parse("lua-heap=64G lua-heap=1 lua-heap=M lua-budget=-1 lua-ticks=99");
 	assert_int_equal(cfg.lua_heap, 0);
 	assert_int_equal(cfg.lua_budget, 0);
-	assert_int_equal(cfg.nwarnings, 4);
+	assert_int_equal(cfg.lua_ticks, 0);
+	assert_int_equal(cfg.nwarnings, 5);
 	assert_string_equal(cfg.warnings[0], "cmdline: bad value \"64G\" for lua-heap=, using the default");
 }
 

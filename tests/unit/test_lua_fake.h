@@ -339,7 +339,7 @@ static int fake_setup(void **state)
 	log_text[0] = emitted[0] = '\0';
 	heap_region = aligned_alloc(4096, HEAP_SIZE);
 	assert_true(heap_init(&test_heap, heap_region, HEAP_SIZE));
-	struct lhv_open how = { heap_lua_alloc, &test_heap, 100000, 0 };
+	struct lhv_open how = { heap_lua_alloc, &test_heap, 100000, 1ull << 40, 0 };
 	assert_int_equal(lhv_start(&how), 0);
 	return 0;
 }
