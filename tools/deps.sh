@@ -3,7 +3,7 @@
 # Installs only what is missing, so a second run costs one dpkg-query.
 set -eu
 
-PACKAGES="dpkg-dev bochs bochsbios vgabios grub-pc-bin grub-common xorriso mtools
+PACKAGES="dpkg-dev patch bochs bochsbios vgabios grub-pc-bin grub-common xorriso mtools
 qemu-system-x86 musl-dev musl-tools libcmocka-dev gdb lldb clang libclang-rt-14-dev python3 make gcc"
 
 missing=""
