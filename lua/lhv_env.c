@@ -12,7 +12,9 @@
  * table, math, coroutine, utf8) are replaced by read-only proxies: full
  * userdata, so that rawset, setmetatable and next refuse them; the real
  * table sits behind a protected metatable.  The string metatable is
- * protected the same way, so `getmetatable("").__index = f` fails. */
+ * protected the same way, so `getmetatable("").__index = f` fails.
+ * collectgarbage keeps the options that leave the collector as it was:
+ * "stop", or a change of mode, would fill the one heap for every script. */
 #include <string.h>
 
 #include <lualib.h>
@@ -22,6 +24,23 @@
 /* Registry keys: the metatable every environment shares, Lua's own load. */
 static const char env_meta_key[] = "vmxdbg.env";
 static const char base_load_key[] = "vmxdbg.load";
+
+/* collectgarbage([opt [, arg]]): Lua's (upvalue 1) for these options only. */
+static int shared_collectgarbage(lua_State *L)
+{
+	static const char *const allowed[] = { "collect", "count", "step", "isrunning", NULL };
+	const char *opt = luaL_optstring(L, 1, "collect");
+	for (int i = 0; allowed[i]; i++) {
+		if (strcmp(opt, allowed[i]) != 0)
+			continue;
+		lua_pushvalue(L, lua_upvalueindex(1));
+		lua_insert(L, 1);
+		lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+		return lua_gettop(L);
+	}
+	return luaL_error(L, "collectgarbage(\"%s\"): the collector is shared by every script; "
+			  "\"collect\", \"count\", \"step\" and \"isrunning\" are allowed", opt);
+}
 
 /* __newindex of a proxy: upvalue 1 is the table's name. */
 static int readonly_newindex(lua_State *L)
@@ -170,6 +189,10 @@ void lhv_seal(lua_State *L)
 	lhv_push_readonly(L, globals, "the global table");
 	lua_pushcclosure(L, text_only_load, 1);
 	lua_setfield(L, globals, "load");
+
+	lua_getfield(L, globals, "collectgarbage");
+	lua_pushcclosure(L, shared_collectgarbage, 1);
+	lua_setfield(L, globals, "collectgarbage");
 
 	/* What every environment falls back on. */
 	lua_createtable(L, 0, 2);

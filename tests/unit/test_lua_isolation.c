@@ -146,6 +146,16 @@ static void test_an_exit_events_metatable_is_protected(void **state)
 	expect_log("[I] lua: set\tfalse\tbad argument #1 to 'setmetatable' (table expected, got vmxdbg.exit)");
 }
 
+/* The collector serves every script: no script may stop it or change its mode. */
+static void test_collectgarbage_cannot_stop_the_shared_collector(void **state)
+{
+	(void)state;
+	expect_output("collectgarbage('stop')", "collectgarbage(\"stop\"): the collector is shared by every script");
+	expect_output("collectgarbage('generational')", "the collector is shared by every script");
+	expect_output("collectgarbage('isrunning')", "true");
+	expect_output("collectgarbage() return collectgarbage('count') > 0", "true");
+}
+
 /* A file from gdb (`vmx lua`) has globals of its own as well. */
 static void test_an_uploaded_file_has_its_own_globals(void **state)
 {
@@ -170,6 +180,7 @@ int main(void)
 		T(test_an_environment_keeps_its_metatable),
 		T(test_one_script_cannot_break_another_scripts_hook),
 		T(test_an_exit_events_metatable_is_protected),
+		T(test_collectgarbage_cannot_stop_the_shared_collector),
 		T(test_an_uploaded_file_has_its_own_globals),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
