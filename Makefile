@@ -16,7 +16,7 @@ SCRIPTS    ?=
 MEGS       ?= 256
 
 # The hypervisor proper: freestanding, no SSE/x87 (Lua, built separately,
-# runs with the FPU state saved — see DESIGN.md), frame pointers kept for
+# runs with the FPU state saved — see docs/design.md), frame pointers kept for
 # the exception backtrace.
 HV_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror \
 	-ffreestanding -fno-pic -fno-pie -mno-red-zone -mgeneral-regs-only \

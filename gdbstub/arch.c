@@ -2,21 +2,22 @@
  * `monitor arch` to force one.
  *
  * gdb takes the architecture from target.xml and checks it against the
- * ELF it was given: a 32-bit guest kernel's ELF refuses i386:x86-64 ("not
- * compatible"), and with `set architecture i386:x86-64` forced first, gdb
- * unwinds 32-bit code as 64-bit (bt, finish and arguments go wrong).  So
- * by default (auto) a guest in 64-bit mode gets amd64 and any other gets
- * i386: real mode, protected mode, and compatibility mode too (a 32-bit
- * program under a 64-bit kernel: its code is what gdb is looking at).
+ * ELF it was given: a 32-bit ELF refuses i386:x86-64 and a 64-bit one
+ * refuses i386 ("not compatible"), and gdb then keeps the ELF's layout and
+ * misreads ours.  So the view follows the symbol file the user has, which
+ * is the image the guest was loaded from (the hypervisor records it), not
+ * the mode the CPU is in: a 64-bit ELF or a Linux kernel gets amd64 even
+ * while it runs its 32-bit entry code (gdb's amd64 view shows 32-bit state
+ * as registers with zero upper halves, and stepping works), a 32-bit ELF
+ * or an a.out kludge image gets i386.  Only when the target cannot say
+ * does the mode decide: 64-bit mode amd64, any other i386.
  *
  * The view is chosen once per connection, at the first packet that
  * depends on it (gdb reads target.xml first; a gdb without it, the first
  * `g`), and stays: gdb has numbered the registers by it and never reads
- * target.xml again.  A guest that enters long mode while gdb is attached
- * keeps the i386 view (RIP shown truncated, R8-R15 absent) until gdb
- * reconnects.  A new connection (qSupported, detach, hang-up) chooses
- * again; `monitor arch` outlives connections, so the way to another view
- * is `monitor arch amd64`, `disconnect`, `target remote` again. */
+ * target.xml again.  A new connection (qSupported, detach, hang-up)
+ * chooses again; `monitor arch` outlives connections, so the way to another
+ * view is `monitor arch amd64`, `disconnect`, `target remote` again. */
 #include "stub.h"
 
 #include "platform/fmt.h"
@@ -41,13 +42,23 @@ static enum guest_mode guest_mode(struct gdb_stub *g)
 	return ar & CS_AR_L ? MODE_64BIT : MODE_COMPAT;
 }
 
-/* A target that cannot tell gets amd64, the description vmxdbg always gave. */
+/* A target that can tell neither image nor mode gets amd64. */
 static const struct gdb_view *view_for(struct gdb_stub *g, enum gdb_arch arch)
 {
 	if (arch == GDB_ARCH_I386)
 		return &gdb_view_i386;
 	if (arch == GDB_ARCH_AMD64)
 		return &gdb_view_amd64;
+	switch (target_guest_image()) {
+	case TARGET_IMAGE_ELF64:
+	case TARGET_IMAGE_LINUX:
+		return &gdb_view_amd64;
+	case TARGET_IMAGE_ELF32:
+	case TARGET_IMAGE_AOUT:
+		return &gdb_view_i386;
+	default:
+		break;
+	}
 	enum guest_mode m = guest_mode(g);
 	return m == MODE_COMPAT || m == MODE_LEGACY ? &gdb_view_i386 : &gdb_view_amd64;
 }
@@ -62,6 +73,7 @@ const struct gdb_view *gdb_view(struct gdb_stub *g)
 void gdb_view_forget(struct gdb_stub *g)
 {
 	g->view = NULL;
+	g->xml_read = false;
 }
 
 static const char *const arch_names[] = {
@@ -78,6 +90,12 @@ static const char *mode_words(enum guest_mode m)
 	}
 }
 
+static const char *const image_words[] = {
+	[TARGET_IMAGE_UNKNOWN] = "an image the target cannot tell",
+	[TARGET_IMAGE_ELF32] = "a 32-bit ELF", [TARGET_IMAGE_ELF64] = "a 64-bit ELF",
+	[TARGET_IMAGE_AOUT] = "an a.out kludge image", [TARGET_IMAGE_LINUX] = "a Linux kernel",
+};
+
 static void report(struct gdb_stub *g, target_emit_fn out, void *ctx)
 {
 	char line[160];
@@ -89,8 +107,11 @@ static void report(struct gdb_stub *g, target_emit_fn out, void *ctx)
 		ksnprintf(line, sizeof(line), "arch: %s; this connection has no view yet",
 			  arch_names[g->arch]);
 	out(ctx, line);
-	ksnprintf(line, sizeof(line), "the guest is %s: auto gives %s", mode_words(guest_mode(g)),
-		  view_for(g, GDB_ARCH_AUTO)->name);
+	enum target_image image = target_guest_image();
+	if ((unsigned)image >= sizeof(image_words) / sizeof(image_words[0]))
+		image = TARGET_IMAGE_UNKNOWN;
+	ksnprintf(line, sizeof(line), "the guest was loaded from %s and is %s: auto gives %s",
+		  image_words[image], mode_words(guest_mode(g)), view_for(g, GDB_ARCH_AUTO)->name);
 	out(ctx, line);
 }
 

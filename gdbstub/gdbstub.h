@@ -51,6 +51,12 @@ enum gdb_outcome gdb_serve(struct gdb_stub *g, const struct target_stop *why);
  * the guest: gdb acknowledges the reply to `D` after the guest runs again. */
 bool gdb_poll(struct gdb_stub *g);
 
+/* The guest powered off.  A gdb waiting for a stop reply (it resumed the
+ * guest) gets `W` and the exit code, as for a process that exited, and
+ * prints "[Inferior 1 (Remote target) exited normally]" for 0.  True when
+ * the packet went out (the caller lets the line drain). */
+bool gdb_exited(struct gdb_stub *g, int code);
+
 /* The vCPU a stub serves (for monitor commands). */
 struct vcpu *gdb_vcpu(struct gdb_stub *g);
 

@@ -42,7 +42,7 @@ static bool take_word(const char **s, char *buf, size_t size)
 
 static void cmd_vmcs(struct gdb_stub *g, const char *args, target_emit_fn out, void *ctx)
 {
-	char field[64], err[160], line[256];
+	char field[64], err[320], line[400];
 	uint64_t value;
 	(void)g;
 

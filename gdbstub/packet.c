@@ -4,7 +4,8 @@
  * Receiving is a byte-at-a-time state machine, so gdb_poll() can take what
  * the UART holds without blocking and gdb_serve() carries on from there.
  * Between packets: '$' starts one, 0x03 is a break-in, '+'/'-' acknowledge
- * our last packet, anything else is line noise and ignored.  Inside one, a
+ * our last packet (in no-ack mode a '+' starts a new session in ack mode),
+ * anything else is line noise and ignored.  Inside one, a
  * '$' starts over (gdb resends a packet whole; the partial one is lost), and
  * the checksum covers the raw bytes.  Decoding follows gdb's order: runs
  * ('*' and a count byte, n - 29 more copies of the previous raw byte) are
@@ -104,7 +105,13 @@ static enum gdb_rx_event rx_idle(struct gdb_stub *g, int c)
 	case 0x03:
 		return GDB_RX_BREAK;
 	case '+':
-		if (!g->no_ack)
+		/* In no-ack mode nobody acknowledges: a '+' is the first byte
+		 * of a new debugger (gdb and lldb both open with one, lldb
+		 * then asks for no-ack mode before anything else, and waits
+		 * for the '+' to that).  Back to ack mode for it. */
+		if (g->no_ack)
+			g->no_ack = g->no_ack_next = false;
+		else
 			tx_acked(g);
 		return GDB_RX_NONE;
 	case '-':

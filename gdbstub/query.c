@@ -23,11 +23,11 @@
 #include "platform/errno.h"
 #include "platform/kstring.h"
 
-/* qSupported opens every connection: the new gdb gets its own view. */
+/* qSupported opens every connection (gdb's first packet, lldb's second):
+ * the new debugger starts clean, with its own view. */
 void gdb_cmd_supported(struct gdb_stub *g, struct gdb_cursor *c)
 {
-	g->gdb_swbreak = g->gdb_hwbreak = false;
-	gdb_view_forget(g);
+	gdb_new_debugger(g);
 	if (gdb_take(c, ':')) {
 		while (!gdb_at_end(c)) {
 			struct gdb_cursor f = *c;
@@ -139,6 +139,8 @@ void gdb_cmd_features(struct gdb_stub *g, struct gdb_cursor *c)
 	size_t size;
 	const char *xml = gdb_target_xml(gdb_view(g), &size);
 	xfer(g, c, "target.xml", xml, size);
+	if (g->out_len && g->out[0] == 'l')
+		g->xml_read = true;	/* the whole description: its layout is agreed */
 }
 
 /* qXfer:threads:read::... — the thread list, with the name `info threads`

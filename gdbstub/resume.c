@@ -1,9 +1,11 @@
 /* resume.c — letting the guest go: c, s, C, S, vCont, D, k.
  *
  * A resume has no immediate reply: the stop reply comes from the next
- * gdb_serve().  When the target refuses (a dead guest cannot run), gdb
- * hears why on its console and gets the stop reply at once, so it is
- * never left waiting for a stop that will not come.
+ * gdb_serve().  When the target refuses (a dead guest cannot run, or after
+ * a failed VM entry the entry checker still finds broken rules), gdb hears
+ * why on its console, rule by rule, and gets the stop reply at once, so it
+ * is never left waiting for a stop that will not come.  A failed entry the
+ * user has fixed (`monitor vmcs`) passes the checker and runs again.
  *
  * Signals: gdb passes one with C/S (or vCont;C/S) when the user says
  * `signal N` or when "handle ... pass" is set for the stop's signal.  For a
@@ -40,7 +42,7 @@ void gdb_let_go(struct gdb_stub *g, enum gdb_outcome outcome)
 {
 	target_bp_clear_all(g->v);
 	if (outcome != GDB_KILLED)
-		target_resume(g->v, RESUME_CONTINUE, -1);
+		target_resume(g->v, RESUME_DETACH, -1);
 	g->outcome = outcome;
 	gdb_reset_link(g);
 }
@@ -55,11 +57,7 @@ static void resume(struct gdb_stub *g, enum target_resume_mode mode, int vector)
 		g->outcome = GDB_RESUMED;
 		return;
 	}
-	static const char why[] = "vmxdbg: the guest cannot run\n";
-	gdb_out_reset(g);
-	gdb_out_char(g, 'O');
-	gdb_out_hex(g, why, sizeof(why) - 1);
-	gdb_send(g);
+	target_report_dead(g->v, gdb_console_line, g);
 	gdb_out_stop_reply(g, gdb_stop_signal(&g->stop));
 }
 

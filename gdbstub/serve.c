@@ -15,6 +15,16 @@ void gdb_init(struct gdb_stub *g, const struct gdb_io *io, struct vcpu *v)
 	gdb_reset_link(g);
 }
 
+/* A debugger that vanished (killed, or `disconnect` on a line that does
+ * not hang up) left its breakpoints and watchpoints behind, invisible to
+ * the next one: they go, and the EPT watch pages get their rights back. */
+void gdb_new_debugger(struct gdb_stub *g)
+{
+	target_bp_clear_all(g->v);
+	g->gdb_swbreak = g->gdb_hwbreak = false;
+	gdb_view_forget(g);
+}
+
 struct vcpu *gdb_vcpu(struct gdb_stub *g)
 {
 	return g->v;

@@ -19,7 +19,18 @@
  *               a guest page fault, which this is not;
  *   00          `vCont;t` (a stop request, reported as "no signal").
  * swbreak/hwbreak are sent only to a gdb that asked for them in qSupported
- * (older ones do not parse them); watch/rwatch/awatch always. */
+ * (older ones do not parse them); watch/rwatch/awatch always.
+ *
+ * Registers are expedited only once gdb has read target.xml.  An expedited
+ * register is only "number:bytes", sized by the layout gdb believes in: a
+ * gdb that has not read the description (lldb before its qXfer, a gdb
+ * with another architecture from its ELF) would read 4-byte values as
+ * 8-byte ones ("Invalid hex digit") or worse.  Without them gdb asks with
+ * `g`, one round trip more.
+ *
+ * A guest that powers off ends like a process: `W` and its exit code.  A
+ * dead guest's stop comes after the reason and, for a failed VM entry, the
+ * entry checker's findings, as console lines (`O`), so gdb prints them. */
 #include "stub.h"
 
 #include "platform/kstring.h"
@@ -66,10 +77,22 @@ void gdb_out_stop_reply(struct gdb_stub *g, int signal)
 	gdb_out_reset(g);
 	gdb_out_fmt(g, "T%02xthread:%02x;", signal, GDB_THREAD_ID);
 	const struct gdb_view *view = gdb_view(g);
-	for (unsigned i = 0; i < sizeof(view->expedite); i++)
+	for (unsigned i = 0; g->xml_read && i < sizeof(view->expedite); i++)
 		out_expedited(g, view->expedite[i]);
 	if (signal == gdb_stop_signal(&g->stop))
 		out_reason(g);
+}
+
+void gdb_console_line(void *ctx, const char *line)
+{
+	struct gdb_stub *g = ctx;
+
+	gdb_out_reset(g);
+	gdb_out_char(g, 'O');
+	gdb_out_hex(g, "vmxdbg: ", 8);
+	gdb_out_hex(g, line, strlen(line));
+	gdb_out_hex(g, "\n", 1);
+	gdb_send(g);
 }
 
 /* For a gdb waiting on a resume: why, in words, on its console (only for
@@ -78,14 +101,22 @@ void gdb_report_stop(struct gdb_stub *g)
 {
 	const struct target_stop *s = &g->stop;
 
-	if ((s->kind == STOP_GUEST_DEAD || s->kind == STOP_HOOK) && s->reason[0]) {
-		gdb_out_reset(g);
-		gdb_out_char(g, 'O');
-		gdb_out_hex(g, "vmxdbg: ", 8);
-		gdb_out_hex(g, s->reason, strlen(s->reason));
-		gdb_out_hex(g, "\n", 1);
-		gdb_send(g);
-	}
+	if (s->kind == STOP_GUEST_DEAD)
+		target_report_dead(g->v, gdb_console_line, g);
+	else if (s->kind == STOP_HOOK && s->reason[0])
+		gdb_console_line(g, s->reason);
 	gdb_out_stop_reply(g, gdb_stop_signal(s));
 	gdb_send(g);
+}
+
+bool gdb_exited(struct gdb_stub *g, int code)
+{
+	if (!g->waiting)
+		return false;
+	g->waiting = false;
+	gdb_out_reset(g);
+	gdb_out_fmt(g, "W%02x", code & 0xff);
+	gdb_send(g);
+	gdb_reset_link(g);
+	return true;
 }

@@ -82,6 +82,7 @@ struct gdb_stub {
 	bool waiting;		/* gdb resumed the guest: a stop reply is due */
 	bool gdb_swbreak, gdb_hwbreak;	/* stop reasons gdb asked for in qSupported */
 	const struct gdb_view *view;	/* this connection's registers; NULL: not chosen yet */
+	bool xml_read;		/* gdb has read the view's target.xml: stop replies may expedite */
 	enum gdb_arch arch;		/* `monitor arch`; outlives connections */
 	int outcome;		/* -1 while serving, else enum gdb_outcome */
 
@@ -130,6 +131,7 @@ void gdb_cmd_thread_alive(struct gdb_stub *g, struct gdb_cursor *c);
 void gdb_out_stop_reply(struct gdb_stub *g, int signal);
 int gdb_stop_signal(const struct target_stop *s);
 void gdb_report_stop(struct gdb_stub *g);	/* console reason, then the stop reply */
+void gdb_console_line(void *ctx, const char *line);	/* ctx: the stub; an `O` packet "vmxdbg: line" */
 
 /* resume.c */
 void gdb_cmd_continue(struct gdb_stub *g, struct gdb_cursor *c);
@@ -190,6 +192,9 @@ void gdb_cmd_write_mem_binary(struct gdb_stub *g, struct gdb_cursor *c);
 /* breakpoints.c */
 void gdb_cmd_insert_bp(struct gdb_stub *g, struct gdb_cursor *c);
 void gdb_cmd_remove_bp(struct gdb_stub *g, struct gdb_cursor *c);
+
+/* serve.c */
+void gdb_new_debugger(struct gdb_stub *g);	/* a debugger connects: nothing of the last one stays */
 
 /* query.c */
 void gdb_cmd_supported(struct gdb_stub *g, struct gdb_cursor *c);

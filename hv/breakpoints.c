@@ -37,7 +37,7 @@ static uint64_t shadow_dr[4], shadow_dr7;
 
 void debugger_update_exception_bitmap(struct vcpu *v)
 {
-	uint32_t bits = 0;
+	uint32_t bits = v->user_exceptions;
 	for (int i = 0; i < MAX_SW_BREAKPOINTS; i++)
 		if (sw[i].used)
 			bits |= EXC_BP;

@@ -3,17 +3,22 @@
  * Stopping is simple: the exit handler that noticed the event calls
  * debugger_stop(), which serves gdb over the debug UART until gdb resumes;
  * then the exit path returns to the guest.  Single-step uses RFLAGS.TF with
- * #DB intercepted (MTF produced no exits under Bochs; PLATFORM-NOTES), TF
+ * #DB intercepted (Bochs 2.7 has no MTF: docs/platform-notes.md), TF
  * hidden from the guest, and interrupts held off for the stepped
  * instruction with the STI-blocking bit (SDM Vol. 3C §25.4.2, Table 25-3). */
 #include "debugger.h"
 
+#include "entry_failure.h"
 #include "exits.h"
+#include "hooks.h"
 #include "gdbstub/gdbstub.h"
+#include "platform/errno.h"
+#include "platform/cpu.h"
 #include "platform/kstring.h"
 #include "platform/log.h"
 #include "platform/power.h"
 #include "serial/uart.h"
+#include "vmcs_write_guard.h"
 #include "vmx.h"
 
 #define RFLAGS_TF (1ull << 8)
@@ -63,30 +68,82 @@ void debugger_before_launch(struct vcpu *v)
 	debugger_stop(v, &why);
 }
 
+/* The run ends without the guest powering off: scripts' end-of-run hooks
+ * still run when the machine is about to power off (panic=poweroff). */
+static __attribute__((noreturn)) void stop_machine(struct vcpu *v, const char *how)
+{
+	if (stop_action == PANIC_POWEROFF)
+		poweroff_hook_run(v, how);
+	platform_stop();
+}
+
+/* gdb let a guest that cannot run go (detach, kill, or its line hung
+ * up): nothing will ever run, so the machine stops as panic= says. */
+static __attribute__((noreturn)) void let_dead_guest_go(struct vcpu *v, enum gdb_outcome out)
+{
+	log_info("gdb: %s a guest that cannot run: %s", out == GDB_KILLED ? "kill of" : "detached from",
+		 stop_action == PANIC_POWEROFF ? "powering off (panic=poweroff)" : "halting (panic=halt)");
+	stop_machine(v, "the guest could not run on");
+}
+
+static void arm_single_step(struct vcpu *v);
+
 void debugger_stop(struct vcpu *v, const struct target_stop *why)
 {
-	(void)v;	/* the stub was given the vcpu at gdb_init */
 	if (!debug_uart || (why->kind == STOP_GUEST_DEAD && !ever_attached && poweroff_unattached)) {
 		if (why->kind == STOP_GUEST_DEAD)
-			platform_stop();
+			stop_machine(v, "the guest could not run on");
 		return;	/* nobody to stop for: carry on */
 	}
 	ever_attached = true;
+	log_flush();	/* the log held for the guest's open line shows now */
+	vmcs_guard_save();
 	enum gdb_outcome out = gdb_serve(gdb, why);
+	if (out != GDB_RESUMED && v->stopped)
+		let_dead_guest_go(v, out);
+	/* Undoing the stop's changes undoes the debugger's own too (a step's
+	 * TF, the #BP/#DB intercepts of breakpoints set meanwhile): redo them. */
+	if (vmcs_guard_before_entry(v)) {
+		if (v->stepping)
+			arm_single_step(v);
+		debugger_update_exception_bitmap(v);
+	}
 	if (out == GDB_KILLED) {
 		log_info("gdb: kill request: powering off");
+		poweroff_hook_run(v, "gdb kill");
 		power_off();
 	}
 	if (out == GDB_DETACHED)
 		log_info("gdb: detached; the guest runs on");
 }
 
+void debugger_guest_exited(int code)
+{
+	if (debug_uart && gdb_exited(gdb, code))
+		uart_flush(debug_uart);	/* the W packet leaves before the machine stops */
+}
+/* TSC of the last poll that found the debug UART quiet: a byte seen later
+ * arrived after it, so the difference bounds the break-in latency. */
+static uint64_t uart_quiet_at;
+
 void debugger_poll(struct vcpu *v)
 {
-	if (debug_uart && gdb_poll(gdb)) {
-		struct target_stop why = { .kind = STOP_INTERRUPT };
-		debugger_stop(v, &why);
+	uint64_t now = rdtsc();
+
+	if (!debug_uart) {
+		v->poll_deadline = UINT64_MAX;	/* nobody to poll for */
+		return;
 	}
+	v->poll_deadline = now + BREAKIN_POLL_TICKS;
+	if (!gdb_poll(gdb)) {
+		uart_quiet_at = now;
+		return;
+	}
+	log_info("gdb: break-in seen at most %llu TSC ticks after it arrived",
+		 (unsigned long long)(now - uart_quiet_at));
+	struct target_stop why = { .kind = STOP_INTERRUPT };
+	debugger_stop(v, &why);
+	uart_quiet_at = rdtsc();
 }
 
 static uint8_t guest_byte(struct vcpu *v, uint64_t gva)
@@ -189,10 +246,24 @@ void debugger_after_emulation(struct vcpu *v)
 	step_completed(v, &why);
 }
 
+/* A dead guest runs again only when its entry failed and the entry
+ * checker passes the VMCS as the debugger left it (vcpu_run.c retries). */
+static int revive(struct vcpu *v, enum target_resume_mode mode)
+{
+	if (!v->entry_failed || mode == RESUME_DETACH)
+		return -EPERM;
+	if (entry_failure_recheck(v))
+		return -EAGAIN;
+	log_info("gdb: the entry checker finds no broken rule: entering the guest again");
+	v->stopped = v->entry_failed = false;
+	return 0;
+}
+
 int target_resume(struct vcpu *v, enum target_resume_mode mode, int signal)
 {
-	if (v->stopped)
-		return -1;
+	int rc = v->stopped ? revive(v, mode) : 0;
+	if (rc)
+		return rc;
 	if (signal >= 0 && signal < 32 && signal != 2) {
 		/* #DF, #TS, #NP, #SS, #GP, #PF, #AC push an error code (SDM Vol. 3A §7.15). */
 		bool err = signal == 8 || (signal >= 10 && signal <= 14) || signal == 17;

@@ -19,7 +19,16 @@ void debugger_before_launch(struct vcpu *v);
 /* The guest stops here until the debugger resumes it.  Returns normally
  * when it should run on (the VMCS says how). */
 void debugger_stop(struct vcpu *v, const struct target_stop *why);
-/* On the preemption-timer exit: a byte from gdb stops the guest. */
+/* The guest powered the machine off (code: its exit value, 0 for a plain
+ * power-off): a gdb waiting for it hears that it exited. */
+void debugger_guest_exited(int code);
+/* Break-in: a byte from gdb stops the guest.  Called on the
+ * preemption-timer exit (every BREAKIN_POLL_TICKS of guest time) and on
+ * any exit past v->poll_deadline (machine time: a guest that exits all
+ * the time hardly runs, so its timer hardly counts); sets the next
+ * deadline, BREAKIN_POLL_TICKS of TSC ahead.  Either way a byte waits at
+ * most about that long. */
+#define BREAKIN_POLL_TICKS 500000u
 void debugger_poll(struct vcpu *v);
 bool debugger_attached(void);
 

@@ -7,8 +7,12 @@
  * over speed. */
 #include "entry_failure.h"
 
+#include <stdarg.h>
+
 #include "entry_check.h"
 #include "platform/cpu.h"
+#include "platform/fmt.h"
+#include "platform/kstring.h"
 #include "platform/log.h"
 #include "platform/memory.h"
 #include "vmx.h"
@@ -17,6 +21,41 @@
  * reports a failed entry. */
 #define REPORT_MAX 32
 static struct entry_violation found[REPORT_MAX];
+
+/* What the last report said, line by line, for the debugger: gdb shows it
+ * when the guest stops and when it refuses to resume (target_report_dead). */
+static char notes[2048];
+static size_t notes_len;
+
+static void notes_clear(void)
+{
+	notes_len = 0;
+	notes[0] = 0;
+}
+
+/* One line to the log and to the notes (cut short if they are full). */
+static __attribute__((format(printf, 1, 2))) void note(const char *fmt, ...)
+{
+	char line[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	kvsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	log_error("%s", line);
+	size_t n = strlen(line);
+	if (notes_len + n + 2 <= sizeof(notes)) {
+		memcpy(notes + notes_len, line, n);
+		notes_len += n;
+		notes[notes_len++] = '\n';
+		notes[notes_len] = 0;
+	}
+}
+
+const char *entry_failure_notes(void)
+{
+	return notes;
+}
 
 typedef int (*entry_checker)(const struct vmcs_reader *vmcs, const struct vmx_caps_raw *caps,
 			     struct entry_violation *out, int max);
@@ -44,22 +83,25 @@ static void address_widths(struct vmcs_reader *r)
 
 #define NOT_MODELLED "the checker found no broken rule; the CPU checked something the checker does not model"
 
-/* none: what to say when the checker finds nothing. */
-static void run_checker(entry_checker check, const char *none)
+/* none: what to say when the checker finds nothing.  Returns the number
+ * of broken rules. */
+static int run_checker(entry_checker check, const char *none)
 {
 	struct vmcs_reader r = { .ctx = NULL, .read = vmcs_read };
 
 	address_widths(&r);
 	int n = check(&r, &vmx_caps, found, REPORT_MAX);
 	if (n == 0) {
-		log_error("vmentry: %s", none);
-		return;
+		if (none)
+			note("vmentry: %s", none);
+		return 0;
 	}
-	log_error("vmentry: the checker found %d broken rule%s:", n, n == 1 ? "" : "s");
+	note("vmentry: the checker found %d broken rule%s:", n, n == 1 ? "" : "s");
 	for (int i = 0; i < n && i < REPORT_MAX; i++)
-		log_error("vmentry:   %s", found[i].message);
+		note("vmentry:   %s", found[i].message);
 	if (n > REPORT_MAX)
-		log_error("vmentry:   ... and %d more", n - REPORT_MAX);
+		note("vmentry:   ... and %d more", n - REPORT_MAX);
+	return n;
 }
 
 /* Exit qualification of exit reason 33 (SDM 27.7); 0 says nothing more. */
@@ -76,9 +118,9 @@ static void explain_guest_state(uint64_t qual)
 	const char *why = qual < 5 ? guest_state_qualifications[qual] : NULL;
 
 	if (why)
-		log_error("vmentry: exit qualification %llu: %s", (unsigned long long)qual, why);
+		note("vmentry: exit qualification %llu: %s", (unsigned long long)qual, why);
 	else
-		log_error("vmentry: exit qualification %llu: no detail; any guest-state check may have "
+		note("vmentry: exit qualification %llu: no detail; any guest-state check may have "
 			  "failed (SDM 27.3.1)", (unsigned long long)qual);
 }
 
@@ -89,7 +131,7 @@ static void explain_msr_loading(uint64_t qual)
 	uint64_t count = vmread(VM_ENTRY_MSR_LOAD_COUNT), area = vmread(VM_ENTRY_MSR_LOAD_ADDRESS);
 	uint64_t at = area + (qual - 1) * 16;
 
-	log_error("vmentry: exit qualification %llu: entry %llu of the %llu in the VM-entry MSR-load area "
+	note("vmentry: exit qualification %llu: entry %llu of the %llu in the VM-entry MSR-load area "
 		  "at 0x%llx could not be loaded (SDM 27.4)", (unsigned long long)qual,
 		  (unsigned long long)qual, (unsigned long long)count, (unsigned long long)area);
 	if (qual == 0 || qual > count || at + 16 > IDENTITY_MAP_LIMIT)
@@ -98,9 +140,9 @@ static void explain_msr_loading(uint64_t qual)
 	uint64_t index = entry[0], value = entry[1];
 	const char *why = entry_check_msr_load_entry(index);
 
-	log_error("vmentry: entry %llu: MSR 0x%x, value 0x%llx", (unsigned long long)qual,
+	note("vmentry: entry %llu: MSR 0x%x, value 0x%llx", (unsigned long long)qual,
 		  (unsigned)index, (unsigned long long)value);
-	log_error("vmentry:   %s", why ? why : "no rule about the entry itself is broken: WRMSR of this "
+	note("vmentry:   %s", why ? why : "no rule about the entry itself is broken: WRMSR of this "
 			      "value would fault (reserved bits, or an MSR this CPU lacks) — SDM 27.4");
 }
 
@@ -111,7 +153,8 @@ void entry_failure_report(struct vcpu *v, uint32_t exit_reason)
 	uint64_t qual = vmread(EXIT_QUALIFICATION);
 
 	(void)v;
-	log_error("vmentry: VM entry failed: exit reason %u (%s: %s) with bit 31 set", basic,
+	notes_clear();
+	note("vmentry: VM entry failed: exit reason %u (%s: %s) with bit 31 set", basic,
 		  name ? name : "unassigned", name ? exit_reason_description(basic) : "not in the SDM's table");
 	if (basic == EXIT_REASON_INVALID_GUEST_STATE) {
 		explain_guest_state(qual);
@@ -121,7 +164,7 @@ void entry_failure_report(struct vcpu *v, uint32_t exit_reason)
 		run_checker(entry_check_all, "the checker found no broken rule in the VMCS, as expected: "
 			    "the CPU's checks passed before it loaded MSRs");
 	} else if (basic == EXIT_REASON_MACHINE_CHECK) {
-		log_error("vmentry: a machine-check event arrived during VM entry (SDM 27.8): the hardware, "
+		note("vmentry: a machine-check event arrived during VM entry (SDM 27.8): the hardware, "
 			  "not the VMCS, is the suspect; see IA32_MCG_STATUS and the MCi banks");
 		run_checker(entry_check_all, "the checker found no broken rule in the VMCS either");
 	} else {
@@ -149,25 +192,33 @@ void entry_failure_report_vmfail(struct vcpu *v, int status)
 	uint64_t error = 0;
 
 	(void)v;
+	notes_clear();
 	if (status == VMX_FAIL_INVALID) {
-		log_error("vmentry: VM entry failed with VMfailInvalid: there is no current VMCS "
+		note("vmentry: VM entry failed with VMfailInvalid: there is no current VMCS "
 			  "(VMPTRLD missing or failed), so no error number either (SDM 31.2)");
 		return;
 	}
 	if (status != VMX_FAIL_VALID || vmread_checked(VM_INSTRUCTION_ERROR, &error) != VMX_OK) {
-		log_error("vmentry: VM entry failed with status %d and no readable VM-instruction error", status);
+		note("vmentry: VM entry failed with status %d and no readable VM-instruction error", status);
 		return;
 	}
 	const char *name = vm_instruction_error_name((unsigned)error);
 	const char *hint = vmfail_hint(error);
 
-	log_error("vmentry: VM entry failed with VMfailValid: VM-instruction error %llu (%s): %s (SDM 31.4)",
+	note("vmentry: VM entry failed with VMfailValid: VM-instruction error %llu (%s): %s (SDM 31.4)",
 		  (unsigned long long)error, name ? name : "unassigned",
 		  name ? vm_instruction_error_text((unsigned)error) : "not a number the SDM assigns");
 	if (hint)
-		log_error("vmentry: %s", hint);
+		note("vmentry: %s", hint);
 	if (error == VMX_ERROR_ENTRY_INVALID_CONTROL_FIELD)
 		run_checker(entry_check_controls, NOT_MODELLED);
 	else if (error == VMX_ERROR_ENTRY_INVALID_HOST_STATE)
 		run_checker(entry_check_host_state, NOT_MODELLED);
+}
+
+int entry_failure_recheck(struct vcpu *v)
+{
+	(void)v;
+	notes_clear();
+	return run_checker(entry_check_all, NULL);
 }

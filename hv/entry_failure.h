@@ -25,4 +25,13 @@ void entry_failure_report(struct vcpu *v, uint32_t exit_reason);
  * error 7 (controls) or 8 (host state) also the checker's findings. */
 void entry_failure_report_vmfail(struct vcpu *v, int status);
 
+/* What the last report (or recheck) logged, one line per '\n', for the
+ * debugger; "" when nothing was reported. */
+const char *entry_failure_notes(void);
+
+/* Before a retried entry: the checker over the VMCS as it is now (a
+ * debugger may have fixed it).  Returns the number of broken rules, each
+ * logged and in the notes; 0 lets the entry be tried again. */
+int entry_failure_recheck(struct vcpu *v);
+
 #endif

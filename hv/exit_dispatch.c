@@ -7,16 +7,25 @@
 #include "debugger.h"
 #include "exits.h"
 #include "hooks.h"
+#include "platform/cpu.h"
 #include "platform/fmt.h"
 #include "platform/log.h"
 #include "entry_failure.h"
+#include "vcpu_run.h"
 #include "vmx.h"
 
 struct vcpu vcpu0;
 
 #define RFLAGS_TF (1ull << 8)
 
+static enum exit_action exit_unhandled(struct vcpu *v);
+
+/* Every reason has an entry, so the hot path calls without a NULL test:
+ * the range first, then the handled reasons over it (hence the pragma). */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Woverride-init"
 static const exit_handler handlers[EXIT_REASON_LIMIT] = {
+	[0 ... EXIT_REASON_LIMIT - 1] = exit_unhandled,
 	[EXIT_REASON_EXCEPTION_NMI] = exit_exception_nmi,
 	[EXIT_REASON_EXTERNAL_INTERRUPT] = exit_external_interrupt,
 	[EXIT_REASON_TRIPLE_FAULT] = exit_triple_fault,
@@ -51,6 +60,7 @@ static const exit_handler handlers[EXIT_REASON_LIMIT] = {
 	[EXIT_REASON_WBINVD] = exit_wbinvd,
 	[EXIT_REASON_XSETBV] = exit_xsetbv,
 };
+#pragma GCC diagnostic pop
 
 uint64_t vcpu_gpr(struct vcpu *v, unsigned n)
 {
@@ -74,9 +84,9 @@ enum exit_action exit_stop(struct vcpu *v, const char *fmt, ...)
 	return EXIT_STOP;
 }
 
-static void report_unhandled(struct vcpu *v, uint32_t reason)
+static enum exit_action exit_unhandled(struct vcpu *v)
 {
-	unsigned basic = reason & 0xffff;
+	unsigned basic = (unsigned)vmread(VM_EXIT_REASON) & 0xffff;
 	const char *name = exit_reason_name(basic);
 	log_error("exit: no handler for exit reason %u (%s: %s)", basic, name ? name : "unassigned",
 		  name ? exit_reason_description(basic) : "not in the SDM's table");
@@ -84,7 +94,7 @@ static void report_unhandled(struct vcpu *v, uint32_t reason)
 		  (unsigned long long)vmread(EXIT_QUALIFICATION), (unsigned long long)vmread(GUEST_RIP),
 		  (unsigned long long)vmread(VM_EXIT_INSTRUCTION_LENGTH),
 		  (unsigned long long)vmread(VM_EXIT_INSTRUCTION_INFO));
-	exit_stop(v, "unhandled exit reason %u (%s)", basic, name ? name : "unassigned");
+	return exit_stop(v, "unhandled exit reason %u (%s)", basic, name ? name : "unassigned");
 }
 
 /* "exits: CPUID 12, IO_INSTRUCTION 3, ..." — what the guest did. */
@@ -99,48 +109,25 @@ void exit_counts_log(const struct vcpu *v)
 	log_info("%s", line);
 }
 
-/* The guest cannot run on: say why, then keep the hypervisor alive for
- * the debugger (or stop the machine when nobody is attached and panic=poweroff). */
-static __attribute__((noreturn)) void guest_stopped(struct vcpu *v)
+/* A reason with scripted hooks: their verdict decides, or our handler
+ * runs.  Out of line, so the hot path keeps no stack frame for it. */
+static __attribute__((noinline)) enum exit_action run_hooked(struct vcpu *v, unsigned basic)
 {
-	struct target_stop why = { .kind = STOP_GUEST_DEAD };
-
-	v->stopped = true;
-	log_error("guest stopped: %s", v->stop_reason);
-	log_error("guest stopped at RIP 0x%llx after %llu VM exits",
-		  (unsigned long long)vmread(GUEST_RIP), (unsigned long long)v->exits);
-	exit_counts_log(v);
-	ksnprintf(why.reason, sizeof(why.reason), "%s", v->stop_reason);
-	/* Serve one gdb after another; with no debugger to wait for,
-	 * debugger_stop() stops the machine itself. */
-	for (;;)
+	switch (exit_hooks_run(v, basic, v->stop_reason, sizeof(v->stop_reason))) {
+	case HOOK_SKIP:
+		return EXIT_ADVANCE;
+	case HOOK_RESUME:
+		return EXIT_RESUME;
+	case HOOK_STOP: {
+		struct target_stop why = { .kind = STOP_HOOK };
+		ksnprintf(why.reason, sizeof(why.reason), "%s", v->stop_reason);
 		debugger_stop(v, &why);
-}
-
-/* Scripted hooks first (a bit test when there are none), then ours. */
-static enum exit_action run_exit(struct vcpu *v, unsigned basic, uint32_t reason)
-{
-	if (exit_hooked(basic)) {
-		switch (exit_hooks_run(v, basic, v->stop_reason, sizeof(v->stop_reason))) {
-		case HOOK_SKIP:
-			return EXIT_ADVANCE;
-		case HOOK_RESUME:
-			return EXIT_RESUME;
-		case HOOK_STOP: {
-			struct target_stop why = { .kind = STOP_HOOK };
-			ksnprintf(why.reason, sizeof(why.reason), "%s", v->stop_reason);
-			debugger_stop(v, &why);
-			return EXIT_RESUME;
-		}
-		case HOOK_DEFAULT:
-			break;
-		}
+		return EXIT_RESUME;
 	}
-	exit_handler h = basic < EXIT_REASON_LIMIT ? handlers[basic] : NULL;
-	if (h)
-		return h(v);
-	report_unhandled(v, reason);
-	return EXIT_STOP;
+	case HOOK_DEFAULT:
+		break;
+	}
+	return handlers[basic](v);
 }
 
 static void advance_rip(struct vcpu *v)
@@ -161,35 +148,48 @@ static void advance_rip(struct vcpu *v)
 	}
 }
 
-void vmexit_dispatch(struct guest_gprs *gprs)
+/* An exit reason with bits 16-31 set: a failed VM entry (bit 31, SDM Vol.
+ * 3C §27.7, book ch. 4) or a reason past the table. */
+static __attribute__((noinline)) enum exit_action run_unusual(struct vcpu *v, uint32_t reason)
+{
+	unsigned basic = reason & 0xffff;
+
+	if (basic < EXIT_REASON_LIMIT)
+		v->exit_counts[basic]++;
+	if (reason & (1u << 31)) {
+		entry_failure_report(v, reason);
+		exit_stop(v, "VM entry failed with exit reason %u (%s)", basic, exit_reason_name(basic));
+		v->entry_failed = true;
+		vcpu_guest_stopped(v);
+		vcpu_run(v);	/* fixed: VMLAUNCH or VMRESUME again */
+	}
+	if (basic >= EXIT_REASON_LIMIT)
+		return exit_unhandled(v);
+	return exit_hooked(basic) ? run_hooked(v, basic) : handlers[basic](v);
+}
+
+/* The hot path: a reason in the table with no scripted hook goes straight
+ * to its handler (a bit test when there are none); the rest out of line. */
+void vmexit_dispatch(void)
 {
 	struct vcpu *v = &vcpu0;
 	uint32_t reason = (uint32_t)vmread(VM_EXIT_REASON);
-	unsigned basic = reason & 0xffff;
+	enum exit_action action;
 
-	v->gprs = gprs;
 	v->exits++;
-	if (basic < EXIT_REASON_LIMIT)
-		v->exit_counts[basic]++;
-
-	if (reason & (1u << 31)) {	/* VM-entry failure (SDM Vol. 3C §27.7, book ch. 4) */
-		entry_failure_report(v, reason);
-		exit_stop(v, "VM entry failed with exit reason %u (%s)", basic, exit_reason_name(basic));
-		guest_stopped(v);
+	if (reason >= EXIT_REASON_LIMIT) {
+		action = run_unusual(v, reason);
+	} else {
+		v->exit_counts[reason]++;
+		action = exit_hooked(reason) ? run_hooked(v, reason) : handlers[reason](v);
 	}
-
-	enum exit_action action = run_exit(v, basic, reason);
 	if (action == EXIT_ADVANCE) {
 		advance_rip(v);
 	} else if (action == EXIT_STOP) {
-		guest_stopped(v);
+		vcpu_guest_stopped(v);
 	}
-}
-
-void vmresume_failed(int cf, int zf)
-{
-	char why[128];
-	vmx_describe_failure(cf ? VMX_FAIL_INVALID : zf ? VMX_FAIL_VALID : VMX_OK, why, sizeof(why));
-	exit_stop(&vcpu0, "VMRESUME failed: %s", why);
-	guest_stopped(&vcpu0);
+	/* Break-in bounded in machine time: one RDTSC and a compare.  Here,
+	 * with the exit handled, the guest stands between two instructions. */
+	if (rdtsc() >= v->poll_deadline)
+		debugger_poll(v);
 }

@@ -1,14 +1,19 @@
 /* exit_io.c — I/O instructions to the ports the I/O bitmaps trap (SDM Vol.
  * 3C §25.6.4): the debug UART, which the guest must not see (reads float to
- * 0xFF as on an empty ISA bus, writes vanish), and the emulators' shutdown
+ * 0xFF as on an empty ISA bus, writes vanish), the console UART's data port,
+ * whose accesses all reach the UART (the hypervisor only watches the guest's
+ * bytes to keep lines whole: serial/console_lines.h), the emulators' shutdown
  * ports and the ACPI PM1a control register, which end the run cleanly when
  * the guest powers off. */
+#include "debugger.h"
 #include "exits.h"
 #include "hooks.h"
 #include "io_ports.h"
 #include "platform/cpu.h"
 #include "platform/log.h"
 #include "platform/power.h"
+#include "serial/console.h"
+#include "target.h"
 #include "vmx.h"
 
 /* Exit qualification for I/O instructions (SDM Table 28-5). */
@@ -24,12 +29,14 @@
 #define PM1_SLP_TYP(cnt) (((cnt) >> 10) & 7u)
 #define PM1_SLP_EN (1u << 13)
 
-static uint16_t debug_uart_base;
+static uint16_t debug_uart_base, console_data;
 static bool debug_uart_reported;
 static unsigned shutdown_match;
 static uint16_t pm1a_port, pm1a_s5;
 
 void io_ports_set_debug_uart(uint16_t base) { debug_uart_base = base; }
+void io_ports_set_console(uint16_t base) { console_data = base; }
+uint16_t io_ports_console_data(void) { return console_data; }
 
 void io_ports_set_acpi_pm1a(uint16_t port, uint16_t slp_typ_s5)
 {
@@ -90,6 +97,57 @@ static enum exit_action debug_uart_access(struct vcpu *v, uint64_t q)
 	return EXIT_ADVANCE;
 }
 
+static uint32_t console_in(unsigned size)
+{
+	return size == 1 ? inb(console_data) : size == 2 ? inw(console_data) : inl(console_data);
+}
+
+static void console_out(unsigned size, uint32_t value)
+{
+	if (size == 1)
+		console_guest_out((uint8_t)value);
+	else if (size == 2)
+		outw(console_data, (uint16_t)value);
+	else
+		outl(console_data, value);
+}
+
+/* INS/OUTS on the console's data port, element by element through the
+ * guest's paging from the linear address the exit saved (SDM §28.2.1). */
+static void console_string_io(struct vcpu *v, uint64_t q)
+{
+	unsigned size = IOQ_SIZE(q);
+	uint64_t count = IOQ_REP(q) ? v->gprs->rcx : 1, la = vmread(GUEST_LINEAR_ADDRESS);
+	int64_t step = (vmread(GUEST_RFLAGS) & RFLAGS_DF) ? -(int64_t)size : (int64_t)size;
+
+	for (uint64_t i = 0; i < count; i++, la += (uint64_t)step) {
+		uint32_t value = 0;
+		if (IOQ_IN(q)) {
+			value = console_in(size);
+			target_write_virt(v, la, &value, size);
+		} else if (target_read_virt(v, la, &value, size) == 0) {
+			console_out(size, value);
+		}
+	}
+	skip_string_io(v, q);
+}
+
+/* The console's data port: every access reaches the UART as the guest made
+ * it; a byte written goes through the console's line keeping. */
+static enum exit_action console_data_access(struct vcpu *v, uint64_t q)
+{
+	unsigned size = IOQ_SIZE(q);
+
+	if (IOQ_STRING(q))
+		console_string_io(v, q);
+	else if (IOQ_IN(q))
+		v->gprs->rax = size == 4 ? console_in(size) :
+			       (v->gprs->rax & ~size_mask(size)) | console_in(size);
+	else
+		console_out(size, (uint32_t)(v->gprs->rax & size_mask(size)));
+	return EXIT_ADVANCE;
+}
+
 extern uint64_t hv_launch_tsc;
 
 /* The guest powered the machine off: say how, with the TSC (under Bochs'
@@ -101,6 +159,7 @@ static __attribute__((noreturn)) void powered_off(struct vcpu *v, const char *ho
 		 (unsigned long long)(now - hv_launch_tsc));
 	poweroff_hook_run(v, how);
 	exit_counts_log(v);
+	debugger_guest_exited(0);
 	power_off();
 }
 
@@ -150,6 +209,8 @@ enum exit_action exit_io(struct vcpu *v)
 
 	if (io_port_is_debug_uart(port))
 		return debug_uart_access(v, q);
+	if (port == console_data && console_data)
+		return console_data_access(v, q);
 	if (touches_pm1a(port, IOQ_SIZE(q)) && !IOQ_STRING(q))
 		return acpi_pm1a_access(v, q);
 	if (IOQ_STRING(q)) {
@@ -163,6 +224,7 @@ enum exit_action exit_io(struct vcpu *v)
 			 (unsigned long long)(v->gprs->rax & size_mask(IOQ_SIZE(q))));
 		poweroff_hook_run(v, "QEMU debug-exit port 0xf4");
 		exit_counts_log(v);
+		debugger_guest_exited((int)(v->gprs->rax & 0xff));
 		power_off();
 	}
 	if (IOQ_IN(q))

@@ -4,6 +4,7 @@
 #include "exits.h"
 #include "platform/cpu.h"
 #include "platform/log.h"
+#include "serial/console.h"
 #include "vmx.h"
 
 #define RFLAGS_IF (1ull << 9)
@@ -133,14 +134,16 @@ enum exit_action exit_nmi_window(struct vcpu *v)
 	return EXIT_RESUME;
 }
 
-/* Every ~1 ms of guest time: the only place the debug UART is polled, so
- * the common exit path never pays for an `inb` (DESIGN.md). */
+/* Every BREAKIN_POLL_TICKS of guest time, however rarely the guest exits:
+ * a break-in poll (the exit path adds one by TSC deadline, for guests that
+ * exit all the time; the common exit never pays for an `inb`). */
 enum exit_action exit_preemption_timer(struct vcpu *v)
 {
 	vmwrite(VMX_PREEMPTION_TIMER_VALUE, v->preemption_ticks);
 	if (v->rearm_by_timer)
 		debugger_rearm_after_delivery(v);
 	debugger_poll(v);
+	console_tick();
 	return EXIT_RESUME;
 }
 

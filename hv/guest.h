@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "platform/bootinfo.h"
+#include "target.h"
 #include "vcpu.h"
 
 enum guest_mode {
@@ -46,6 +47,9 @@ int guest_memory_init(struct vcpu *v, const struct boot_info *bi, uint64_t hv_st
  * pointer is NULL: callers that may touch it ask guest_phys_reachable(). */
 void *guest_phys_ptr(uint64_t gpa, uint64_t len);
 bool guest_phys_reachable(uint64_t gpa, uint64_t len);
+
+/* What guest_load() loaded (the register view gdb gets follows it). */
+extern enum target_image guest_image;
 
 /* Finds the module tagged `guest`, loads it and fills *entry.  -ENOENT when
  * there is no guest module; other negative codes with a logged reason. */

@@ -1,5 +1,5 @@
 /* guest_cpuid.h — CPUID as the guest sees it: the real CPU with VMX hidden
- * (no nested virtualization, DESIGN.md) and machine checks hidden (MCE,
+ * (no nested virtualization, docs/design.md) and machine checks hidden (MCE,
  * MCA: a machine check in the guest is a VM exit, the hypervisor's
  * business; and Bochs advertises both without implementing IA32_MCG_STATUS,
  * whose #GP Linux treats as fatal).  Inline: the CPUID exit is the hot path

@@ -359,6 +359,8 @@ static int load_linux(const struct boot_info *bi, unsigned index, bool pvh, stru
 	return 0;
 }
 
+enum target_image guest_image;
+
 int guest_load(const struct boot_info *bi, struct guest_entry *entry)
 {
 	const struct boot_module *mod = NULL;
@@ -373,10 +375,11 @@ int guest_load(const struct boot_info *bi, struct guest_entry *entry)
 	uint32_t pvh_entry;
 	unsigned index = (unsigned)(mod - bi->modules);
 	const uint8_t *img = (const uint8_t *)(uintptr_t)mod->start;
-	if (linux_pvh_entry(img, mod->end - mod->start, &pvh_entry))
-		return load_linux(bi, index, true, entry);
-	if (linux_bzimage_is(img, mod->end - mod->start))
-		return load_linux(bi, index, false, entry);
+	bool pvh = linux_pvh_entry(img, mod->end - mod->start, &pvh_entry);
+	if (pvh || linux_bzimage_is(img, mod->end - mod->start)) {
+		guest_image = TARGET_IMAGE_LINUX;
+		return load_linux(bi, index, pvh, entry);
+	}
 
 	int rc = load_image(img, mod->end - mod->start, NULL, &loaded, &mb2);
 	if (!rc) {
@@ -395,6 +398,8 @@ int guest_load(const struct boot_info *bi, struct guest_entry *entry)
 			  (unsigned long long)loaded.entry);
 		return -EINVAL;
 	}
+	guest_image = loaded.elf_class == 64 ? TARGET_IMAGE_ELF64 :
+		      loaded.elf_class == 32 ? TARGET_IMAGE_ELF32 : TARGET_IMAGE_AOUT;
 	log_info("guest: multiboot%s kernel, %llu KiB at 0x%llx, entry 0x%llx, args \"%s\"", mb2 ? "2" : "",
 		 (unsigned long long)(loaded.load_end - loaded.load_start) >> 10,
 		 (unsigned long long)loaded.load_start, (unsigned long long)loaded.entry, args);

@@ -16,6 +16,7 @@
 #include "platform/log.h"
 #include "platform/memory.h"
 #include "platform/power.h"
+#include "vcpu_run.h"
 #include "vmcs_setup.h"
 #include "vmx.h"
 #include "vmx_caps.h"
@@ -25,7 +26,6 @@ struct vmx_caps_raw vmx_caps;
 uint64_t hv_launch_tsc;
 
 extern uint64_t boot_tsc;
-int vmx_launch(struct guest_gprs *gprs);
 
 /* The three lines that identify VMX support go to the console; the full
  * decoded report (book example 2-1) at loglevel=debug or `caps`. */
@@ -115,7 +115,5 @@ void hv_start(const struct boot_info *bi, const struct hv_config *cfg, struct ua
 	/* Printed at every log level: `make bench` reads the start-up cost here. */
 	log_raw("[I] vmx: launching the guest at 0x%llx: %llu TSC ticks since GRUB hand-off\n",
 		(unsigned long long)entry.rip, (unsigned long long)(hv_launch_tsc - boot_tsc));
-	rc = vmx_launch(&v->launch_gprs);
-	entry_failure_report_vmfail(v, rc);
-	fail("VMLAUNCH", -EIO);
+	vcpu_run(v);
 }

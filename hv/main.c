@@ -15,8 +15,10 @@
 #include "platform/percpu.h"
 #include "platform/power.h"
 #include "platform/trap.h"
+#include "serial/console.h"
 #include "serial/uart.h"
 #include "hv_start.h"
+#include "io_ports.h"
 
 #define VMXDBG_VERSION "0.1"
 
@@ -32,7 +34,8 @@ static void console_init(void)
 	if (!cfg.console.enabled)
 		return;
 	if (uart_init(&console_uart, cfg.console.port, cfg.console.baud) == 0) {
-		log_add_sink(uart_log_sink, uart_log_flush, &console_uart);
+		console_attach(&console_uart);
+		io_ports_set_console(cfg.console.port);
 		return;
 	}
 	log_to_e9 = true;	/* the only place left to say anything */

@@ -10,7 +10,9 @@
 #include "platform/errno.h"
 #include "platform/fmt.h"
 #include "platform/kstring.h"
+#include "platform/log.h"
 #include "platform/memory.h"
+#include "vmcs_write_guard.h"
 #include "vmx.h"
 
 static const char *const reg_names[TREG_COUNT] = {
@@ -94,7 +96,12 @@ int target_reg_write(struct vcpu *v, enum target_reg r, uint64_t value)
 	default:
 		break;
 	}
-	return vmwrite_checked(reg_fields[r], value) == VMX_OK ? 0 : -EINVAL;
+	struct vmcs_write w = { reg_fields[r], value };
+	char err[VMCS_POLICY_WHY_MAX];
+	int rc = vmcs_guarded_write(v, &w, 1, err, sizeof(err));
+	if (rc)
+		log_warn("target: register %s <- 0x%llx refused: %s", reg_names[r], (unsigned long long)value, err);
+	return rc;
 }
 
 static int phys_access(uint64_t gpa, size_t len, void **p)
@@ -182,12 +189,16 @@ int target_write_virt(struct vcpu *v, uint64_t gva, const void *buf, size_t len)
 	return virt_access(v, gva, (uint8_t *)buf, len, true);
 }
 
-/* A name, or a number in decimal or 0x-hex. */
-static const struct vmcs_field_info *field_lookup(const char *field, char *err, size_t errlen)
+/* A name, or a number in decimal or 0x-hex; *enc: the encoding asked for,
+ * whose bit 0 may ask for the high half of a 64-bit field (SDM Vol. 3C
+ * §25.11.2). */
+static const struct vmcs_field_info *field_lookup(const char *field, uint32_t *enc, char *err, size_t errlen)
 {
 	const struct vmcs_field_info *f = vmcs_field_by_name(field);
-	if (f)
+	if (f) {
+		*enc = f->encoding;
 		return f;
+	}
 	uint64_t n = 0;
 	const char *p = field;
 	int base = (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) ? 16 : 10;
@@ -204,19 +215,30 @@ static const struct vmcs_field_info *field_lookup(const char *field, char *err, 
 	f = p != field ? vmcs_field_by_encoding((uint32_t)n) : NULL;
 	if (!f)
 		vmcs_field_unknown_message(err, errlen, field);
+	*enc = (uint32_t)n;
 	return f;
+}
+
+/* The field's full value. */
+static int field_read(const struct vmcs_field_info *f, uint64_t *full, char *err, size_t errlen)
+{
+	if (vmread_checked(f->encoding, full) == VMX_OK)
+		return 0;
+	ksnprintf(err, errlen, "%s (0x%x) is not supported by this CPU's VMCS", f->name, f->encoding);
+	return -ENODEV;
 }
 
 int target_vmcs_read(const char *field, uint64_t *value, char *err, size_t errlen)
 {
-	const struct vmcs_field_info *f = field_lookup(field, err, errlen);
+	uint32_t enc;
+	uint64_t full;
+	const struct vmcs_field_info *f = field_lookup(field, &enc, err, errlen);
 	if (!f)
 		return -ENOENT;
-	if (vmread_checked(f->encoding, value) != VMX_OK) {
-		ksnprintf(err, errlen, "%s (0x%x) is not supported by this CPU's VMCS", f->name, f->encoding);
-		return -ENODEV;
-	}
-	return 0;
+	int rc = field_read(f, &full, err, errlen);
+	if (!rc)
+		*value = vmcs_access_read(enc, full);
+	return rc;
 }
 
 int target_vmcs_read_encoding(uint32_t encoding, uint64_t *value)
@@ -231,29 +253,26 @@ int target_cpuid(struct vcpu *v, uint32_t leaf, uint32_t subleaf, uint32_t out[4
 	return 0;
 }
 
+/* Through the one write policy (vmcs_write_policy.h); a high-half access
+ * writes bits 63:32 and keeps bits 31:0. */
 int target_vmcs_write(const char *field, uint64_t value, char *err, size_t errlen)
 {
-	const struct vmcs_field_info *f = field_lookup(field, err, errlen);
+	uint32_t enc;
+	uint64_t full;
+	const struct vmcs_field_info *f = field_lookup(field, &enc, err, errlen);
 	if (!f)
 		return -ENOENT;
-	if (f->group == VMCS_GROUP_EXIT_INFO) {
-		ksnprintf(err, errlen, "%s is a read-only VM-exit information field", f->name);
-		return -EPERM;
-	}
-	if (f->group == VMCS_GROUP_HOST || f->encoding == EPT_POINTER || f->encoding == VMCS_LINK_POINTER ||
-	    f->encoding == MSR_BITMAP || f->encoding == IO_BITMAP_A || f->encoding == IO_BITMAP_B) {
-		ksnprintf(err, errlen, "%s belongs to the hypervisor; changing it would hand the guest its memory",
-			  f->name);
-		return -EPERM;
-	}
-	char why[96];
-	enum vmx_status st = vmwrite_checked(f->encoding, value);
-	if (st != VMX_OK) {
-		vmx_describe_failure(st, why, sizeof(why));
-		ksnprintf(err, errlen, "VMWRITE %s failed: %s", f->name, why);
+	int rc = field_read(f, &full, err, errlen);
+	if (rc)
+		return rc;
+	struct vmcs_write w = { f->encoding, 0 };
+	if (!vmcs_access_write(enc, full, value, &w.value)) {
+		ksnprintf(err, errlen, "0x%llx does not fit %s%s (%u bits)", (unsigned long long)value,
+			  vmcs_enc_is_high(enc) ? "the high half of " : "", f->name,
+			  vmcs_enc_is_high(enc) ? 32 : vmcs_width_bits(f->width));
 		return -EINVAL;
 	}
-	return 0;
+	return vmcs_guarded_write(&vcpu0, &w, 1, err, errlen);
 }
 
 int target_ept_query(struct vcpu *v, uint64_t gpa, struct ept_mapping *out)
@@ -273,12 +292,24 @@ int target_ept_protect(struct vcpu *v, uint64_t gpa, uint64_t len, unsigned perm
 	return rc;
 }
 
-int target_inject_exception(struct vcpu *v, unsigned vector, bool has_error, uint32_t error)
+/* The event as asked for, judged by the write policy: the VM-entry
+ * checker's rules on type, vector and error code (SDM Vol. 3C §27.2.1.3),
+ * with the error code only where protected mode pushes one. */
+int target_inject_exception(struct vcpu *v, unsigned vector, bool has_error, uint32_t error, char *err,
+			    size_t errlen)
 {
-	if (vector > 31 || vector == 2 || vector == 15 || (vector >= 22 && vector <= 27))
-		return -EINVAL;	/* NMI has its own path; 15 and 22-27 are reserved */
-	if (vmread(VM_ENTRY_INTERRUPTION_INFO) & (1u << 31))
-		return -EBUSY;	/* one event per entry */
-	inject_exception(v, vector, has_error, error);
-	return 0;
+	if (vector > 31 || vector == 2 || vector == 15 || (vector >= 22 && vector <= 27)) {
+		ksnprintf(err, errlen, "vector %u cannot be injected as an exception (exceptions are 0-31 except "
+			  "2, 15 and 22-27; the NMI has its own call)", vector);
+		return -EINVAL;
+	}
+	if (vmread(VM_ENTRY_INTERRUPTION_INFO) & (1u << 31)) {
+		ksnprintf(err, errlen, "an event is already pending for this VM entry");
+		return -EBUSY;
+	}
+	struct vmcs_write w[2] = {
+		{ VM_ENTRY_INTERRUPTION_INFO, (1u << 31) | (3u << 8) | (has_error ? 1u << 11 : 0) | vector },
+		{ VM_ENTRY_EXCEPTION_ERROR_CODE, error },
+	};
+	return vmcs_guarded_write(v, w, has_error ? 2 : 1, err, errlen);
 }

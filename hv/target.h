@@ -1,5 +1,5 @@
 /* target.h — the debug target API: the one door through which the gdb
- * stub and the Lua bindings see and change the guest (DESIGN.md).  Neither
+ * stub and the Lua bindings see and change the guest (docs/design.md).  Neither
  * front end executes a VMX instruction itself.  Valid while the guest is
  * stopped in root mode (on a VM exit); every call returns 0 or a negative
  * errno-style code and never faults the hypervisor. */
@@ -37,9 +37,12 @@ int target_virt_to_phys(struct vcpu *v, uint64_t gva, uint64_t *gpa);
 int target_read_virt(struct vcpu *v, uint64_t gva, void *buf, size_t len);
 int target_write_virt(struct vcpu *v, uint64_t gva, const void *buf, size_t len);
 
-/* VMCS fields by name ("GUEST_RIP", any case) or number ("0x681e", "26654").
- * err gets a sentence for the user on failure (unknown name with close
- * matches, read-only field, unsupported on this CPU). */
+/* VMCS fields by name ("GUEST_RIP", any case) or number ("0x681e", "26654";
+ * an odd number such as 0x2011 is the high 32 bits of a 64-bit field, SDM
+ * Vol. 3C §25.11.2).  Writes go through the write policy
+ * (vmcs_write_policy.h): err gets a sentence for the user on failure
+ * (unknown name with close matches, a field or bit vmxdbg keeps, the
+ * VM-entry rule the value would break, unsupported on this CPU). */
 int target_vmcs_read(const char *field, uint64_t *value, char *err, size_t errlen);
 int target_vmcs_write(const char *field, uint64_t value, char *err, size_t errlen);
 /* By encoding, for callers that resolved the name once (an exit hook's
@@ -60,11 +63,12 @@ int target_exit_reason_possible(unsigned reason, char *why, size_t len);
 int target_cpuid(struct vcpu *v, uint32_t leaf, uint32_t subleaf, uint32_t out[4]);
 
 /* Events for the next VM entry (SDM Vol. 3C §27.6).  An exception goes
- * in at the next entry; an external interrupt or NMI the guest cannot take
+ * in at the next entry if the write policy accepts it (err says why not); an external interrupt or NMI the guest cannot take
  * yet (RFLAGS.IF=0, STI/MOV-SS shadow, NMI blocking) is held and delivered
  * from the interrupt-window / NMI-window exit (SDM §25.6.2).  -EBUSY when an
  * event of the same kind is already pending, -EINVAL for a bad vector. */
-int target_inject_exception(struct vcpu *v, unsigned vector, bool has_error, uint32_t error);
+int target_inject_exception(struct vcpu *v, unsigned vector, bool has_error, uint32_t error, char *err,
+			    size_t errlen);
 int target_inject_interrupt(struct vcpu *v, unsigned vector);
 int target_inject_nmi(struct vcpu *v);
 
@@ -116,16 +120,33 @@ struct target_stop {
 	char reason[96];
 };
 
-/* How the guest goes on when the debugger lets it. */
-enum target_resume_mode { RESUME_CONTINUE, RESUME_STEP };
+/* How the guest goes on when the debugger lets it: DETACH continues a
+ * live guest, never a dead one. */
+enum target_resume_mode { RESUME_CONTINUE, RESUME_STEP, RESUME_DETACH };
 /* Arranges the next VM entry: continue, or execute one instruction and stop
  * again (MTF where it works, else RFLAGS.TF with #DB intercepted and TF
  * hidden from the guest).  signal: an exception vector to deliver first, or
- * -1 for none.  -EPERM when the guest is dead. */
+ * -1 for none.  A dead guest: -EPERM when it cannot run (triple fault...);
+ * after a failed VM entry the entry checker runs on the VMCS as it is now:
+ * -EAGAIN while it finds broken rules (target_report_dead lists them),
+ * else the entry is tried again. */
 int target_resume(struct vcpu *v, enum target_resume_mode mode, int signal);
 
-/* Read-only reports for `monitor`, one line per emit call. */
+/* Why a dead guest cannot run, one line per emit call: the reason, then
+ * for a failed VM entry the processor's verdict and the entry checker's
+ * findings, rule by rule.  Nothing for a guest that can run. */
 typedef void (*target_emit_fn)(void *ctx, const char *line);
+void target_report_dead(struct vcpu *v, target_emit_fn emit, void *ctx);
+
+/* What the guest was loaded from, which says what register view its
+ * symbol file needs, whatever mode the CPU is in now: a 64-bit ELF (even
+ * one entered in 32-bit mode) and Linux want amd64, a 32-bit ELF and the
+ * a.out kludge i386. */
+enum target_image { TARGET_IMAGE_UNKNOWN, TARGET_IMAGE_ELF32, TARGET_IMAGE_ELF64, TARGET_IMAGE_AOUT,
+		    TARGET_IMAGE_LINUX };
+enum target_image target_guest_image(void);
+
+/* Read-only reports for `monitor`, one line per emit call. */
 void target_report_vmcs(target_emit_fn emit, void *ctx);		/* decoded dump */
 void target_report_caps(target_emit_fn emit, void *ctx);		/* book example 2-1 */
 void target_report_exits(struct vcpu *v, target_emit_fn emit, void *ctx);	/* counts by reason */

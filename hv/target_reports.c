@@ -2,9 +2,10 @@
  * `monitor`), the guest's FPU state, and interrupt/NMI injection. */
 #include "target.h"
 
+#include "entry_failure.h"
 #include "exits.h"
 #include "guest.h"
-#include "guest_walk.h"
+#include "guest_mode.h"
 #include "platform/errno.h"
 #include "platform/fmt.h"
 #include "platform/kstring.h"
@@ -48,8 +49,10 @@ void target_report_info(struct vcpu *v, target_emit_fn emit, void *ctx)
 	p.cr3 = vmread(GUEST_CR3);
 	p.efer = vmread(GUEST_IA32_EFER);
 
-	ksnprintf(line, sizeof(line), "vcpu 0: %s, RIP 0x%llx, paging %s", v->stopped ? "dead" : "stopped",
-		  (unsigned long long)vmread(GUEST_RIP), guest_paging_mode_name(&p));
+	char mode[64];
+	guest_mode_describe(&p, (uint32_t)vmread(GUEST_CS_ACCESS_RIGHTS), vmread(GUEST_RFLAGS), mode, sizeof(mode));
+	ksnprintf(line, sizeof(line), "vcpu 0: %s, RIP 0x%llx, %s", v->stopped ? "dead" : "stopped",
+		  (unsigned long long)vmread(GUEST_RIP), mode);
 	emit(ctx, line);
 	ksnprintf(line, sizeof(line), "hypervisor region 0x%llx-0x%llx (absent from the guest's EPT)",
 		  (unsigned long long)guest_mem.hv_start, (unsigned long long)guest_mem.hv_end - 1);
@@ -60,12 +63,39 @@ void target_report_info(struct vcpu *v, target_emit_fn emit, void *ctx)
 			  (unsigned long long)(r->base + r->len - 1), mem_type_name(r->type));
 		emit(ctx, line);
 	}
-	ksnprintf(line, sizeof(line), "single-step: RFLAGS.TF with #DB intercepted; break-in: preemption timer every %u ticks",
-		  v->preemption_ticks);
+	ksnprintf(line, sizeof(line), "single-step: RFLAGS.TF with #DB intercepted; break-in: a poll every %u ticks "
+		  "of guest time (preemption timer) or of machine time (TSC, on the next exit)", v->preemption_ticks);
 	emit(ctx, line);
 	ksnprintf(line, sizeof(line), "EPTP 0x%llx, VPID %u, VM exits %llu", (unsigned long long)v->eptp, v->vpid,
 		  (unsigned long long)v->exits);
 	emit(ctx, line);
+	target_report_dead(v, emit, ctx);
+}
+
+enum target_image target_guest_image(void)
+{
+	return guest_image;
+}
+
+void target_report_dead(struct vcpu *v, target_emit_fn emit, void *ctx)
+{
+	char line[256];
+
+	if (!v->stopped)
+		return;
+	ksnprintf(line, sizeof(line), "the guest cannot run: %s", v->stop_reason);
+	emit(ctx, line);
+	if (!v->entry_failed)
+		return;
+	for (const char *p = entry_failure_notes(); *p;) {
+		size_t n = 0;
+		while (p[n] && p[n] != '\n')
+			n++;
+		ksnprintf(line, sizeof(line), "%.*s", (int)n, p);
+		emit(ctx, line);
+		p += p[n] ? n + 1 : n;
+	}
+	emit(ctx, "fix the VMCS (monitor vmcs FIELD VALUE), then continue: the checker runs again first");
 }
 
 void target_report_ept(struct vcpu *v, uint64_t gpa, target_emit_fn emit, void *ctx)

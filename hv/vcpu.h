@@ -10,8 +10,8 @@
 
 /* General-purpose registers by their number in exit qualifications and
  * instruction information (SDM Vol. 3C Table 28-3: 0 RAX, 1 RCX, 2 RDX, 3 RBX,
- * 4 RSP, 5 RBP, 6 RSI, 7 RDI, 8-15 R8-R15).  vmexit.S builds exactly this on
- * the exit stack; the RSP slot is a placeholder: the guest's RSP lives in
+ * 4 RSP, 5 RBP, 6 RSI, 7 RDI, 8-15 R8-R15).  vmexit.S stores and loads
+ * exactly this in the vcpu; the RSP slot is unused: the guest's RSP lives in
  * the VMCS (GUEST_RSP). */
 struct guest_gprs {
 	uint64_t rax, rcx, rdx, rbx, rsp, rbp, rsi, rdi;
@@ -25,8 +25,8 @@ enum exit_action {
 };
 
 struct vcpu {
-	struct guest_gprs *gprs;	/* the exit stack's copy, valid in root mode */
-	struct guest_gprs launch_gprs;	/* loaded by the first VM entry */
+	struct guest_gprs *gprs;	/* &regs */
+	struct guest_gprs regs;		/* saved by every VM exit, loaded by every entry */
 
 	uint64_t vmxon_phys;
 	uint64_t vmcs_phys;
@@ -39,7 +39,9 @@ struct vcpu {
 	/* The controls as programmed, after the capability adjust. */
 	uint32_t pin_ctls, proc_ctls, proc2_ctls, exit_ctls, entry_ctls;
 	uint64_t cr0_mask, cr4_mask;
+	uint32_t user_exceptions;	/* exception-bitmap bits a user set (vmcs_write_guard.c) */
 	uint32_t preemption_ticks;	/* guest instructions between break-in polls */
+	uint64_t poll_deadline;		/* TSC: the first exit past it polls the debug UART */
 
 	/* Debugger state (debugger.c). */
 	bool stepping;		/* the next instruction ends in a STOP_STEP */
@@ -54,7 +56,8 @@ struct vcpu {
 
 	uint64_t exits;		/* all VM exits */
 	uint64_t exit_counts[EXIT_REASON_LIMIT];
-	bool stopped;
+	bool stopped;		/* the guest cannot run on (vcpu_run.c) */
+	bool entry_failed;	/* ...because VM entry failed: a fix may let it */
 	char stop_reason[96];
 };
 

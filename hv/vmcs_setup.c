@@ -5,6 +5,7 @@
  * with a message rather than failing the entry. */
 #include "vmcs_setup.h"
 
+#include "debugger.h"
 #include "exits.h"
 #include "io_ports.h"
 #include "platform/acpi.h"
@@ -23,7 +24,6 @@
 #define MSR_IA32_PAT 0x277
 #define MSR_IA32_DEBUGCTL 0x1d9
 #define EXIT_STACK_PAGES 4
-#define PREEMPTION_TICKS 1000000u	/* ~1 ms of guest time at 1 GHz */
 
 extern uint8_t vmexit_entry[];
 
@@ -128,7 +128,7 @@ static int setup_controls(struct vcpu *v, const struct vmx_caps_raw *caps)
 	vmwrite(CR0_GUEST_HOST_MASK, v->cr0_mask);
 	vmwrite(CR4_GUEST_HOST_MASK, v->cr4_mask);
 
-	v->preemption_ticks = PREEMPTION_TICKS;
+	v->preemption_ticks = BREAKIN_POLL_TICKS;	/* break-in polls by guest time too */
 	if (v->pin_ctls & VMX_PIN_ACTIVATE_VMX_PREEMPTION_TIMER)
 		vmwrite(VMX_PREEMPTION_TIMER_VALUE, v->preemption_ticks);
 	return 0;
@@ -224,8 +224,8 @@ static void setup_guest_state(struct vcpu *v, const struct vmx_caps_raw *caps, c
 	vmwrite(GUEST_PENDING_DEBUG_EXCEPTIONS, 0);
 	if (long_mode)
 		vmwrite(VM_ENTRY_CONTROLS, v->entry_ctls | VMX_ENTRY_IA32E_MODE_GUEST);
-	v->launch_gprs = e->gprs;
-	v->gprs = &v->launch_gprs;	/* what a debugger reads and writes before the first entry */
+	v->regs = e->gprs;
+	v->gprs = &v->regs;	/* what a debugger reads and writes before the first entry */
 }
 
 /* MSR bitmap: 4 KiB, four 1 KiB quarters — reads of 0..1FFFH, reads of
@@ -275,6 +275,8 @@ int vmcs_setup(struct vcpu *v, const struct vmx_caps_raw *caps, const struct gue
 		for (uint16_t p = debug_uart; p < debug_uart + 8; p++)
 			io_bitmap_trap(v, p);
 	io_ports_set_debug_uart(debug_uart);
+	if (io_ports_console_data())
+		io_bitmap_trap(v, io_ports_console_data());
 	/* An emulator's "stop now" port only where that device exists: elsewhere
 	 * the guest's write reaches no device, as it would bare. */
 	enum machine_kind machine = machine_detect();

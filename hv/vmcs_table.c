@@ -239,6 +239,16 @@ unsigned vmcs_width_bits(enum vmcs_width width)
 	return 0;
 }
 
+bool vmcs_access_write(uint32_t enc, uint64_t full, uint64_t value, uint64_t *new_full)
+{
+	unsigned bits = vmcs_enc_is_high(enc) ? 32 : vmcs_width_bits(vmcs_enc_width(enc));
+
+	if (bits < 64 && value >> bits)
+		return false;
+	*new_full = vmcs_enc_is_high(enc) ? (full & 0xffffffffull) | value << 32 : value;
+	return true;
+}
+
 const char *vmcs_group_name(enum vmcs_group group)
 {
 	static const char *const names[] = { "control", "exit-info", "guest", "host" };

@@ -78,6 +78,20 @@ static inline uint32_t vmcs_enc_high(uint32_t full)
 	return full | VMCS_ENC_ACCESS_HIGH;
 }
 
+/* What an access through encoding enc reads from a field whose full
+ * value is full: a high access (bit 0 = 1, 64-bit fields only) reads bits
+ * 63:32 into bits 31:0 (SDM Vol. 3C, 25.11.2). */
+static inline uint64_t vmcs_access_read(uint32_t enc, uint64_t full)
+{
+	return vmcs_enc_is_high(enc) ? full >> 32 : full;
+}
+
+/* The field's new full value after writing value through encoding enc: a
+ * high access replaces bits 63:32 and keeps bits 31:0.  false when value
+ * does not fit what the access reaches (32 bits for a high access, the
+ * field's width otherwise), which VMWRITE would cut silently. */
+bool vmcs_access_write(uint32_t enc, uint64_t full, uint64_t value, uint64_t *new_full);
+
 /* GUEST_RIP, EPT_POINTER, ...: each field's full encoding. */
 enum vmcs_field {
 #define VMCS_FIELD(name, encoding, width, group) name = (encoding),

@@ -1,25 +1,34 @@
-/* vmexit.S — the two doors between root and non-root operation.
+/* vmexit.S — the doors between root and non-root operation.
  *
- * vmx_launch(gprs): load the guest's GPRs and VMLAUNCH.  Returns only when
- * the launch fails (VMfailInvalid/VMfailValid in the flags, SDM Vol. 3C
- * §31.3 "VMLAUNCH/VMRESUME"), with callee-saved registers restored.
+ * The guest's GPRs live in one place, a struct guest_gprs in its vcpu
+ * (hv/vcpu.h), indexed by register number: every VM exit stores them there
+ * and every VM entry loads them from there.  Nothing of the guest stays on
+ * the exit stack, so a VM entry that fails (VMfailValid, SDM Vol. 3C §31.3)
+ * loses nothing: the registers are still in the vcpu for gdb to read and
+ * for the next attempt.  One vCPU today: its GPR block's address is
+ * vmexit_gprs, set by each entry.
+ *
+ * vmx_launch(gprs), vmx_resume(gprs): load the GPRs from *gprs and
+ * VMLAUNCH/VMRESUME.  Return only when the instruction fails, with 1 for
+ * VMfailInvalid (CF) or 2 for VMfailValid (ZF), callee-saved registers
+ * restored.
  *
  * vmexit_entry: HOST_RIP.  The CPU arrives here on every VM exit with RSP =
- * HOST_RSP (the top of the exit stack) and the guest's GPRs still live
- * (SDM Vol. 3C §28.5: only the host-state area is loaded).  The GPRs are
- * pushed so that they form a struct guest_gprs (hv/vcpu.h), indexed by
- * register number, and vmexit_dispatch() gets a pointer to it. */
+ * HOST_RSP (the top of the exit stack, 16-byte aligned) and the guest's
+ * GPRs still live (SDM Vol. 3C §28.5: only the host-state area is loaded).
+ * They go to *vmexit_gprs, vmexit_dispatch() runs, and VMRESUME goes back;
+ * if it fails, vmresume_failed() takes over for good. */
+
+	.bss
+	.balign 8
+	.globl vmexit_gprs
+vmexit_gprs:
+	.quad 0
 
 	.text
-	.globl vmx_launch
-vmx_launch:
-	pushq %rbx
-	pushq %rbp
-	pushq %r12
-	pushq %r13
-	pushq %r14
-	pushq %r15
-	movq %rdi, %rax
+
+/* Loads every GPR from *%rax; %rax last. */
+.macro load_gprs
 	movq 8*1(%rax), %rcx
 	movq 8*2(%rax), %rdx
 	movq 8*3(%rax), %rbx
@@ -35,14 +44,30 @@ vmx_launch:
 	movq 8*14(%rax), %r14
 	movq 8*15(%rax), %r15
 	movq 8*0(%rax), %rax
-	vmlaunch
-	/* Only reached on failure: 1 = VMfailInvalid (CF), 2 = VMfailValid (ZF). */
+.endm
+
+/* After a failed VMLAUNCH/VMRESUME: %eax = 1 (CF) or 2 (ZF). */
+.macro fail_status
 	setc %al
 	setz %dl
 	movzbl %al, %eax
 	movzbl %dl, %edx
 	addl %edx, %edx
 	orl %edx, %eax
+.endm
+
+.macro vm_enter insn
+	pushq %rbx
+	pushq %rbp
+	pushq %r12
+	pushq %r13
+	pushq %r14
+	pushq %r15
+	movq %rdi, vmexit_gprs(%rip)
+	movq %rdi, %rax
+	load_gprs
+	\insn
+	fail_status
 	popq %r15
 	popq %r14
 	popq %r13
@@ -50,50 +75,44 @@ vmx_launch:
 	popq %rbp
 	popq %rbx
 	ret
+.endm
+
+	.globl vmx_launch
+vmx_launch:
+	vm_enter vmlaunch
+
+	.globl vmx_resume
+vmx_resume:
+	vm_enter vmresume
 
 	.globl vmexit_entry
 vmexit_entry:
-	pushq %r15
-	pushq %r14
-	pushq %r13
-	pushq %r12
-	pushq %r11
-	pushq %r10
-	pushq %r9
-	pushq %r8
-	pushq %rdi
-	pushq %rsi
-	pushq %rbp
-	pushq $0		/* RSP slot: the guest's RSP is GUEST_RSP */
-	pushq %rbx
-	pushq %rdx
-	pushq %rcx
 	pushq %rax
-	movq %rsp, %rdi
+	movq vmexit_gprs(%rip), %rax
+	movq %rcx, 8*1(%rax)
+	movq %rdx, 8*2(%rax)
+	movq %rbx, 8*3(%rax)
+	movq %rbp, 8*5(%rax)
+	movq %rsi, 8*6(%rax)
+	movq %rdi, 8*7(%rax)
+	movq %r8, 8*8(%rax)
+	movq %r9, 8*9(%rax)
+	movq %r10, 8*10(%rax)
+	movq %r11, 8*11(%rax)
+	movq %r12, 8*12(%rax)
+	movq %r13, 8*13(%rax)
+	movq %r14, 8*14(%rax)
+	movq %r15, 8*15(%rax)
+	popq 8*0(%rax)		/* the guest's RAX; RSP back at HOST_RSP, aligned */
 	xorl %ebp, %ebp		/* the backtrace stops here */
 	call vmexit_dispatch
-	popq %rax
-	popq %rcx
-	popq %rdx
-	popq %rbx
-	addq $8, %rsp
-	popq %rbp
-	popq %rsi
-	popq %rdi
-	popq %r8
-	popq %r9
-	popq %r10
-	popq %r11
-	popq %r12
-	popq %r13
-	popq %r14
-	popq %r15
+	movq vmexit_gprs(%rip), %rax
+	load_gprs
 	vmresume
-	/* VMRESUME failed: report with the flags, never returns. */
-	setc %dil
-	setz %sil
-	movzbl %dil, %edi
-	movzbl %sil, %esi
+	/* VMRESUME failed: the GPRs are intact in the vcpu; report with the
+	 * status.  Never returns (a retry enters the guest afresh). */
+	fail_status
+	movl %eax, %edi
 	call vmresume_failed
 	ud2
 

@@ -161,7 +161,7 @@ static const char *field_arg(lua_State *L, int arg, char *buf, size_t n)
 
 static int l_vmcs_read(lua_State *L)
 {
-	char num[24], err[200];
+	char num[24], err[320];
 	uint64_t v;
 	if (target_vmcs_read(field_arg(L, 1, num, sizeof(num)), &v, err, sizeof(err)))
 		return luaL_error(L, "vmcs.read: %s", err);
@@ -171,7 +171,7 @@ static int l_vmcs_read(lua_State *L)
 
 static int l_vmcs_write(lua_State *L)
 {
-	char num[24], err[200];
+	char num[24], err[320];
 	const char *f = field_arg(L, 1, num, sizeof(num));
 	uint64_t v = (uint64_t)luaL_checkinteger(L, 2);
 	if (target_vmcs_write(f, v, err, sizeof(err)))
@@ -260,8 +260,7 @@ static int inject_result(lua_State *L, const char *what, unsigned vector, int rc
 	if (rc == -EBUSY)
 		return lhv_error(L, "inject.%s: an event of that kind is already pending for this VM entry", what);
 	if (rc == -EINVAL)
-		return lhv_error(L, "inject.%s: vector %u cannot be injected that way%s", what, vector,
-				 !strcmp(what, "exception") ? " (exceptions are 0-31 except 2, 15 and 22-27)" : "");
+		return lhv_error(L, "inject.%s: vector %u cannot be injected that way", what, vector);
 	if (rc)
 		return lhv_error(L, "inject.%s: refused (error %d)", what, -rc);
 	lua_pushboolean(L, 1);
@@ -274,7 +273,11 @@ static int l_exception(lua_State *L)
 	unsigned vector = check_vector(L, 1);
 	bool has_error = !lua_isnoneornil(L, 2);
 	uint32_t error = has_error ? (uint32_t)luaL_checkinteger(L, 2) : 0;
-	return inject_result(L, "exception", vector, target_inject_exception(lhv.vcpu, vector, has_error, error));
+	char err[320];
+	if (target_inject_exception(lhv.vcpu, vector, has_error, error, err, sizeof(err)))
+		return lhv_error(L, "inject.exception: %s", err);
+	lua_pushboolean(L, 1);
+	return 1;
 }
 
 static int l_interrupt(lua_State *L)

@@ -106,7 +106,7 @@ void lhv_report_info(const char *msg)
 
 /* Fires every LHV_HOOK_PERIOD instructions; once the budget is spent it
  * fires on every instruction and raises each time, so a pcall loop cannot
- * swallow it (PLATFORM-NOTES: the budget must be sticky).  Coroutines
+ * swallow it (docs/platform-notes.md: the budget must be sticky).  Coroutines
  * inherit the hook from the thread that creates them (lua_newthread). */
 static void count_hook(lua_State *L, lua_Debug *ar)
 {

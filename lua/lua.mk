@@ -2,7 +2,7 @@
 #
 # Lua comes from Debian's lua5.4 source package, unpacked into
 # $(BUILD)/lua-src by tools/fetch-lua.sh (never committed), and is compiled
-# freestanding against musl's headers (PLATFORM-NOTES.md, "Lua 5.4 in the
+# freestanding against musl's headers (docs/platform-notes.md, "Lua 5.4 in the
 # hypervisor").  Not -mgeneral-regs-only: lua_Number is a double; the
 # hypervisor saves the guest's FPU state around every call (lua/port/fpu.c).
 #

@@ -1,5 +1,5 @@
 /* percpu.h — the per-CPU block, reached through FS base.  Its head has the
- * layout musl's thread pointer expects (PLATFORM-NOTES: self at 0x00, stack
+ * layout musl's thread pointer expects (docs/platform-notes.md: self at 0x00,
  * canary at 0x28, errno at 0x34, locale at 0xa8), so Lua's libc works in
  * VMX root.  FS base is reloaded from HOST_FS_BASE on every VM exit. */
 #ifndef PLATFORM_PERCPU_H

@@ -38,6 +38,7 @@ void platform_stop(void)
 	if (stop_action == PANIC_POWEROFF)
 		power_off();
 	log_raw("stopped: halting (panic=poweroff powers off instead)\n");
+	log_flush();	/* lines held for the guest's open console line too */
 	halt_forever();
 }
 

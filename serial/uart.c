@@ -109,11 +109,6 @@ int uart_getc(struct uart *u, uint32_t spins)
 	return -1;
 }
 
-void uart_log_sink(void *ctx, const char *s, size_t n)
-{
-	uart_write(ctx, s, n);
-}
-
 void uart_flush(struct uart *u)
 {
 	for (int i = 0; u->present && !u->dead && i < TX_SPIN_LIMIT; i++) {
@@ -121,9 +116,4 @@ void uart_flush(struct uart *u)
 			return;
 		pause();
 	}
-}
-
-void uart_log_flush(void *ctx)
-{
-	uart_flush(ctx);
 }

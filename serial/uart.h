@@ -32,8 +32,4 @@ int uart_getc(struct uart *u, uint32_t spins);
 /* Waits (bounded) until the transmitter is empty: shift register included. */
 void uart_flush(struct uart *u);
 
-/* A log sink writing to the UART passed as ctx, and its flush. */
-void uart_log_sink(void *ctx, const char *s, size_t n);
-void uart_log_flush(void *ctx);
-
 #endif

@@ -17,15 +17,24 @@ Phases, all in work_step of the basic guest (straight-line code):
              before each step and removes it after: Z0/z0 are its cost);
   dump-64k   `dump binary memory` of 64 KiB of guest memory.
 
+Round-trip latency (vmxdbg only), in wall milliseconds: 256 one-word `m`
+requests on a raw socket through `make run`'s COM2 relay, in no-ack mode as
+gdb negotiates it (the median is the figure), and gdb's own wall time per
+command (`maint set per-command time on`) for `x/256xw` (one request per
+word) and `stepi`.  Idle-machine figures: Bochs shares the CPU with
+whatever else runs.
+
 Break-in latency (vmxdbg only) is measured in instructions: Bochs with
 `clock: sync=none` advances its tick counter, which is the guest's TSC,
 once per instruction, and with the serial device's debug log on it stamps
 two events with that counter: the 0x03 entering COM2's receive FIFO from
 the socket ("com2: read byte [0x03]") and the hypervisor reading it from
 the data register (the stub's poll on a preemption-timer exit).  Their
-difference is the latency, in instructions executed (the guest's loop,
-with no VM exit but the timer's, plus the few hundred of that exit); the
-first byte of the stop reply leaving is stamped too.  QEMU has no such
+difference is the latency, in instructions executed.  Two guests: the
+basic guest's `in` loop on port 0x80, which never exits (only the
+preemption timer, counting guest time, polls), and the exit-loop guest,
+which does nothing but CPUID exits (the TSC deadline on the exit path
+polls); the first byte of the stop reply leaving is stamped too.  QEMU has no such
 clock (its stub stops the vCPU as soon as its main loop reads the byte).
 
 Writes build/bench-gdb.json (bench.py merges it into build/bench.json).
@@ -50,9 +59,13 @@ import emu  # noqa: E402
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ELF = os.path.join(ROOT, "build", "vmxdbg.elf")
 GUEST = os.path.join(ROOT, "build", "guests", "basic.elf")
+EXITLOOP = os.path.join(ROOT, "build", "guests", "exitloop.elf")
 STEPS = 20
 DUMP = (0x100000, 0x110000)         # 64 KiB of the guest's image: mapped, paging off
 BREAKINS = 8
+ROUND_TRIPS = 256
+ROUND_TRIP_TARGET_MS = 5
+STEPI_TIMED = 10
 TARGETS = {"stepi_round_trips": 3, "stepi_bytes": 350, "stepi_bp_round_trips": 4,
            "dump_64k_round_trips": 8}
 MARK = "qvmxdbg.mark:"
@@ -206,11 +219,10 @@ def measured(port, work, name, before, steps):
     return phases(proxy.events)
 
 
-def vmxdbg_machine(work, name, guest_args="", extra_config=()):
+def vmxdbg_machine(work, name, guest_args="", extra_config=(), guest=None):
     iso = os.path.join(work, f"{name}.iso")
-    subprocess.run([os.path.join(ROOT, "tools", "mkiso"), iso, ELF,
-                    "--args=panic=poweroff gdb-wait", "--module", GUEST, f"guest {guest_args}".strip()],
-                   check=True)
+    subprocess.run([os.path.join(ROOT, "tools", "mkiso"), iso, ELF, "--args=panic=poweroff gdb-wait",
+                    "--module", guest or GUEST, f"guest {guest_args}".strip()], check=True)
     m = emu.Bochs(iso, os.path.join(work, name), timeout=300, extra_config=list(extra_config)).start()
     m.wait_for(r"gdb-wait: the guest waits", timeout=120)
     return m
@@ -255,11 +267,20 @@ def read_packet(sock, buf=b""):
     return m.group(1), buf[m.end():]
 
 
-def breakin_latency(work, count=BREAKINS):
+# The guests broken into: (image, None for GUEST; arguments; console line
+# once in the loop).
+BREAKIN_LOOPS = {
+    "no_exits": (None, "bench=io:100000000", r"GUEST PASS crc32-selftest"),
+    "cpuid_exits": (EXITLOOP, "", r"EXITLOOP cpuid: looping"),
+}
+
+
+def breakin_latency(work, loop, count=BREAKINS):
     """count break-ins at random moments of a guest loop; instructions from
     the 0x03 entering the UART to the stub reading it, and to the reply."""
-    m = vmxdbg_machine(work, "breakin", "bench=io:100000000",
-                       ["debug: action=ignore, serial=report"])
+    guest, args, looping = BREAKIN_LOOPS[loop]
+    name = f"breakin-{loop}"
+    m = vmxdbg_machine(work, name, args, ["debug: action=ignore, serial=report"], guest=guest)
     try:
         s = socket.create_connection(("127.0.0.1", m.gdb_port), timeout=30)
         rsp(s, b"qSupported")
@@ -268,7 +289,7 @@ def breakin_latency(work, count=BREAKINS):
         for n in range(count):
             rsp(s, b"c")
             if n == 0:              # into the loop: the checks are done
-                m.wait_for(r"GUEST PASS crc32-selftest", timeout=120)
+                m.wait_for(looping, timeout=120)
             time.sleep(random.uniform(0.05, 0.25))
             s.sendall(b"\x03")
             reply, _ = read_packet(s)
@@ -278,18 +299,17 @@ def breakin_latency(work, count=BREAKINS):
         rsp(s, b"D")
         read_packet(s)
         s.close()
-        m.wait_for(r"GUEST DONE", timeout=120)
     finally:
         m.stop()
     # The debug log holds every COM2 register access (the stub's LSR polls
     # while it waits: hundreds of MB); the events that count are kept in
-    # breakin-events.txt and the log goes.
-    log = os.path.join(work, "breakin", "bochs.log")
+    # <name>-events.txt and the log goes.
+    log = os.path.join(work, name, "bochs.log")
     arrive = r"^(\d+)d\[SER\s*\] com2: read byte \[0x03\]"
     seen = r"^(\d+)d\[SER\s*\] com2 register read from address: 0x02f8 = 0x03"
     reply = r"^(\d+)d\[SER\s*\] com2 register write to  address: 0x02f8 = 0x24"
     samples, state = [], None
-    with open(log, errors="replace") as f, open(os.path.join(work, "breakin-events.txt"), "w") as keep:
+    with open(log, errors="replace") as f, open(os.path.join(work, f"{name}-events.txt"), "w") as keep:
         for line in f:
             if (a := re.match(arrive, line)):
                 state = [int(a.group(1))]
@@ -304,12 +324,72 @@ def breakin_latency(work, count=BREAKINS):
             keep.write(line)
     os.unlink(log)
     if len(samples) != count:
-        raise RuntimeError(f"break-in: {len(samples)} of {count} found (see breakin-events.txt)")
+        raise RuntimeError(f"break-in: {len(samples)} of {count} found (see {name}-events.txt)")
     to_seen = [b - a for a, b, _ in samples]
     to_reply = [c - a for a, _, c in samples]
     return {"samples": count, "to_stub_mean": round(sum(to_seen) / count),
             "to_stub_max": max(to_seen), "to_reply_mean": round(sum(to_reply) / count),
             "to_reply_max": max(to_reply), "to_stub": to_seen}
+
+
+# ------------------------------------------------------------ wall latency
+
+
+GDB_TIME = re.compile(r"Command execution time: [\d.]+ \(cpu\), ([\d.]+) \(wall\)")
+
+
+def gdb_command_times(work, port):
+    """gdb's wall seconds for `x/256xw` and each of STEPI_TIMED `stepi`s, at
+    the guest's first instruction; gdb disconnects, leaving it stopped."""
+    path = os.path.join(work, "wall.gdb")
+    with open(path, "w") as f:
+        f.write("\n".join(["set pagination off", f"target remote localhost:{port}",
+                           "maint set per-command time on", f"x/256xw {DUMP[0]:#x}",
+                           *["stepi"] * STEPI_TIMED, "maint set per-command time off", "disconnect"]) + "\n")
+    p = subprocess.run(["gdb", "-nx", "-q", "-batch", GUEST, "-x", path], stdin=subprocess.DEVNULL,
+                       capture_output=True, text=True, timeout=300)
+    with open(os.path.join(work, "wall.gdb.txt"), "w") as f:
+        f.write(p.stdout + p.stderr)
+    times = [float(x) for x in GDB_TIME.findall(p.stdout + p.stderr)]
+    if len(times) != 1 + STEPI_TIMED:
+        raise RuntimeError(f"gdb timed {len(times)} commands (see wall.gdb.txt)")
+    return times[0], times[1:]
+
+
+def raw_round_trips(port, n=ROUND_TRIPS):
+    """Wall ms of n one-word `m` requests, each sent once the last reply is in."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=30)
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    try:
+        s.sendall(b"+")
+        for setup in (b"qSupported", b"QStartNoAckMode"):
+            rsp(s, setup)
+            read_packet(s)
+            s.sendall(b"+")     # acknowledged in ack mode, ignored in no-ack mode
+        ms = []
+        for _ in range(n):
+            t0 = time.monotonic()
+            rsp(s, b"m%x,4" % DUMP[0])
+            reply, rest = read_packet(s)
+            ms.append((time.monotonic() - t0) * 1000)
+            if len(reply) != 8 or rest:
+                raise RuntimeError(f"`m` answered {reply!r} {rest!r}")
+        return ms
+    finally:
+        s.close()
+
+
+def wall_latency(work):
+    """Wall milliseconds per round trip through the relay, raw and through gdb."""
+    m = vmxdbg_machine(work, "wall")
+    try:
+        x256, stepis = gdb_command_times(work, m.gdb_port)
+        ms = sorted(raw_round_trips(m.gdb_port))
+    finally:
+        m.stop()
+    return {"m_word_median_ms": round(ms[len(ms) // 2], 2), "m_word_p90_ms": round(ms[len(ms) * 9 // 10], 2),
+            "m_word_samples": len(ms), "x_256xw_ms": round(x256 * 1000, 1),
+            "stepi_median_ms": round(sorted(stepis)[len(stepis) // 2] * 1000, 1)}
 
 
 # -------------------------------------------------------------------- report
@@ -339,7 +419,8 @@ def run(work, steps=STEPS, breakins=BREAKINS, elf=None, guest=None):
     raw = {"qemu": session_qemu(work, steps), "vmxdbg-i386": session_vmxdbg(work, "i386", steps),
            "vmxdbg-amd64": session_vmxdbg(work, "amd64", steps)}
     res = summarise(raw, steps)
-    res["breakin_instructions"] = breakin_latency(work, breakins)
+    res["wall"] = wall_latency(work)
+    res["breakin_instructions"] = {loop: breakin_latency(work, loop, breakins) for loop in BREAKIN_LOOPS}
     res["steps"] = steps
     return res
 
@@ -356,9 +437,13 @@ def table(res):
         vals = [res[w][phase][key] for w in ("vmxdbg-i386", "vmxdbg-amd64", "qemu")]
         t = f"<= {TARGETS[target]}" if target else ""
         lines.append(f"{label:<30}{vals[0]:>13}{vals[1]:>14}{vals[2]:>9}{t:>10}")
-    b = res["breakin_instructions"]
-    lines.append(f"break-in, 0x03 to stub (instr.) mean {b['to_stub_mean']}, max {b['to_stub_max']}"
-                 f" ({b['samples']} samples); to the reply's first byte: mean {b['to_reply_mean']}")
+    w = res["wall"]
+    lines.append(f"wall ms per one-word `m` round trip: median {w['m_word_median_ms']}, 90% {w['m_word_p90_ms']}"
+                 f" ({w['m_word_samples']} samples, target <= {ROUND_TRIP_TARGET_MS}); gdb's wall ms for"
+                 f" x/256xw {w['x_256xw_ms']}, per stepi {w['stepi_median_ms']}")
+    for loop, b in res["breakin_instructions"].items():
+        lines.append(f"break-in ({loop}), 0x03 to stub (instr.) mean {b['to_stub_mean']}, max {b['to_stub_max']}"
+                     f" ({b['samples']} samples); to the reply's first byte: mean {b['to_reply_mean']}")
     for w in ("vmxdbg-i386", "qemu"):
         lines.append(f"{w} packets per stepi: {', '.join(res[w]['stepi_packets'])}; "
                      f"with a breakpoint: {', '.join(res[w]['stepi_bp_packets'])}")

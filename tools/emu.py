@@ -14,7 +14,8 @@ Wiring (both emulators):
 - COM2 is the debug port. The emulator connects as a TCP *client* to a relay
   that listens before the emulator starts; gdb connects to the relay's
   gdb_port, one client at a time, and may leave and come back. Bochs'
-  socket-server mode would block start-up until a client connects.
+  socket-server mode would block start-up until a client connects. The
+  relay's sockets neither hold writes back nor delay ACKs (_ack_now).
 - The emulator runs in its own session (process group); stop, timeout, close
   and interpreter exit kill the whole group.
 """
@@ -97,6 +98,23 @@ def _kill_group(proc):
 # ---------------------------------------------------------------- COM2 relay
 
 
+def _low_latency(conn):
+    """Our writes leave at once (no Nagle), and what arrives is acknowledged
+    at once (see _ack_now)."""
+    conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    _ack_now(conn)
+
+
+def _ack_now(conn):
+    """Bochs sends each byte of COM2 with its own send() on a socket with
+    Nagle's algorithm on: the second byte of a reply waits for the ACK of the
+    first, which Linux delays up to 40 ms.  That was the ~50 ms of every gdb
+    round trip.  Quick ACK mode ends by itself, so this is re-armed after
+    every recv."""
+    if hasattr(socket, "TCP_QUICKACK"):      # Linux only
+        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK, 1)
+
+
 class SerialRelay:
     """Joins the emulator's COM2 (a TCP client) to one gdb client at a time.
 
@@ -170,6 +188,7 @@ class SerialRelay:
         if self._target:                 # an emulator reconnecting replaces the old link
             self._drop("target")
         self._target = conn
+        _low_latency(conn)
         self._sel.register(conn, selectors.EVENT_READ, "target-data")
         self._note("target connected")
         if self._pending_to_target:
@@ -179,6 +198,7 @@ class SerialRelay:
     def _on_client_accept(self):
         conn, addr = self.client_listener.accept()
         conn.settimeout(5)               # a client that stops reading gets dropped
+        _low_latency(conn)
         self._client = conn
         self._sel.unregister(self.client_listener)   # one client at a time
         self._sel.register(conn, selectors.EVENT_READ, "client-data")
@@ -213,7 +233,9 @@ class SerialRelay:
     @staticmethod
     def _recv(conn):
         try:
-            return conn.recv(65536)
+            data = conn.recv(65536)
+            _ack_now(conn)
+            return data
         except OSError:
             return b""
 

@@ -1,12 +1,12 @@
 #!/bin/sh
 # fetch-lua.sh — Lua 5.4's source from Debian's `lua5.4` source package,
 # unpacked (Debian's patches applied) into DEST (default build/lua-src), so
-# that DEST/src/lua.h exists.  Never committed: DESIGN.md, "Nothing from
+# that DEST/src/lua.h exists.  Never committed: docs/design.md, "Nothing from
 # another project is copied in".  A second run costs one `test -f`.
 #
 # apt-get source needs a deb-src entry; Debian images list only `Types: deb`,
 # so a `Types: deb-src` twin of the Debian source list is added when no
-# deb-src entry exists (PLATFORM-NOTES.md, "Packages").
+# deb-src entry exists (docs/platform-notes.md, "The build machine").
 set -eu
 
 DEST=${1:-build/lua-src}

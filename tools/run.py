@@ -113,6 +113,8 @@ def main(argv):
               f"gdb -ex 'target remote localhost:{m.gdb_port}'  (or: make gdb)", flush=True)
         r = m.wait()
     except KeyboardInterrupt:
+        if m.proc:
+            m.stop()    # which writes e9.txt, the hypervisor's lines alone
         print("\nrun: interrupted; machine stopped")
         return 130
     finally:

@@ -11,7 +11,7 @@
 #include "platform/memory.h"
 #include "platform/power.h"
 
-/* LUAI_MAXCCALLS=64 keeps Lua near 50 KiB of C stack (PLATFORM-NOTES);
+/* LUAI_MAXCCALLS=64 keeps Lua near 50 KiB of C stack (docs/platform-notes.md);
  * the pattern matcher recurses up to 200 frames of ~100 bytes on top. */
 #define LUA_STACK_PAGES 32
 #define STACK_CANARY 0x4c75615374616b21ull	/* "LuaStak!" */

@@ -1,5 +1,5 @@
 /* libc.c — strong definitions that keep musl's syscall-using members out
- * of the image (PLATFORM-NOTES.md lists them).  Lua's file functions (only
+ * of the image (docs/platform-notes.md lists them).  Lua's file functions (only
  * luaL_loadfilex, never called: loadfile and dofile are gone) fail; the
  * rest is the little the hypervisor can honestly offer. */
 #include <errno.h>

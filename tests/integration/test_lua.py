@@ -373,7 +373,7 @@ def test_the_page_write_watcher_names_the_writers_and_ept_query_shows_the_mappin
 def test_injected_exception_nmi_and_interrupt_reach_the_guest_where_they_should(t):
     syms = symbols(t)
     r = t.boot(hv_args="panic=poweroff", modules=[
-        (BASIC, "guest injected=6 injected=2 injected=0x41 skip=hlt"),
+        (BASIC, "guest injected=6 injected=2 injected=0x41 skip=hlt,events"),
         ("scripts/inject_demo.lua", "script"),
         ("scripts/inject_demo.lua", "script at=CPUID:5 nmi"),
         ("scripts/inject_demo.lua", "script at=CPUID:7 interrupt=0x41")])
@@ -385,7 +385,8 @@ def test_injected_exception_nmi_and_interrupt_reach_the_guest_where_they_should(
     r.expect(rf"GUEST INFO injected: #UD \(vector 6\) error=0x0 eip={ud:#x}$")
     # An NMI after the CPUID completed: the next instruction.
     r.expect(rf"GUEST INFO injected: NMI \(vector 2\) error=0x0 eip={nmi + 2:#x}$")
-    # An interrupt while IF=0: held until the guest's one interrupt window.
+    # An interrupt while IF=0: held until the guest's one interrupt window (the
+    # hlt and events groups open windows of their own, so they are skipped).
     eip = int(r.expect(r"GUEST INFO injected: interrupt \(vector 65\) error=0x0 eip=0x([0-9a-f]+)$").group(1), 16)
     t.check(within(syms, "interrupt_window", eip), f"interrupt 0x41 arrived at {eip:#x}, "
             f"not in the guest's interrupt window (queued at {irq:#x})")
@@ -483,7 +484,9 @@ test_the_gdb_helper_sends_a_file_of_any_size_and_monitor_lua_shows_tables.timeou
 
 
 def test_exit_tracer_prints_its_summary_when_the_guest_powers_off(t):
-    r = t.boot(hv_args="panic=poweroff", modules=[
+    # Every exit includes one per console byte (the data port is trapped so
+    # lines stay whole), each logged: a few thousand lines to COM1.
+    r = t.boot(hv_args="panic=poweroff", timeout=240, modules=[
         (BASIC, "guest"), ("scripts/exit_tracer.lua", "script limit=100000")])
     r.expect(r"lua: exit_tracer: tracing every exit but PREEMPTION_TIMER, 100000 exits")
     r.expect(DONE)
@@ -535,3 +538,21 @@ def test_every_example_script_shows_something_with_its_defaults(t):
     r.expect(r"GUEST INFO injected: #UD \(vector 6\)")
     r.forbid(r"boot script.* failed|removed; the guest continues")
     r.expect(r"GUEST DONE")
+
+
+def test_end_of_run_hooks_run_when_gdb_kills_the_guest_or_a_dead_guest_powers_off(t):
+    """hv.on_poweroff's `fn(how)` runs on every way the run ends with a
+    power-off, not only the guest's own: gdb's `kill`, and a guest that cannot
+    run on under panic=poweroff (selftest=vmentry breaks its first entry)."""
+    summary = script(t, "summary.lua",
+                     'hv.on_poweroff(function(how) hv.log("summary: run ended (" .. how .. ")") end)\n')
+    m = t.start(hv_args="panic=poweroff gdb-wait", modules=[(BASIC, "guest"), (summary, "script")])
+    t.wait_for(m, r"gdb-wait: the guest waits")
+    t.gdb(m, "kill", elf=t.path(BASIC))
+    r = t.finish(m)
+    r.expect(r"gdb: kill request: powering off")
+    r.expect(r"lua: summary: run ended \(gdb kill\)")
+    r.expect_poweroff()
+    r = t.boot(hv_args="panic=poweroff selftest=vmentry", modules=[(BASIC, "guest"), (summary, "script")])
+    r.expect(r"lua: summary: run ended \(the guest could not run on\)")
+    r.expect_poweroff()

@@ -264,13 +264,16 @@ int target_ept_protect(struct vcpu *v, uint64_t gpa, uint64_t len, unsigned perm
 	return gpa < FAKE_HV_END && gpa + len > FAKE_HV_START ? -EPERM : 0;
 }
 
-int target_inject_exception(struct vcpu *v, unsigned vector, bool has_error, uint32_t error)
+int target_inject_exception(struct vcpu *v, unsigned vector, bool has_error, uint32_t error, char *err,
+			    size_t errlen)
 {
 	(void)v;
 	(void)has_error;
 	(void)error;
-	if (vector > 31)
+	if (vector > 31) {
+		snprintf(err, errlen, "vector %u cannot be injected as an exception", vector);
 		return -EINVAL;
+	}
 	fake.injected_vector = (int)vector;
 	return 0;
 }
@@ -375,14 +378,40 @@ void target_bp_clear_all(struct vcpu *v)
 int target_resume(struct vcpu *v, enum target_resume_mode mode, int signal)
 {
 	(void)v;
-	if (fake.dead)
+	if (fake.dead && (!fake.entry_failed || mode == RESUME_DETACH))
 		return -EPERM;
+	if (fake.dead) {
+		fake.rechecks++;
+		if (fake.broken_rules)
+			return -EAGAIN;
+		fake.dead = fake.entry_failed = false;
+	}
 	fake.resumes++;
 	fake.resume_mode = mode;
 	fake.resume_signal = signal;
 	if (mode == RESUME_STEP)
 		fake.regs[TREG_RIP]++;
 	return 0;
+}
+
+void target_report_dead(struct vcpu *v, target_emit_fn emit, void *ctx)
+{
+	char buf[96];
+
+	(void)v;
+	if (!fake.dead)
+		return;
+	emit(ctx, fake.entry_failed ? "the guest cannot run: VM entry failed" :
+				      "the guest cannot run: triple fault");
+	for (int i = 0; fake.entry_failed && i < fake.broken_rules; i++) {
+		snprintf(buf, sizeof(buf), "vmentry:   rule %d is broken", i + 1);
+		emit(ctx, buf);
+	}
+}
+
+enum target_image target_guest_image(void)
+{
+	return fake.image;
 }
 
 void target_report_vmcs(target_emit_fn emit, void *ctx)
@@ -436,6 +465,7 @@ void fake_line_reset(void)
 	line.at_end = GDB_IO_HANGUP;
 	line.idle = NULL;
 	line.auto_ack = true;
+	line.gdb_no_ack = line.no_ack_asked = false;
 	line.none_between = line.none_toggle = false;
 	line.acks = line.naks = 0;
 }
@@ -461,11 +491,16 @@ static void line_write(void *ctx, const void *buf, size_t n)
 		memcpy(line.out + line.out_len, buf, n);
 		line.out_len += n;
 	}
-	if (line.auto_ack && n > 1 && ((const uint8_t *)buf)[0] == '$' &&
-	    line.in_len < FAKE_LINE_IN) {
+	bool packet = n > 1 && ((const uint8_t *)buf)[0] == '$';
+	if (line.auto_ack && packet && !line.gdb_no_ack && line.in_len < FAKE_LINE_IN) {
 		memmove(line.in + line.in_pos + 1, line.in + line.in_pos, line.in_len - line.in_pos);
 		line.in[line.in_pos] = '+';
 		line.in_len++;
+	}
+	/* gdb acknowledges the OK to its QStartNoAckMode, then no more. */
+	if (packet && line.no_ack_asked) {
+		line.no_ack_asked = false;
+		line.gdb_no_ack = n == 6 && memcmp(buf, "$OK#9a", 6) == 0;
 	}
 }
 
@@ -484,6 +519,8 @@ void fake_line_raw(const void *bytes, size_t n)
 
 void fake_line_str(const char *s)
 {
+	if (s[0] == '+')
+		line.gdb_no_ack = false;	/* a new gdb's first byte */
 	fake_line_raw(s, strlen(s));
 }
 
@@ -494,6 +531,8 @@ void fake_line_packet_bytes(const void *data, size_t n)
 	char tail[4];
 	for (size_t i = 0; i < n; i++)
 		sum += p[i];
+	if (n == 15 && memcmp(data, "QStartNoAckMode", 15) == 0)
+		line.no_ack_asked = true;
 	fake_line_raw("$", 1);
 	fake_line_raw(data, n);
 	snprintf(tail, sizeof(tail), "#%02x", sum);
@@ -588,6 +627,13 @@ int fake_setup(void **state)
 	fake_line_reset();
 	struct gdb_io io = fake_line_io();
 	gdb_init(&gdb_stub0, &io, &fake.vcpu);
+	return 0;
+}
+
+int fake_setup_agreed(void **state)
+{
+	fake_setup(state);
+	fake_ask(FAKE_XML);
 	return 0;
 }
 

@@ -5,6 +5,7 @@
  * 64 KiB of guest-physical memory with a hypervisor region, a few
  * guest-virtual pages, a handful of VMCS fields, a breakpoint table with
  * four hardware slots, a CPUID with VMX hidden, and resume/inject records;
+ * a dead guest (triple fault, or a failed VM entry the checker judges);
  *
  * the debug line (struct gdb_io) as a script: bytes gdb would send, the
  * bytes the stub wrote, and a reader that checks and decodes the stub's
@@ -70,6 +71,10 @@ struct fake_target {
 	enum target_resume_mode resume_mode;
 	int resume_signal;
 	bool dead;
+	bool entry_failed;	/* dead by a failed VM entry: resumable once fixed */
+	int broken_rules;	/* what the entry checker finds now */
+	int rechecks;		/* times the checker ran for a resume */
+	enum target_image image;	/* what the guest was loaded from */
 	struct fake_vmcs_field vmcs[FAKE_VMCS_FIELDS];
 	unsigned vmcs_report_lines;	/* target_report_vmcs emits this many */
 	int injected_vector;
@@ -100,6 +105,8 @@ struct fake_line {
 	int at_end;		/* getc at the end of the script: GDB_IO_HANGUP or GDB_IO_NONE */
 	jmp_buf *idle;		/* if set, getc at the end longjmps here instead */
 	bool auto_ack;		/* answer each packet of the stub with '+', as gdb does */
+	bool no_ack_asked;	/* QStartNoAckMode sent: gdb acks the OK, then stops acking */
+	bool gdb_no_ack;	/* ...and now it does not ack (until a '+' opens a new gdb) */
 	bool none_between;	/* getc says GDB_IO_NONE before every byte (a slow line) */
 	bool none_toggle;
 	unsigned acks, naks;	/* '+' and '-' the stub sent, counted by fake_line_next */
@@ -128,6 +135,10 @@ int fake_serve(struct gdb_stub *g, const struct target_stop *why);
 
 /* For cmocka's setup: fresh fake target and line, gdb_stub0 bound to them. */
 int fake_setup(void **state);
+/* The same, then gdb reads target.xml, as it does before it asks `?`: from
+ * then on stop replies expedite registers. */
+#define FAKE_XML "qXfer:features:read:target.xml:0,ffff"
+int fake_setup_agreed(void **state);
 /* Sends one packet to gdb_stub0, serves it (stopped for STOP_ATTACH) and
  * returns the first reply, or NULL if there was none. */
 const char *fake_ask(const char *packet);

@@ -1,8 +1,11 @@
-/* The register views: a guest outside 64-bit mode gets gdb's i386
- * description (its own numbering for g/G/p/P and the stop replies, 32-bit
- * registers truncated from and zero-extended into the target's 64-bit
- * ones); the view is chosen once per connection; `monitor arch` forces one
- * for the next connection. */
+/* The register views: the view follows the image the guest was loaded
+ * from (a 64-bit ELF or Linux amd64 even in 32-bit mode, a 32-bit ELF or
+ * a.out i386); a target that cannot tell decides by mode: outside 64-bit
+ * mode gdb's i386 description (its own numbering for g/G/p/P and the stop
+ * replies, 32-bit registers truncated from and zero-extended into the
+ * target's 64-bit ones); the view is chosen once per connection; `monitor
+ * arch` forces one for the next connection; stop replies expedite nothing
+ * before gdb has read target.xml. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -232,7 +235,62 @@ static void test_i386_stop_replies_expedite_ebp_esp_eip(void **state)
 	char want[128];
 	snprintf(want, sizeof(want), "T05thread:01;05:%s;04:%s;08:%s;", le(fake.regs[5], 4),
 		 le(fake.regs[4], 4), le(fake.regs[TREG_RIP], 4));
+	target_xml();
 	assert_string_equal(fake_ask("?"), want);
+}
+
+/* gdb reads target.xml before `?`; one that has not (or cannot) must not
+ * get registers sized by a layout it never accepted. */
+static void test_before_target_xml_a_stop_reply_expedites_nothing(void **state)
+{
+	(void)state;
+	assert_string_equal(fake_ask("?"), "T05thread:01;");
+	target_xml();
+	assert_non_null(strstr(fake_ask("?"), ";08:"));
+	fake_ask("qSupported");		/* a new gdb: not agreed yet */
+	assert_string_equal(fake_ask("?"), "T05thread:01;");
+}
+
+/* The issue's case: `file guest64.elf` then `target remote` while the
+ * guest still runs its 32-bit entry: gdb needs amd64, whatever the mode. */
+static void test_a_64bit_elf_gets_amd64_even_in_32bit_mode(void **state)
+{
+	(void)state;
+	fake.image = TARGET_IMAGE_ELF64;
+	assert_non_null(strstr(target_xml(), "<architecture>i386:x86-64</architecture>"));
+	assert_int_equal(g_len(), G_BYTES_AMD64);
+	/* The 32-bit state shows in 64-bit registers, upper halves zero. */
+	char want[64];
+	snprintf(want, sizeof(want), "10:%s;", le(fake.regs[TREG_RIP], 8));
+	assert_non_null(strstr(fake_ask("?"), want));
+}
+
+static void test_linux_gets_amd64_in_any_mode(void **state)
+{
+	(void)state;
+	fake.image = TARGET_IMAGE_LINUX;
+	assert_int_equal(g_len(), G_BYTES_AMD64);
+}
+
+static void test_a_32bit_elf_or_aout_gets_i386_even_in_64bit_mode(void **state)
+{
+	(void)state;
+	fake_set_mode(FAKE_MODE_64BIT);
+	fake.image = TARGET_IMAGE_ELF32;
+	assert_int_equal(g_len(), G_BYTES_I386);
+	fake.image = TARGET_IMAGE_AOUT;
+	fake_ask("qSupported");
+	assert_int_equal(g_len(), G_BYTES_I386);
+}
+
+static void test_monitor_arch_overrides_the_image(void **state)
+{
+	(void)state;
+	fake.image = TARGET_IMAGE_ELF64;
+	monitor("arch i386");
+	assert_int_equal(g_len(), G_BYTES_I386);
+	assert_non_null(strstr(monitor("arch"), "the guest was loaded from a 64-bit ELF and is not in IA-32e "
+						"mode (EFER.LMA=0): auto gives amd64\n"));
 }
 
 static void test_compatibility_mode_gets_the_i386_view(void **state)
@@ -266,7 +324,7 @@ static void test_lma_without_cs_access_rights_gets_amd64(void **state)
 	for (int i = 0; i < FAKE_VMCS_FIELDS; i++)
 		if (fake.vmcs[i].name && !strcmp(fake.vmcs[i].name, "GUEST_CS_ACCESS_RIGHTS"))
 			fake.vmcs[i].name = NULL;
-	assert_non_null(strstr(monitor("arch"), "the guest is in 64-bit mode: auto gives amd64\n"));
+	assert_non_null(strstr(monitor("arch"), "is in 64-bit mode: auto gives amd64\n"));
 	assert_int_equal(g_len(), G_BYTES_AMD64);
 }
 
@@ -274,7 +332,17 @@ static void test_monitor_arch_says_when_the_mode_cannot_be_told(void **state)
 {
 	(void)state;
 	fake.reg_read_error[TREG_EFER] = -EIO;
-	assert_non_null(strstr(monitor("arch"), "the guest is in a mode the target cannot tell"));
+	assert_non_null(strstr(monitor("arch"), "the guest was loaded from an image the target cannot tell "
+					       "and is in a mode the target cannot tell: auto gives amd64\n"));
+}
+
+/* An image kind past the table (a newer target): described as unknown, never read past. */
+static void test_an_image_kind_past_the_table_is_an_image_the_target_cannot_tell(void **state)
+{
+	(void)state;
+	fake.image = (enum target_image)99;
+	assert_non_null(strstr(monitor("arch"), "the guest was loaded from an image the target cannot tell "
+					       "and is not in IA-32e mode (EFER.LMA=0): auto gives i386\n"));
 }
 
 static void test_without_target_xml_the_first_g_chooses_the_view(void **state)
@@ -322,16 +390,15 @@ static void test_monitor_arch_says_the_setting_the_view_and_why(void **state)
 	(void)state;
 	assert_string_equal(monitor("arch"),
 			    "arch: auto; this connection has no view yet\n"
-			    "the guest is not in IA-32e mode (EFER.LMA=0): auto gives i386\n");
+			    "the guest was loaded from an image the target cannot tell and is not in IA-32e "
+			    "mode (EFER.LMA=0): auto gives i386\n");
 	target_xml();
-	assert_string_equal(monitor("arch"),
-			    "arch: auto; this connection has the i386 view\n"
-			    "the guest is not in IA-32e mode (EFER.LMA=0): auto gives i386\n");
+	assert_non_null(strstr(monitor("arch"), "arch: auto; this connection has the i386 view\n"));
 	fake_set_mode(FAKE_MODE_COMPAT);
 	assert_non_null(strstr(monitor("arch"),
-			       "the guest is in compatibility mode (EFER.LMA=1, CS.L=0): auto gives i386\n"));
+			       "is in compatibility mode (EFER.LMA=1, CS.L=0): auto gives i386\n"));
 	fake_set_mode(FAKE_MODE_64BIT);
-	assert_non_null(strstr(monitor("arch"), "the guest is in 64-bit mode: auto gives amd64\n"));
+	assert_non_null(strstr(monitor("arch"), "is in 64-bit mode: auto gives amd64\n"));
 }
 
 static void test_monitor_arch_before_a_view_applies_at_once(void **state)
@@ -369,7 +436,8 @@ static void test_monitor_arch_i386_forces_i386_on_a_64bit_guest(void **state)
 	assert_non_null(strstr(target_xml(), "<architecture>i386</architecture>"));
 	assert_string_equal(monitor("arch i386"),
 			    "arch: i386; this connection has the i386 view\n"
-			    "the guest is in 64-bit mode: auto gives amd64\n");
+			    "the guest was loaded from an image the target cannot tell and is in 64-bit mode: "
+			    "auto gives amd64\n");
 }
 
 static void test_monitor_arch_with_another_word_shows_usage(void **state)
@@ -390,11 +458,18 @@ int main(void)
 		cmocka_unit_test_setup(test_i386_P_zero_extends_into_the_64bit_register, setup_protected),
 		cmocka_unit_test_setup(test_i386_G_of_an_unchanged_g_keeps_the_upper_halves, setup_protected),
 		cmocka_unit_test_setup(test_i386_stop_replies_expedite_ebp_esp_eip, setup_protected),
+		cmocka_unit_test_setup(test_before_target_xml_a_stop_reply_expedites_nothing, setup_protected),
+		cmocka_unit_test_setup(test_a_64bit_elf_gets_amd64_even_in_32bit_mode, setup_protected),
+		cmocka_unit_test_setup(test_linux_gets_amd64_in_any_mode, setup_protected),
+		cmocka_unit_test_setup(test_a_32bit_elf_or_aout_gets_i386_even_in_64bit_mode, setup_protected),
+		cmocka_unit_test_setup(test_monitor_arch_overrides_the_image, setup_protected),
 		cmocka_unit_test_setup(test_compatibility_mode_gets_the_i386_view, setup_protected),
 		cmocka_unit_test_setup(test_64bit_mode_gets_the_amd64_view, setup_protected),
 		cmocka_unit_test_setup(test_a_target_that_cannot_read_efer_gets_amd64, setup_protected),
 		cmocka_unit_test_setup(test_lma_without_cs_access_rights_gets_amd64, setup_protected),
 		cmocka_unit_test_setup(test_monitor_arch_says_when_the_mode_cannot_be_told, setup_protected),
+		cmocka_unit_test_setup(test_an_image_kind_past_the_table_is_an_image_the_target_cannot_tell,
+				       setup_protected),
 		cmocka_unit_test_setup(test_without_target_xml_the_first_g_chooses_the_view, setup_protected),
 		cmocka_unit_test_setup(test_the_view_stays_for_the_connection_when_the_guest_enters_long_mode,
 				       setup_protected),

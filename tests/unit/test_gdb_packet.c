@@ -338,6 +338,37 @@ static void test_qSupported_in_no_ack_mode_means_a_new_gdb_in_ack_mode(void **st
 	assert_int_equal(fake_line_rest()[0], '+');
 }
 
+/* lldb opens with `+$QStartNoAckMode` (no qSupported first) and waits for
+ * the '+' to it: after a gdb that left in no-ack mode it must get one. */
+static void test_a_plus_in_no_ack_mode_is_a_new_debugger_in_ack_mode(void **state)
+{
+	(void)state;
+	enter_no_ack();
+	fake_line_str("+");
+	fake_line_packet("QStartNoAckMode");
+	serve();
+	assert_string_equal(fake_line_rest(), "+$OK#9a");
+	/* lldb acknowledged the OK (auto_ack): no-ack mode again. */
+	line.out_pos = line.out_len;
+	assert_string_equal(ask("qAttached"), "1");
+	assert_string_equal(fake_line_rest(), "");
+	assert_int_equal(line.acks, 0);
+}
+
+static void test_a_new_debugger_finds_no_breakpoint_of_the_last_one(void **state)
+{
+	(void)state;
+	enter_no_ack();
+	assert_string_equal(ask("Z0,400000,1"), "OK");
+	assert_string_equal(ask("Z2,400100,4"), "OK");
+	fake_line_str("+");
+	fake_line_packet("qSupported:swbreak+");
+	serve();
+	assert_int_equal(fake.bp_clear_calls, 1);
+	assert_int_equal(fake_bp_count(BP_SOFTWARE), 0);
+	assert_int_equal(fake_bp_count(BP_WRITE), 0);
+}
+
 static void test_a_new_packet_counts_as_the_ack_gdb_lost(void **state)
 {
 	(void)state;
@@ -432,7 +463,7 @@ static void test_a_line_that_hangs_up_detaches(void **state)
 	assert_int_equal(gdb_serve(g, &attach), GDB_DETACHED);
 	assert_int_equal(fake.bp_clear_calls, 1);
 	assert_int_equal(fake.resumes, 1);
-	assert_int_equal(fake.resume_mode, RESUME_CONTINUE);
+	assert_int_equal(fake.resume_mode, RESUME_DETACH);
 }
 
 static void test_a_slow_line_is_polled_until_bytes_arrive(void **state)
@@ -484,6 +515,8 @@ int main(void)
 		cmocka_unit_test_setup(test_no_ack_mode_answers_a_corrupt_packet_E05, setup),
 		cmocka_unit_test_setup(test_no_ack_mode_ignores_naks, setup),
 		cmocka_unit_test_setup(test_qSupported_in_no_ack_mode_means_a_new_gdb_in_ack_mode, setup),
+		cmocka_unit_test_setup(test_a_plus_in_no_ack_mode_is_a_new_debugger_in_ack_mode, setup),
+		cmocka_unit_test_setup(test_a_new_debugger_finds_no_breakpoint_of_the_last_one, setup),
 		cmocka_unit_test_setup(test_a_new_packet_counts_as_the_ack_gdb_lost, setup),
 		cmocka_unit_test_setup(test_each_packet_waits_for_the_ack_of_the_one_before, setup),
 		cmocka_unit_test_setup(test_break_in_stops_a_running_guest, setup),

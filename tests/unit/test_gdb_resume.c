@@ -1,7 +1,8 @@
 /* Stopping and going: stop replies for every kind of stop (expedited
  * registers, swbreak/hwbreak/watch reasons, the console reason), the resume
  * packets c, s, C, S and vCont with their signals and addresses, a dead
- * guest that cannot resume, detach, kill, and a gdb that resumed and waits. */
+ * guest that cannot resume, a failed entry explained, rechecked and
+ * retried, detach, kill, power-off (W00), and a gdb that resumed and waits. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -54,8 +55,10 @@ static void test_a_software_breakpoint_says_swbreak_to_a_gdb_that_asked(void **s
 {
 	(void)state;
 	fake_line_packet("qSupported:swbreak+;hwbreak+");
+	fake_line_packet(FAKE_XML);
 	fake_line_packet("?");
 	serve((struct target_stop){ .kind = STOP_SW_BREAKPOINT });
+	fake_line_next(NULL);
 	fake_line_next(NULL);
 	assert_string_equal(fake_line_next(NULL), "T05thread:01;" REGS "swbreak:;");
 }
@@ -75,8 +78,10 @@ static void test_a_hardware_breakpoint_says_hwbreak(void **state)
 {
 	(void)state;
 	fake_line_packet("qSupported:hwbreak+");
+	fake_line_packet(FAKE_XML);
 	fake_line_packet("?");
 	serve((struct target_stop){ .kind = STOP_HW_BREAKPOINT });
+	fake_line_next(NULL);
 	fake_line_next(NULL);
 	assert_string_equal(fake_line_next(NULL), "T05thread:01;" REGS "hwbreak:;");
 }
@@ -127,8 +132,10 @@ static void test_the_next_stop_is_reported_to_the_waiting_gdb(void **state)
 {
 	(void)state;
 	fake_line_packet("qSupported:swbreak+");
+	fake_line_packet(FAKE_XML);
 	fake_line_packet("c");
 	serve((struct target_stop){ .kind = STOP_ATTACH });
+	fake_line_next(NULL);
 	fake_line_next(NULL);
 	assert_int_equal(serve((struct target_stop){ .kind = STOP_SW_BREAKPOINT }), FAKE_IDLE);
 	assert_string_equal(fake_line_next(NULL), "T05thread:01;" REGS "swbreak:;");
@@ -311,9 +318,87 @@ static void test_a_dead_guest_that_cannot_resume_is_reported_at_once(void **stat
 			 FAKE_IDLE);
 	const char *o = fake_line_next(NULL);
 	assert_non_null(o);
-	assert_string_equal(hex_text(o + 1), "vmxdbg: the guest cannot run\n");
+	assert_string_equal(hex_text(o + 1), "vmxdbg: the guest cannot run: triple fault\n");
 	assert_string_equal(fake_line_next(NULL), "T09thread:01;" REGS);
 	assert_string_equal(fake_ask("qAttached"), "1");	/* still serving */
+	assert_int_equal(fake.rechecks, 0);		/* nothing to fix: no checker */
+}
+
+/* A failed VM entry: a gdb that resumed the guest hears the reason and the
+ * checker's rules on its console, then the stop (SIGKILL). */
+static void test_a_failed_entry_reaches_gdb_rule_by_rule(void **state)
+{
+	(void)state;
+	fake_line_packet("c");
+	serve((struct target_stop){ .kind = STOP_ATTACH });
+	fake.dead = fake.entry_failed = true;
+	fake.broken_rules = 2;
+	serve((struct target_stop){ .kind = STOP_GUEST_DEAD, .reason = "VM entry failed" });
+	assert_string_equal(hex_text(fake_line_next(NULL) + 1), "vmxdbg: the guest cannot run: VM entry failed\n");
+	assert_string_equal(hex_text(fake_line_next(NULL) + 1), "vmxdbg: vmentry:   rule 1 is broken\n");
+	assert_string_equal(hex_text(fake_line_next(NULL) + 1), "vmxdbg: vmentry:   rule 2 is broken\n");
+	assert_string_equal(fake_line_next(NULL), "T09thread:01;" REGS);
+}
+
+static void test_continue_after_a_failed_entry_rechecks_and_says_what_is_still_broken(void **state)
+{
+	(void)state;
+	fake.dead = fake.entry_failed = true;
+	fake.broken_rules = 1;
+	fake_line_packet("c");
+	assert_int_equal(serve((struct target_stop){ .kind = STOP_GUEST_DEAD }), FAKE_IDLE);
+	assert_int_equal(fake.rechecks, 1);
+	assert_int_equal(fake.resumes, 0);
+	assert_string_equal(hex_text(fake_line_next(NULL) + 1), "vmxdbg: the guest cannot run: VM entry failed\n");
+	assert_string_equal(hex_text(fake_line_next(NULL) + 1), "vmxdbg: vmentry:   rule 1 is broken\n");
+	assert_string_equal(fake_line_next(NULL), "T09thread:01;" REGS);
+}
+
+static void test_continue_after_a_fixed_entry_enters_the_guest_again(void **state)
+{
+	(void)state;
+	fake.dead = fake.entry_failed = true;
+	fake.broken_rules = 0;		/* `monitor vmcs` fixed it */
+	fake_line_packet("c");
+	assert_int_equal(serve((struct target_stop){ .kind = STOP_GUEST_DEAD }), GDB_RESUMED);
+	assert_int_equal(fake.rechecks, 1);
+	assert_int_equal(fake.resumes, 1);
+	assert_false(fake.dead);
+	assert_null(fake_line_next(NULL));	/* the stop reply comes with the next stop */
+}
+
+static void test_detach_never_revives_a_dead_guest(void **state)
+{
+	(void)state;
+	fake.dead = fake.entry_failed = true;
+	fake_line_packet("D");
+	assert_int_equal(serve((struct target_stop){ .kind = STOP_GUEST_DEAD }), GDB_DETACHED);
+	assert_true(fake.dead);
+	assert_int_equal(fake.rechecks, 0);
+}
+
+/* Power-off: gdb, waiting on `continue`, hears an exit ("[Inferior 1
+ * (Remote target) exited normally]"), not a closed line. */
+static void test_a_power_off_is_W00_to_the_waiting_gdb(void **state)
+{
+	(void)state;
+	fake_ask("QStartNoAckMode");
+	fake_line_packet("c");
+	serve((struct target_stop){ .kind = STOP_ATTACH });
+	line.out_pos = line.out_len;
+	assert_true(gdb_exited(g, 0));
+	assert_string_equal(fake_line_rest(), "$W00#b7");
+	assert_false(gdb_exited(g, 0));		/* once */
+}
+
+static void test_a_power_off_with_no_gdb_waiting_sends_nothing(void **state)
+{
+	(void)state;
+	fake_line_packet("D");
+	serve((struct target_stop){ .kind = STOP_ATTACH });
+	line.out_pos = line.out_len;
+	assert_false(gdb_exited(g, 0));
+	assert_string_equal(fake_line_rest(), "");
 }
 
 static void test_D_answers_OK_clears_breakpoints_and_lets_the_guest_run(void **state)
@@ -326,7 +411,7 @@ static void test_D_answers_OK_clears_breakpoints_and_lets_the_guest_run(void **s
 	assert_int_equal(fake.bp_clear_calls, 1);
 	assert_int_equal(fake_bp_count(BP_SOFTWARE), 0);
 	assert_int_equal(fake.resumes, 1);
-	assert_int_equal(fake.resume_mode, RESUME_CONTINUE);
+	assert_int_equal(fake.resume_mode, RESUME_DETACH);
 }
 
 static void test_D_with_a_pid_is_accepted(void **state)
@@ -364,34 +449,41 @@ static void test_k_kills_without_a_reply_or_a_resume(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup(test_the_stop_reply_names_the_thread_and_expedites_fp_sp_pc, fake_setup),
-		cmocka_unit_test_setup(test_an_unreadable_expedited_register_is_left_out, fake_setup),
-		cmocka_unit_test_setup(test_a_software_breakpoint_says_swbreak_to_a_gdb_that_asked, fake_setup),
-		cmocka_unit_test_setup(test_an_older_gdb_gets_no_swbreak_or_hwbreak, fake_setup),
-		cmocka_unit_test_setup(test_a_hardware_breakpoint_says_hwbreak, fake_setup),
-		cmocka_unit_test_setup(test_watchpoints_say_which_kind_and_the_data_address, fake_setup),
-		cmocka_unit_test_setup(test_a_break_in_is_SIGINT_and_a_dead_guest_SIGKILL, fake_setup),
-		cmocka_unit_test_setup(test_c_resumes_the_guest_with_no_reply, fake_setup),
-		cmocka_unit_test_setup(test_the_next_stop_is_reported_to_the_waiting_gdb, fake_setup),
-		cmocka_unit_test_setup(test_a_break_in_while_running_is_reported_as_SIGINT, fake_setup),
-		cmocka_unit_test_setup(test_a_new_gdb_connecting_to_a_running_guest_gets_no_stale_stop_reply, fake_setup),
-		cmocka_unit_test_setup(test_a_hook_stop_tells_gdb_its_reason_on_the_console, fake_setup),
-		cmocka_unit_test_setup(test_c_with_an_address_moves_rip_first, fake_setup),
-		cmocka_unit_test_setup(test_c_with_a_bad_address_is_E22_and_does_not_resume, fake_setup),
-		cmocka_unit_test_setup(test_s_steps_one_instruction, fake_setup),
-		cmocka_unit_test_setup(test_signals_map_to_the_exceptions_they_mean, fake_setup),
-		cmocka_unit_test_setup(test_a_signal_without_a_meaning_for_a_guest_is_E22, fake_setup),
-		cmocka_unit_test_setup(test_C_and_S_take_an_address_after_a_semicolon, fake_setup),
-		cmocka_unit_test_setup(test_malformed_C_and_S_are_E22, fake_setup),
-		cmocka_unit_test_setup(test_vCont_query_lists_the_actions, fake_setup),
-		cmocka_unit_test_setup(test_vCont_applies_the_leftmost_action_for_our_thread, fake_setup),
-		cmocka_unit_test_setup(test_vCont_t_answers_at_once_with_signal_0, fake_setup),
-		cmocka_unit_test_setup(test_malformed_vCont_is_E22, fake_setup),
-		cmocka_unit_test_setup(test_a_dead_guest_that_cannot_resume_is_reported_at_once, fake_setup),
-		cmocka_unit_test_setup(test_D_answers_OK_clears_breakpoints_and_lets_the_guest_run, fake_setup),
-		cmocka_unit_test_setup(test_D_with_a_pid_is_accepted, fake_setup),
-		cmocka_unit_test_setup(test_after_D_the_next_gdb_starts_in_ack_mode, fake_setup),
-		cmocka_unit_test_setup(test_k_kills_without_a_reply_or_a_resume, fake_setup),
+		cmocka_unit_test_setup(test_the_stop_reply_names_the_thread_and_expedites_fp_sp_pc, fake_setup_agreed),
+		cmocka_unit_test_setup(test_an_unreadable_expedited_register_is_left_out, fake_setup_agreed),
+		cmocka_unit_test_setup(test_a_software_breakpoint_says_swbreak_to_a_gdb_that_asked, fake_setup_agreed),
+		cmocka_unit_test_setup(test_an_older_gdb_gets_no_swbreak_or_hwbreak, fake_setup_agreed),
+		cmocka_unit_test_setup(test_a_hardware_breakpoint_says_hwbreak, fake_setup_agreed),
+		cmocka_unit_test_setup(test_watchpoints_say_which_kind_and_the_data_address, fake_setup_agreed),
+		cmocka_unit_test_setup(test_a_break_in_is_SIGINT_and_a_dead_guest_SIGKILL, fake_setup_agreed),
+		cmocka_unit_test_setup(test_c_resumes_the_guest_with_no_reply, fake_setup_agreed),
+		cmocka_unit_test_setup(test_the_next_stop_is_reported_to_the_waiting_gdb, fake_setup_agreed),
+		cmocka_unit_test_setup(test_a_break_in_while_running_is_reported_as_SIGINT, fake_setup_agreed),
+		cmocka_unit_test_setup(test_a_new_gdb_connecting_to_a_running_guest_gets_no_stale_stop_reply, fake_setup_agreed),
+		cmocka_unit_test_setup(test_a_hook_stop_tells_gdb_its_reason_on_the_console, fake_setup_agreed),
+		cmocka_unit_test_setup(test_c_with_an_address_moves_rip_first, fake_setup_agreed),
+		cmocka_unit_test_setup(test_c_with_a_bad_address_is_E22_and_does_not_resume, fake_setup_agreed),
+		cmocka_unit_test_setup(test_s_steps_one_instruction, fake_setup_agreed),
+		cmocka_unit_test_setup(test_signals_map_to_the_exceptions_they_mean, fake_setup_agreed),
+		cmocka_unit_test_setup(test_a_signal_without_a_meaning_for_a_guest_is_E22, fake_setup_agreed),
+		cmocka_unit_test_setup(test_C_and_S_take_an_address_after_a_semicolon, fake_setup_agreed),
+		cmocka_unit_test_setup(test_malformed_C_and_S_are_E22, fake_setup_agreed),
+		cmocka_unit_test_setup(test_vCont_query_lists_the_actions, fake_setup_agreed),
+		cmocka_unit_test_setup(test_vCont_applies_the_leftmost_action_for_our_thread, fake_setup_agreed),
+		cmocka_unit_test_setup(test_vCont_t_answers_at_once_with_signal_0, fake_setup_agreed),
+		cmocka_unit_test_setup(test_malformed_vCont_is_E22, fake_setup_agreed),
+		cmocka_unit_test_setup(test_a_dead_guest_that_cannot_resume_is_reported_at_once, fake_setup_agreed),
+		cmocka_unit_test_setup(test_a_failed_entry_reaches_gdb_rule_by_rule, fake_setup_agreed),
+		cmocka_unit_test_setup(test_continue_after_a_failed_entry_rechecks_and_says_what_is_still_broken,
+				       fake_setup_agreed),
+		cmocka_unit_test_setup(test_continue_after_a_fixed_entry_enters_the_guest_again, fake_setup_agreed),
+		cmocka_unit_test_setup(test_detach_never_revives_a_dead_guest, fake_setup_agreed),
+		cmocka_unit_test_setup(test_a_power_off_is_W00_to_the_waiting_gdb, fake_setup_agreed),
+		cmocka_unit_test_setup(test_a_power_off_with_no_gdb_waiting_sends_nothing, fake_setup_agreed),
+		cmocka_unit_test_setup(test_D_answers_OK_clears_breakpoints_and_lets_the_guest_run, fake_setup_agreed),
+		cmocka_unit_test_setup(test_D_with_a_pid_is_accepted, fake_setup_agreed),
+		cmocka_unit_test_setup(test_after_D_the_next_gdb_starts_in_ack_mode, fake_setup_agreed),
+		cmocka_unit_test_setup(test_k_kills_without_a_reply_or_a_resume, fake_setup_agreed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

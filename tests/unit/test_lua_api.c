@@ -139,6 +139,7 @@ static void test_inject_queues_events_and_refuses_bad_ones(void **state)
 	expect_output("inject.exception(6)", "already pending");
 	pending_exception = -1;
 	expect_output("inject.exception(2)", "exceptions are 0-31 except 2, 15 and 22-27");
+	expect_output("inject.exception(3, 0)", "inject.exception: exception 3 pushes no error code");
 	expect_output("inject.exception(300)", "a vector is 0-255");
 	expect_output("inject.interrupt(0x30)", "true");
 	assert_int_equal(pending_irq, 0x30);

@@ -250,13 +250,24 @@ int target_ept_protect(struct vcpu *v, uint64_t gpa, uint64_t len, unsigned perm
 
 /* ---- events */
 
-int target_inject_exception(struct vcpu *v, unsigned vector, bool has_error, uint32_t error)
+/* The refusals the write policy gives (hv/vmcs_write_policy.c), in its words. */
+int target_inject_exception(struct vcpu *v, unsigned vector, bool has_error, uint32_t error, char *err,
+			    size_t errlen)
 {
 	(void)v;
-	if (vector > 31 || vector == 2 || vector == 15 || (vector >= 22 && vector <= 27))
+	if (vector > 31 || vector == 2 || vector == 15 || (vector >= 22 && vector <= 27)) {
+		snprintf(err, errlen, "vector %u cannot be injected as an exception (exceptions are 0-31 "
+			 "except 2, 15 and 22-27)", vector);
 		return -EINVAL;
-	if (pending_exception >= 0)
+	}
+	if (has_error && !(0x00227d00u >> vector & 1)) {
+		snprintf(err, errlen, "exception %u pushes no error code", vector);
+		return -EINVAL;
+	}
+	if (pending_exception >= 0) {
+		snprintf(err, errlen, "an event is already pending for this VM entry");
 		return -EBUSY;
+	}
 	pending_exception = (int)vector;
 	pending_has_error = has_error;
 	pending_error = error;

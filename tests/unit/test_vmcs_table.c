@@ -155,6 +155,37 @@ static void test_high_encoding_of_a_narrower_field_is_rejected(void **state)
 	assert_null(vmcs_field_by_encoding(GUEST_CS_SELECTOR | 1));
 }
 
+static void test_a_high_access_reads_the_upper_32_bits_of_its_field(void **state)
+{
+	(void)state;
+	assert_int_equal(vmcs_access_read(0x2011, 0x1122334455667788ull), 0x11223344);
+	assert_int_equal(vmcs_access_read(0x2010, 0x1122334455667788ull), 0x1122334455667788ull);
+}
+
+static void test_a_high_access_writes_the_upper_half_and_keeps_the_lower(void **state)
+{
+	(void)state;
+	uint64_t full = 0;
+	/* 0x2011: bits 63:32 of TSC_OFFSET (0x2010). */
+	assert_true(vmcs_access_write(0x2011, 0x1122334455667788ull, 0xaabbccdd, &full));
+	assert_int_equal(full, 0xaabbccdd55667788ull);
+	assert_true(vmcs_access_write(0x2010, 0x1122334455667788ull, 0xaabbccdd, &full));
+	assert_int_equal(full, 0xaabbccddull);
+}
+
+static void test_a_value_wider_than_the_access_is_refused(void **state)
+{
+	(void)state;
+	uint64_t full = 7;
+	assert_false(vmcs_access_write(0x2011, 0, 0x100000000ull, &full));
+	assert_false(vmcs_access_write(GUEST_CS_SELECTOR, 0, 0x10000, &full));
+	assert_false(vmcs_access_write(GUEST_CS_ACCESS_RIGHTS, 0, 0x100000000ull, &full));
+	assert_int_equal(full, 7);
+	assert_true(vmcs_access_write(GUEST_CS_SELECTOR, 0, 0xffff, &full));
+	assert_true(vmcs_access_write(GUEST_RIP, 0, ~0ull, &full));
+	assert_int_equal(full, ~0ull);
+}
+
 static void test_width_bits_and_group_names(void **state)
 {
 	(void)state;
@@ -324,6 +355,9 @@ int main(void)
 		cmocka_unit_test(test_lookup_by_encoding_finds_the_field),
 		cmocka_unit_test(test_high_encoding_of_a_64_bit_field_resolves_to_that_field),
 		cmocka_unit_test(test_high_encoding_of_a_narrower_field_is_rejected),
+		cmocka_unit_test(test_a_high_access_reads_the_upper_32_bits_of_its_field),
+		cmocka_unit_test(test_a_high_access_writes_the_upper_half_and_keeps_the_lower),
+		cmocka_unit_test(test_a_value_wider_than_the_access_is_refused),
 		cmocka_unit_test(test_width_bits_and_group_names),
 		cmocka_unit_test(test_a_misspelt_field_suggests_the_closest_name_first),
 		cmocka_unit_test(test_a_short_name_suggests_the_fields_that_contain_it),

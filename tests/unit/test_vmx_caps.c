@@ -9,7 +9,7 @@
 
 #include "hv/vmx_caps.h"
 
-/* Read from Bochs 2.7, cpu model corei7_skylake_x (PLATFORM-NOTES.md). */
+/* Read from Bochs 2.7, cpu model corei7_skylake_x (docs/platform-notes.md). */
 #define SKX_BASIC            0x00d810000000002bull
 #define SKX_PROCBASED2       0x02177fff00000000ull
 #define SKX_EPT_VPID_CAP     0x00000f0106334141ull

@@ -1,7 +1,7 @@
 /* check_fpu.c — the guest's x87, SSE and AVX registers survive VM exits.
  * vmxdbg's Lua hooks do floating point in root mode; the hypervisor must
  * save the guest's state before any of it runs and restore it before VM
- * entry (issue 5, DESIGN.md "Lua").  So: distinctive values in the eight
+ * entry (issue 5, docs/design.md "Lua").  So: distinctive values in the eight
  * x87 registers, XMM0-7 and, where AVX can be enabled, the upper halves of
  * YMM0-7; a control word and MXCSR that are not the defaults; then CPUIDs,
  * each one a VM exit that runs the hooks; then everything read back.  The

@@ -1,6 +1,6 @@
 /* attack_com2.c — COM2 (0x2f8-0x2ff) is vmxdbg's debug line to gdb.  Its
  * ports are trapped in the I/O bitmap and the guest must see no device:
- * every read 0xff, as an empty ISA bus floats (DESIGN.md, "Memory and
+ * every read 0xff, as an empty ISA bus floats (docs/design.md, "Memory and
  * isolation").  Writes that leaked through would reach gdb's stream. */
 #include <stdbool.h>
 
