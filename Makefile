@@ -66,7 +66,7 @@ help:
 	@echo "make bench      instruction counts per VM exit and for start-up (Bochs)"
 	@echo "make linux-guest  Debian's kernel + a busybox initramfs in build/linux/ (see README)"
 	@echo "make test-linux   only the Linux guest tests (make test runs them too)"
-	@echo "make fuzz       libFuzzer over the gdb stub (FUZZ_TIME=600 s)"
+	@echo "make fuzz       libFuzzer over the gdb stub and the Lua bindings (FUZZ_TIME=600 s each)"
 	@echo "make clean      remove $(BUILD)/"
 
 # V=1 shows the commands.
@@ -123,11 +123,11 @@ gdb:
 unit: $(UNIT_BINS)
 	$(PYTHON) tests/run.py --unit-only
 
-test: deps $(ELF) $(UNIT_BINS) $(GUEST_ELFS) $(FUZZ_GDB)
+test: deps $(ELF) $(UNIT_BINS) $(GUEST_ELFS) $(FUZZ_GDB) $(FUZZ_LUA)
 	lua/check-no-syscall.sh $(ELF)
 	@mkdir -p $(BUILD)/fuzz
 	@if $(MAKE) -s fuzz-short > $(BUILD)/fuzz/short.log 2>&1; then \
-		echo "fuzz: $(FUZZ_SHORT) s of libFuzzer over the gdb stub: $$(grep -o 'stat::number_of_executed_units: *[0-9]*' $(BUILD)/fuzz/short.log | grep -o '[0-9]*$$') inputs, no crash"; \
+		echo "fuzz: $(FUZZ_SHORT) s over the gdb stub, $(FUZZ_SHORT_LUA) s over Lua: $$(grep -o 'stat::number_of_executed_units: *[0-9]*' $(BUILD)/fuzz/short.log | grep -o '[0-9]*$$' | paste -sd' ') inputs, no crash"; \
 	else tail -30 $(BUILD)/fuzz/short.log; echo "fuzz: FAILED (see $(BUILD)/fuzz/short.log)"; exit 1; fi
 	$(PYTHON) tests/run.py $(T)
 

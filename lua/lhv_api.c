@@ -315,8 +315,11 @@ void lhv_open_api(lua_State *L)
 	new_library(L, "hv", hv_funcs);
 	new_library(L, "vmcs", vmcs_funcs);
 	new_library(L, "inject", inject_funcs);
-	lua_newtable(L);
+	/* A userdata, not a table: rawset cannot go around regs_newindex. */
+	lua_newuserdatauv(L, 0, 0);
 	luaL_newlib(L, regs_meta);
+	lua_pushliteral(L, "regs");
+	lua_setfield(L, -2, "__metatable");
 	lua_setmetatable(L, -2);
 	lua_setglobal(L, "regs");
 }

@@ -200,27 +200,16 @@ int lhv_pcall(lua_State *L, int nargs, int nresults)
 	return status;
 }
 
-/* Text only, never bytecode: LUA_OK with the function, or the error, on the stack. */
+/* Text only, never bytecode, in an environment of its own (lhv_env.c):
+ * LUA_OK with the function, or the error, on the stack. */
 static int lhv_load(lua_State *L, const char *text, size_t len, const char *name)
 {
-	return luaL_loadbufferx(L, text, len, name, "t");
-}
-
-/* load() with mode forced to "t": Lua does not verify bytecode, so a
- * crafted binary chunk could corrupt the hypervisor. */
-static int text_only_load(lua_State *L)
-{
-	if (lua_gettop(L) < 3) {
-		lua_settop(L, 2);	/* a nil chunkname keeps load's default */
-		lua_pushliteral(L, "t");
-	} else {
-		lua_pushliteral(L, "t");
-		lua_replace(L, 3);
-	}
-	lua_pushvalue(L, lua_upvalueindex(1));
-	lua_insert(L, 1);
-	lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
-	return lua_gettop(L);
+	int status = luaL_loadbufferx(L, text, len, name, "t");
+	if (status != LUA_OK)
+		return status;
+	lhv_env_push(L);
+	lua_setupvalue(L, -2, 1);	/* a main chunk's one upvalue is _ENV */
+	return LUA_OK;
 }
 
 /* ---- the state */
@@ -253,9 +242,6 @@ static int open_all(lua_State *L)
 	lua_setglobal(L, "dofile");
 	lua_pushnil(L);
 	lua_setglobal(L, "loadfile");
-	lua_getglobal(L, "load");
-	lua_pushcclosure(L, text_only_load, 1);
-	lua_setglobal(L, "load");
 	lua_getglobal(L, LUA_STRLIBNAME);
 	lua_pushnil(L);
 	lua_setfield(L, -2, "dump");
@@ -265,6 +251,7 @@ static int open_all(lua_State *L)
 	lhv_open_api(L);
 	lhv_open_mem(L);
 	lhv_open_hooks(L);
+	lhv_seal(L);	/* last: the tables are complete */
 	return 0;
 }
 

@@ -415,6 +415,8 @@ void lhv_open_hooks(lua_State *L)
 	};
 	luaL_newmetatable(L, EVENT_MT);
 	luaL_setfuncs(L, event_meta, 0);
+	lua_pushliteral(L, "exit event");	/* shared by every script: protected */
+	lua_setfield(L, -2, "__metatable");
 	lua_pop(L, 1);
 	lua_getglobal(L, "hv");
 	luaL_setfuncs(L, hv_hook_funcs, 0);

@@ -87,6 +87,15 @@ void lhv_open_mem(lua_State *L);
 /* Replaces string.find/match/gmatch/gsub with bounded versions. */
 void lhv_open_strmatch(lua_State *L);
 
+/* lhv_env.c: script isolation. */
+/* Pushes a read-only proxy (a userdata) of the table at idx, named in errors. */
+void lhv_push_readonly(lua_State *L, int idx, const char *name);
+/* Replaces the global tables by read-only proxies and protects the string
+ * metatable; once, after every library and the API are in place. */
+void lhv_seal(lua_State *L);
+/* Pushes a fresh environment for one script or chunk. */
+void lhv_env_push(lua_State *L);
+
 /* Raises a Lua error with a printf-style message (hex and all: built with snprintf). */
 int lhv_error(lua_State *L, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

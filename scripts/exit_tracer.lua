@@ -14,7 +14,7 @@
 --   make run SCRIPTS="scripts/exit_tracer.lua CPUID HLT limit=50"
 --   module line: script CPUID IO_INSTRUCTION limit=50
 --
--- TRACER holds the hook handles: `monitor lua for _, h in ipairs(TRACER) do hv.off(h) end`.
+-- To stop it early: `monitor lua for _, h in ipairs(hv.hooks()) do hv.off(h.id) end` (every hook).
 
 local limit, reasons = 200, {}
 for _, word in ipairs({ ... }) do

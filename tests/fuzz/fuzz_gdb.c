@@ -3,6 +3,11 @@
  * target (tests/unit/fake_target.c).  The guest is stopped, resumed and
  * stopped again for every kind of stop, as the input's resumes ask.
  *
+ * The monitor commands other modules register at boot are there too:
+ * `lua`, `lua-begin`, `lua-part`, `lua-end` (hv/monitor_lua.c), in front of
+ * a stand-in for the Lua engine that checks what reaches it and echoes it
+ * (tests/fuzz/fuzz_lua.c fuzzes the engine itself).
+ *
  * Besides the sanitizers, the oracle is the wire: everything the stub
  * writes must be a '+', a '-', or one well-formed packet with a correct
  * checksum whose data fits PacketSize — anything else traps. */
@@ -11,7 +16,35 @@
 #include <string.h>
 
 #include "gdbstub/stub.h"
+#include "hv/monitor_lua.h"
+#include "lua/lhv.h"
+#include "platform/log.h"
 #include "tests/unit/fake_target.h"
+
+/* monitor_lua.c logs only a failed registration: never here. */
+void log_msg(enum log_level level, const char *fmt, ...)
+{
+	(void)level;
+	(void)fmt;
+	__builtin_trap();
+}
+
+/* The engine's doors, as monitor_lua.c calls them: a chunk is a string;
+ * a file is named "@NAME", holds len bytes and ends with a NUL. */
+void lhv_monitor_lua(const char *chunk, void (*emit)(void *ctx, const char *line), void *ctx)
+{
+	emit(ctx, chunk);
+}
+
+void lhv_monitor_file(const char *name, const char *text, size_t len, const char *args,
+		      void (*emit)(void *ctx, const char *line), void *ctx)
+{
+	if (name[0] != '@' || strlen(name) >= LHV_CHUNK_NAME_MAX || len > LUA_UPLOAD_MAX || text[len])
+		__builtin_trap();
+	emit(ctx, name);
+	emit(ctx, args);
+	emit(ctx, text);
+}
 
 static void check_frame(const uint8_t *p, size_t n)
 {
@@ -46,6 +79,15 @@ static const struct target_stop stops[] = {
 	{ .kind = STOP_WATCHPOINT, .addr = 0x400200, .watch_type = BP_ACCESS },
 	{ .kind = STOP_GUEST_DEAD, .reason = "triple fault" },
 };
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	monitor_lua_register();	/* as at boot (hv/hv_start.c) */
+	return 0;
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

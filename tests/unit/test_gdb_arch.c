@@ -316,6 +316,35 @@ static void test_a_target_that_cannot_read_efer_gets_amd64(void **state)
 	assert_int_equal(g_len(), G_BYTES_AMD64);
 }
 
+/* EFER.LMA=1 and no CS access rights to read: 64-bit, LMA's best guess. */
+static void test_lma_without_cs_access_rights_gets_amd64(void **state)
+{
+	(void)state;
+	fake_set_mode(FAKE_MODE_COMPAT);
+	for (int i = 0; i < FAKE_VMCS_FIELDS; i++)
+		if (fake.vmcs[i].name && !strcmp(fake.vmcs[i].name, "GUEST_CS_ACCESS_RIGHTS"))
+			fake.vmcs[i].name = NULL;
+	assert_non_null(strstr(monitor("arch"), "is in 64-bit mode: auto gives amd64\n"));
+	assert_int_equal(g_len(), G_BYTES_AMD64);
+}
+
+static void test_monitor_arch_says_when_the_mode_cannot_be_told(void **state)
+{
+	(void)state;
+	fake.reg_read_error[TREG_EFER] = -EIO;
+	assert_non_null(strstr(monitor("arch"), "the guest was loaded from an image the target cannot tell "
+					       "and is in a mode the target cannot tell: auto gives amd64\n"));
+}
+
+/* An image kind past the table (a newer target): described as unknown, never read past. */
+static void test_an_image_kind_past_the_table_is_an_image_the_target_cannot_tell(void **state)
+{
+	(void)state;
+	fake.image = (enum target_image)99;
+	assert_non_null(strstr(monitor("arch"), "the guest was loaded from an image the target cannot tell "
+					       "and is not in IA-32e mode (EFER.LMA=0): auto gives i386\n"));
+}
+
 static void test_without_target_xml_the_first_g_chooses_the_view(void **state)
 {
 	(void)state;
@@ -437,6 +466,10 @@ int main(void)
 		cmocka_unit_test_setup(test_compatibility_mode_gets_the_i386_view, setup_protected),
 		cmocka_unit_test_setup(test_64bit_mode_gets_the_amd64_view, setup_protected),
 		cmocka_unit_test_setup(test_a_target_that_cannot_read_efer_gets_amd64, setup_protected),
+		cmocka_unit_test_setup(test_lma_without_cs_access_rights_gets_amd64, setup_protected),
+		cmocka_unit_test_setup(test_monitor_arch_says_when_the_mode_cannot_be_told, setup_protected),
+		cmocka_unit_test_setup(test_an_image_kind_past_the_table_is_an_image_the_target_cannot_tell,
+				       setup_protected),
 		cmocka_unit_test_setup(test_without_target_xml_the_first_g_chooses_the_view, setup_protected),
 		cmocka_unit_test_setup(test_the_view_stays_for_the_connection_when_the_guest_enters_long_mode,
 				       setup_protected),

@@ -55,6 +55,8 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	va_start(ap, fmt);
 	log_len += (size_t)vsnprintf(log_text + log_len, LOG_SIZE - log_len, fmt, ap);
 	va_end(ap);
+	if (log_len > LOG_SIZE - 2)	/* cut: a long line must not run past the buffer */
+		log_len = LOG_SIZE - 2;
 	log_text[log_len++] = '\n';
 	log_text[log_len] = '\0';
 }
@@ -67,7 +69,11 @@ void lhv_port_run(void (*fn)(void *arg), void *arg)
 static void emit(void *ctx, const char *line)
 {
 	(void)ctx;
+	if (emitted_len >= LOG_SIZE - 1)
+		return;
 	emitted_len += (size_t)snprintf(emitted + emitted_len, LOG_SIZE - emitted_len, "%s\n", line);
+	if (emitted_len > LOG_SIZE - 1)
+		emitted_len = LOG_SIZE - 1;
 }
 
 /* ---- registers */
@@ -354,7 +360,7 @@ static int fake_teardown(void **state)
 }
 
 /* Runs `monitor lua CHUNK`; the emitted lines since the last call. */
-static const char *monitor(const char *chunk)
+static __attribute__((unused)) const char *monitor(const char *chunk)
 {
 	emitted_len = 0;
 	emitted[0] = '\0';
