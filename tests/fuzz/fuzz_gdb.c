@@ -21,14 +21,6 @@
 #include "platform/log.h"
 #include "tests/unit/fake_target.h"
 
-/* monitor_lua.c logs only a failed registration: never here. */
-void log_msg(enum log_level level, const char *fmt, ...)
-{
-	(void)level;
-	(void)fmt;
-	__builtin_trap();
-}
-
 /* The engine's doors, as monitor_lua.c calls them: a chunk is a string;
  * a file is named "@NAME", holds len bytes and ends with a NUL. */
 void lhv_monitor_lua(const char *chunk, void (*emit)(void *ctx, const char *line), void *ctx)
