@@ -14,8 +14,9 @@ hypervisor's view of the guest is one word away:
     vmx arch [i386|amd64|auto]  the register view of the next connection
 
 and `vmx connect [PORT]`, which is `target remote localhost:PORT`.  The stub
-describes the guest as gdb's i386 or amd64 by the mode it is in when gdb
-connects (`monitor arch` forces one), so a 32-bit guest ELF loads as it is.
+describes the guest as gdb's i386 or amd64 by the image it was loaded from
+(ELF64 and Linux: amd64, even while in 32-bit mode; ELF32 and a.out: i386;
+`monitor arch` forces one), so the guest's ELF loads as it is.
 """
 import os
 

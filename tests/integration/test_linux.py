@@ -91,9 +91,9 @@ test_linux_boots_from_its_bzimage_through_the_boot_protocol_too.timeout = BOOT_T
 
 def test_gdb_breaks_at_start_kernel_reads_the_banner_steps_and_follows_a_syscall_to_init(t):
     """gdb-wait stops the guest at the PVH entry: 32-bit protected mode,
-    paging off.  So gdb first asks for the amd64 view the kernel will need
-    (the stub chooses i386 for a 32-bit guest; `monitor arch amd64`, then a
-    reconnection), and the first breakpoint is a hardware one: the kernel's
+    paging off.  The stub presents the amd64 view the kernel will need from
+    the start (the view follows the image, a Linux kernel, not the CPU's
+    mode), and the first breakpoint is a hardware one: the kernel's
     virtual addresses do not translate yet, and DR0 compares linear
     addresses whatever the paging.  From start_kernel on, software
     breakpoints work."""
@@ -102,8 +102,7 @@ def test_gdb_breaks_at_start_kernel_reads_the_banner_steps_and_follows_a_syscall
     m = t.start(hv_args="panic=poweroff gdb-wait", modules=modules(info, "vmlinux"), megs=MEGS,
                 timeout=BOOT_TIMEOUT + 60)
     t.wait_for(m, r"gdb-wait: the guest waits", timeout=120)
-    out = t.gdb(m, "monitor arch amd64", "disconnect", f"target remote localhost:{m.gdb_port}",
-                "info registers rip",
+    out = t.gdb(m, "info registers rip",
                 f"hbreak *0x{sym['start_kernel']:x}",
                 "continue",
                 "info registers rip",
