@@ -10,10 +10,12 @@
 #include "acpi_madt.h"
 #include "cpu.h"
 #include "cpu_init.h"
+#include "errno.h"
 #include "gdt.h"
 #include "kstring.h"
 #include "log.h"
 #include "memory.h"
+#include "page_guard.h"
 #include "percpu.h"
 #include "trap.h"
 
@@ -35,8 +37,8 @@
  * TSC (under Bochs with clock sync=none the TSC counts instructions). */
 #define INIT_DELAY_TICKS 10000000ull
 #define SIPI_DELAY_TICKS 200000ull
-/* An AP reaches VMX root in a few thousand instructions: one that has not
- * after this is reported and left alone. */
+/* An AP reaches VMX root in ≈ 0.1 M ticks under Bochs: one that has not
+ * after 2000 times that is reported and left alone. */
 #define AP_TIMEOUT_TICKS 200000000ull
 
 #define AP_STACK_PAGES 4	/* 16 KiB: the AP only parks for now */
@@ -171,15 +173,16 @@ static bool start_ap(uint32_t apic_id, unsigned cpu_index, uint64_t page)
 {
 	struct smp_trampoline_params *tp =
 		(void *)(uintptr_t)(page + (uint64_t)(smp_trampoline_params - smp_trampoline_start));
-	uint64_t pages = AP_STACK_PAGES + (GDT_IST_BYTES / PAGE_SIZE) + 1;
+	/* Tables, IST stacks, a guard page, the stack on top. */
+	uint64_t ist_pages = GDT_IST_BYTES / PAGE_SIZE;
+	uint64_t pages = 1 + ist_pages + 1 + AP_STACK_PAGES;
 	uint64_t mem = pmm_alloc_contig(&phys_pages, pages, PAGE_SIZE);
-	if (!mem) {
-		log_warn("cpu %u: no memory for its stacks; APIC id %u is left alone", cpu_index, apic_id);
+	int rc = mem ? page_guard(mem + (1 + ist_pages) * PAGE_SIZE) : -ENOMEM;
+	if (rc) {
+		log_warn("cpu %u: no memory for its stacks (%d); APIC id %u is left alone", cpu_index, rc, apic_id);
 		return false;
 	}
-	memset((void *)(uintptr_t)mem, 0, pages * PAGE_SIZE);
-	/* No guard pages: boot.S maps memory by 2 MiB pages, and the AP only
-	 * parks for now.  Order: tables, IST stacks, the stack on top. */
+	memset((void *)(uintptr_t)mem, 0, (1 + ist_pages) * PAGE_SIZE);
 	ap.tables = (void *)(uintptr_t)mem;
 	ap.ist = (uint8_t *)(uintptr_t)(mem + PAGE_SIZE);
 	ap.stage = AP_WAITING;
@@ -199,7 +202,6 @@ static bool start_ap(uint32_t apic_id, unsigned cpu_index, uint64_t page)
 	if (!tp->started) {
 		log_warn("cpu %u: APIC id %u did not answer INIT-SIPI-SIPI%s; left alone, outside VMX",
 			 cpu_index, apic_id, sent ? "" : " (the IPI stayed pending)");
-		pmm_free(&phys_pages, mem, pages);
 		return false;
 	}
 	log_debug("cpu %u: started (SIPI vector 0x%x, APIC id %u)", cpu_index, vector, apic_id);
