@@ -17,6 +17,7 @@
 #include "memory.h"
 #include "page_guard.h"
 #include "percpu.h"
+#include "smp_low_page.h"
 #include "trap.h"
 
 #define MSR_IA32_APIC_BASE 0x1b
@@ -42,7 +43,6 @@
 #define AP_TIMEOUT_TICKS 200000000ull
 
 #define AP_STACK_PAGES 4	/* 16 KiB: the AP only parks for now */
-#define LOW_MEMORY_END 0xa0000ull
 
 struct __attribute__((packed)) smp_trampoline_params {
 	uint64_t gdt[4];
@@ -126,30 +126,6 @@ static bool send_ipi(uint32_t apic_id, uint32_t low)
 		if (!(*lo & ICR_DELIVERY_PENDING))
 			return true;
 	return false;
-}
-
-static bool overlaps(uint64_t a, uint64_t len, uint64_t b, uint64_t blen)
-{
-	return a < b + blen && b < a + len;
-}
-
-/* A usable page below 640 KiB that holds neither the boot information nor
- * a module (both still to be read): the highest such page. */
-static uint64_t pick_trampoline_page(const struct boot_info *bi)
-{
-	for (uint64_t p = LOW_MEMORY_END - PAGE_SIZE; p >= PAGE_SIZE; p -= PAGE_SIZE) {
-		bool usable = false, busy = overlaps(p, PAGE_SIZE, bi->info_addr, bi->info_len);
-		for (unsigned i = 0; i < bi->nregions; i++) {
-			const struct mem_region *r = &bi->regions[i];
-			if (r->type == MEM_USABLE && p >= r->base && p + PAGE_SIZE <= r->base + r->len)
-				usable = true;
-		}
-		for (unsigned i = 0; i < bi->nmodules; i++)
-			busy |= overlaps(p, PAGE_SIZE, bi->modules[i].start, bi->modules[i].end - bi->modules[i].start);
-		if (usable && !busy)
-			return p;
-	}
-	return 0;
 }
 
 static bool wait_started(volatile const uint8_t *started, uint64_t ticks)
@@ -255,7 +231,7 @@ unsigned smp_start_aps(const struct boot_info *bi, smp_ap_fn fn, void *ctx, cons
 			 madt.lapic_addr, (unsigned long long)lapic_base);
 	uint32_t bsp = own_apic_id();
 
-	uint64_t page = madt.ncpus > 1 ? pick_trampoline_page(bi) : 0;
+	uint64_t page = madt.ncpus > 1 ? smp_low_page(bi) : 0;
 	if (madt.ncpus > 1 && !page)
 		log_warn("cpus: no free page below 640 KiB for the AP trampoline; APs left alone");
 	if (page) {
