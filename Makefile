@@ -14,6 +14,7 @@ GUEST_ARGS ?=
 GUEST_MODULES ?=
 SCRIPTS    ?=
 MEGS       ?= 256
+CPUS       ?= 1
 
 # The hypervisor proper: freestanding, no SSE/x87 (Lua, built separately,
 # runs with the FPU state saved — see docs/design.md), frame pointers kept for
@@ -59,7 +60,7 @@ iso: $(ISO)
 help:
 	@echo "make            build $(ELF), $(ISO) and the test guests ($(BUILD)/guests/)"
 	@echo "make deps       install the Debian packages build, run and tests need"
-	@echo "make run        boot the demo guest under Bochs (GUEST=, EMU=qemu, MEGS=...: see README)"
+	@echo "make run        boot the demo guest under Bochs (GUEST=, EMU=qemu, MEGS=, CPUS=...: see README)"
 	@echo "make gdb        attach gdb to make run's guest, with its symbols (GUEST=, GDB_PORT=)"
 	@echo "make test       unit tests + integration tests under Bochs/QEMU"
 	@echo "make unit       host unit tests only"
@@ -115,7 +116,7 @@ run: deps $(ELF) $(RUN_IMAGES)
 	$(PYTHON) tools/run.py --emu $(call shq,$(EMU)) --elf $(ELF) --gdb-port $(call shq,$(GDB_PORT)) \
 		--hv-args $(call shq,$(HV_ARGS)) --guest $(call shq,$(GUEST)) --guest-args $(call shq,$(GUEST_ARGS)) \
 		--guest-modules $(call shq,$(GUEST_MODULES)) --scripts $(call shq,$(SCRIPTS)) \
-		--megs $(call shq,$(MEGS))
+		--megs $(call shq,$(MEGS)) --cpus $(call shq,$(CPUS))
 
 gdb:
 	gdb -q -x scripts/gdb/vmxdbg.py $(GUEST) -ex 'vmx connect $(GDB_PORT)'

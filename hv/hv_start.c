@@ -16,6 +16,7 @@
 #include "platform/log.h"
 #include "platform/memory.h"
 #include "platform/power.h"
+#include "platform/smp.h"
 #include "vcpu_run.h"
 #include "vmcs_setup.h"
 #include "vmx.h"
@@ -61,6 +62,27 @@ static const struct boot_info *stash_scripts(const struct boot_info *bi)
 	return &copy;
 }
 
+/* Each AP enters VMX root operation and parks there, so the guest's
+ * INIT-SIPI-SIPI cannot start it: VMX root operation blocks INIT (SDM Vol.
+ * 3C §24.8), and a SIPI only wakes a CPU in wait-for-SIPI.  Its VMXON
+ * region stays its own; no VMCS yet (issue 11 gives each AP a vCPU). */
+static int ap_enter_root(unsigned cpu_index, void *ctx)
+{
+	uint64_t vmxon_phys;
+	(void)cpu_index;
+	(void)ctx;
+	return vmx_enable_ap(&vmx_caps, &vmxon_phys);
+}
+
+static void park_aps(const struct boot_info *bi)
+{
+	unsigned found;
+	unsigned parked = smp_start_aps(bi, ap_enter_root, NULL, "VMX root (VMXON ok)", &found);
+	if (found)
+		log_info("cpus: %u found in the MADT, %u AP%s parked in VMX root operation (the guest runs on the BSP only)",
+			 found, parked, parked == 1 ? "" : "s");
+}
+
 static __attribute__((noreturn)) void fail(const char *what, int rc)
 {
 	log_error("vmxdbg: %s failed (%d); stopping", what, rc);
@@ -80,6 +102,7 @@ void hv_start(const struct boot_info *bi, const struct hv_config *cfg, struct ua
 		power_off();
 	}
 	vmx_caps_report(&vmx_caps, caps_line, &lines);
+	park_aps(bi);	/* before the guest's loading can reuse low memory */
 
 	const struct boot_info *scripts = stash_scripts(bi);
 	if ((rc = guest_memory_init(v, bi, hv_region_start, hv_region_end)))

@@ -7,11 +7,8 @@
 #define MB2_ARCH_I386	0
 #define MB2_BOOT_MAGIC	0x36d76289
 
-#define CR0_PE		(1 << 0)
-#define CR0_PG		(1 << 31)
-#define CR4_PAE		(1 << 5)
-#define EFER_MSR	0xc0000080
-#define EFER_LME	(1 << 8)
+#include "platform/long_mode.h"
+
 #define PTE_P		(1 << 0)
 #define PTE_W		(1 << 1)
 #define PTE_PS		(1 << 7)
@@ -82,18 +79,7 @@ _start:
 	cmp $2048, %ecx
 	jne 2b
 
-	mov %cr4, %eax
-	or $CR4_PAE, %eax
-	mov %eax, %cr4
-	mov $boot_pml4, %eax
-	mov %eax, %cr3
-	mov $EFER_MSR, %ecx
-	rdmsr
-	or $EFER_LME, %eax
-	wrmsr
-	mov %cr0, %eax
-	or $(CR0_PE | CR0_PG), %eax
-	mov %eax, %cr0
+	LONG_MODE_ON $boot_pml4
 
 	lgdt boot_gdt_desc
 	ljmp $0x08, $long_mode_entry

@@ -22,8 +22,15 @@ struct __attribute__((packed)) descriptor_ptr {
 
 #define IST_STACK_SIZE (16 * 1024)
 
-static uint64_t gdt[5] __attribute__((aligned(16)));
-static struct tss64 tss __attribute__((aligned(16)));
+/* One per CPU: the boot CPU's here, each AP's in pages smp.c allocates. */
+struct cpu_tables {
+	uint64_t gdt[5];
+	struct tss64 tss;
+};
+_Static_assert(sizeof(struct cpu_tables) <= GDT_TABLES_BYTES, "GDT_TABLES_BYTES too small");
+_Static_assert(IST_PF * IST_STACK_SIZE == GDT_IST_BYTES, "GDT_IST_BYTES mismatch");
+
+static struct cpu_tables boot_tables __attribute__((aligned(16)));
 static uint8_t ist_stacks[IST_PF][IST_STACK_SIZE] __attribute__((aligned(4096)));
 
 extern uint8_t boot_stack_bottom[], boot_stack_top[];
@@ -36,18 +43,19 @@ static void set_tss_descriptor(uint64_t *slot, uint64_t base, uint32_t limit)
 	slot[1] = base >> 32;
 }
 
-void gdt_init(void)
+static void tables_load(struct cpu_tables *t, uint8_t *ist)
 {
+	uint64_t *gdt = t->gdt;
 	gdt[0] = 0;
 	gdt[1] = 0x00af9a000000ffffull;	/* code: L=1, P, DPL 0, execute/read */
 	gdt[2] = 0x00cf92000000ffffull;	/* data: P, DPL 0, read/write */
-	memset(&tss, 0, sizeof(tss));
+	memset(&t->tss, 0, sizeof(t->tss));
 	for (int i = 0; i < IST_PF; i++)
-		tss.ist[i] = (uint64_t)(uintptr_t)(ist_stacks[i] + IST_STACK_SIZE);
-	tss.iomap_base = sizeof(tss);	/* no I/O permission bitmap */
-	set_tss_descriptor(&gdt[3], (uint64_t)(uintptr_t)&tss, sizeof(tss) - 1);
+		t->tss.ist[i] = (uint64_t)(uintptr_t)(ist + (i + 1) * IST_STACK_SIZE);
+	t->tss.iomap_base = sizeof(t->tss);	/* no I/O permission bitmap */
+	set_tss_descriptor(&gdt[3], (uint64_t)(uintptr_t)&t->tss, sizeof(t->tss) - 1);
 
-	struct descriptor_ptr p = { sizeof(gdt) - 1, (uint64_t)(uintptr_t)gdt };
+	struct descriptor_ptr p = { sizeof(t->gdt) - 1, (uint64_t)(uintptr_t)gdt };
 	__asm__ volatile(
 		"lgdt %0\n\t"
 		"pushq %1\n\t"
@@ -62,8 +70,18 @@ void gdt_init(void)
 		: : "m"(p), "i"(SEL_CODE64), "r"(SEL_DATA), "r"(SEL_TSS) : "rax", "memory");
 }
 
-uint64_t gdt_base(void) { return (uint64_t)(uintptr_t)gdt; }
-uint64_t tss_base(void) { return (uint64_t)(uintptr_t)&tss; }
+void gdt_init(void)
+{
+	tables_load(&boot_tables, ist_stacks[0]);
+}
+
+void gdt_init_ap(void *tables, uint8_t *ist)
+{
+	tables_load(tables, ist);
+}
+
+uint64_t gdt_base(void) { return (uint64_t)(uintptr_t)boot_tables.gdt; }
+uint64_t tss_base(void) { return (uint64_t)(uintptr_t)&boot_tables.tss; }
 
 bool on_known_stack(uint64_t addr)
 {

@@ -16,7 +16,14 @@
 #define IST_MC 3
 #define IST_PF 4	/* so a stack's guard-page hit can be handled (trap_set_pf_fixup) */
 
+/* What an AP's tables and IST stacks need (16-byte and page aligned). */
+#define GDT_TABLES_BYTES 256
+#define GDT_IST_BYTES (IST_PF * 16 * 1024)
+
 void gdt_init(void);
+/* An AP's own GDT and TSS in `tables`, its IST stacks in `ist`. */
+void gdt_init_ap(void *tables, uint8_t *ist);
+/* The boot CPU's (the VMCS host state of its vCPU). */
 uint64_t gdt_base(void);
 uint64_t tss_base(void);
 /* True when [addr, addr+8) lies on a stack the hypervisor owns: the

@@ -1,4 +1,4 @@
-/* percpu.c — one block per CPU; only the boot CPU exists for now. */
+/* percpu.c — one block per CPU, indexed by the order smp.c starts them in. */
 #include "percpu.h"
 
 #include <stddef.h>
@@ -10,13 +10,13 @@ _Static_assert(offsetof(struct percpu, canary) == 0x28, "musl canary offset");
 _Static_assert(offsetof(struct percpu, errno_value) == 0x34, "musl errno offset");
 _Static_assert(offsetof(struct percpu, locale) == 0xa8, "musl locale offset");
 
-static struct percpu boot_cpu __attribute__((aligned(64)));
+static struct percpu cpus[PERCPU_MAX] __attribute__((aligned(64)));
 static const void *const c_locale[6];
 
 void percpu_init(uint32_t cpu_index)
 {
 	uint32_t a, b, c, d;
-	struct percpu *p = &boot_cpu;
+	struct percpu *p = &cpus[cpu_index];
 
 	memset(p, 0, sizeof(*p));
 	p->self = p;

@@ -21,6 +21,9 @@ struct percpu {
 	uint32_t apic_id;
 };
 
+#define PERCPU_MAX 64	/* MADT_MAX_CPUS */
+
+/* cpu_index < PERCPU_MAX (smp.c starts no more); run on the CPU itself. */
 void percpu_init(uint32_t cpu_index);
 struct percpu *this_cpu(void);
 

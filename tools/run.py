@@ -33,6 +33,7 @@ def parse_args(argv):
     ap.add_argument("--workdir", default=os.path.join(ROOT, "build", "run"))
     ap.add_argument("--megs", type=int, default=256)
     ap.add_argument("--model", default=emu.BOCHS_DEFAULT_MODEL, help="Bochs CPU model")
+    ap.add_argument("--cpus", type=int, default=1, help="processors (Bochs cpu: count=N)")
     ap.add_argument("--timeout", type=float, default=0, help="seconds; 0 = no limit")
     return ap.parse_args(argv)
 
@@ -80,6 +81,7 @@ def machine_for(a):
               on_console=lambda text: (sys.stdout.write(text), sys.stdout.flush()))
     if a.emu == "bochs":
         kw["model"] = a.model
+        kw["cpus"] = a.cpus
     return emu.EMULATORS[a.emu](os.path.join(a.workdir, "vmxdbg.iso"), a.workdir, **kw)
 
 
@@ -91,6 +93,8 @@ def shown(path):
 
 def main(argv):
     a = parse_args(argv)
+    if a.cpus < 1 or (a.cpus != 1 and a.emu != "bochs"):
+        sys.exit(f"run: CPUS={a.cpus}: 1 or more, and more than 1 only with EMU=bochs")
     if not os.path.isfile(a.elf):
         sys.exit(f"run: {a.elf} not found (build it with make)")
     if a.guest and not os.path.isfile(a.guest):

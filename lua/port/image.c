@@ -10,6 +10,7 @@
 #include "platform/kstring.h"
 #include "platform/log.h"
 #include "platform/memory.h"
+#include "platform/page_guard.h"
 #include "platform/power.h"
 
 /* LUAI_MAXCCALLS=64 keeps Lua near 50 KiB of C stack (docs/platform-notes.md);
@@ -26,10 +27,6 @@
 #define CR4_OSXSAVE (1ull << 18)
 #define CPUID_1_ECX_XSAVE (1u << 26)
 #define XCR0_SSE (1ull << 1)
-
-#define PTE_P 1ull
-#define PTE_PS (1ull << 7)
-#define PTE_ADDR 0x000ffffffffff000ull
 
 struct heap lhv_heap;
 static uint64_t heap_limit = LHV_DEFAULT_HEAP;
@@ -113,40 +110,6 @@ void lhv_port_run(void (*fn)(void *arg), void *arg)
 	fpu_restore();
 }
 
-/* Makes the page at va not present in the hypervisor's own page tables.
- * boot.S maps by 2 MiB pages: the one around va becomes a page table of
- * 4 KiB pages (same frames, same flags) first.  A stack overflow then
- * faults (#PF, then #DF on its IST stack) instead of corrupting memory. */
-static int guard_page(uint64_t va)
-{
-	uint64_t *pml4 = (uint64_t *)(uintptr_t)(read_cr3() & PTE_ADDR);
-	uint64_t e = pml4[(va >> 39) & 511];
-	if (!(e & PTE_P))
-		return -EFAULT;
-	uint64_t *pdpt = (uint64_t *)(uintptr_t)(e & PTE_ADDR);
-	e = pdpt[(va >> 30) & 511];
-	if (!(e & PTE_P) || (e & PTE_PS))
-		return -EINVAL;	/* a 1 GiB page: not what boot.S builds */
-	uint64_t *pde = (uint64_t *)(uintptr_t)(e & PTE_ADDR) + ((va >> 21) & 511);
-	if (!(*pde & PTE_P))
-		return -EFAULT;
-	if (*pde & PTE_PS) {
-		uint64_t *pt = (uint64_t *)(uintptr_t)pmm_alloc(&phys_pages);
-		if (!pt)
-			return -ENOMEM;
-		uint64_t frame = *pde & PTE_ADDR & ~0x1fffffull;
-		uint64_t flags = *pde & 0x7f & ~PTE_PS;	/* P W U PWT PCD A D; the 2 MiB PAT bit (12) is 0 here */
-		flags |= *pde & (1ull << 63);
-		for (unsigned i = 0; i < 512; i++)
-			pt[i] = (frame + i * PAGE_SIZE) | flags;
-		*pde = (uint64_t)(uintptr_t)pt | (*pde & 0x7 /* P W U */);
-	}
-	uint64_t *pt = (uint64_t *)(uintptr_t)(*pde & PTE_ADDR);
-	pt[(va >> 12) & 511] &= ~PTE_P;
-	write_cr3(read_cr3());	/* drops the 2 MiB translation and the page's (no global pages here) */
-	return 0;
-}
-
 static void *zeroed_pages(uint64_t bytes)
 {
 	uint64_t n = (bytes + PAGE_SIZE - 1) / PAGE_SIZE;
@@ -167,7 +130,7 @@ static int setup_stack(void)
 		return -ENOMEM;
 	stack_top = base + (LUA_STACK_PAGES + GUARD_PAGES) * PAGE_SIZE;
 	for (unsigned i = 0; i < GUARD_PAGES && !rc; i++)
-		rc = guard_page(base + i * PAGE_SIZE);
+		rc = page_guard(base + i * PAGE_SIZE);
 	if (!rc) {
 		lhv_stack_guard_init(base, GUARD_PAGES * PAGE_SIZE, stack_top);
 		return 0;
