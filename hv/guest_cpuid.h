@@ -12,6 +12,12 @@
 #include "platform/cpu.h"
 #include "vmx.h"
 
+/* Features whose MSRs this processor lacks (an emulator may advertise
+ * both and implement neither): hidden, so the guest never touches an MSR
+ * that is not there (guest_cpuid.c probes them once at start). */
+extern uint32_t guest_cpuid_hidden_1_ecx, guest_cpuid_hidden_1_edx, guest_cpuid_hidden_6_ecx;
+void guest_cpuid_init(void);
+
 #define CPUID_1_EDX_MCE (1u << 7)
 #define CPUID_1_EDX_MCA (1u << 14)
 #define CPUID_1_ECX_OSXSAVE (1u << 27)
@@ -35,11 +41,13 @@ static inline void guest_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t out[4])
 {
 	cpuid(leaf, subleaf, &out[0], &out[1], &out[2], &out[3]);
 	if (leaf == 1) {
-		out[2] &= ~CPUID_1_ECX_VMX;
+		out[2] &= ~(CPUID_1_ECX_VMX | guest_cpuid_hidden_1_ecx);
 		out[2] = mirror_guest_cr4(out[2], CPUID_1_ECX_OSXSAVE, GUEST_CR4_OSXSAVE);
-		out[3] &= ~(CPUID_1_EDX_MCE | CPUID_1_EDX_MCA);
+		out[3] &= ~(CPUID_1_EDX_MCE | CPUID_1_EDX_MCA | guest_cpuid_hidden_1_edx);
 	} else if (leaf == 7 && subleaf == 0) {
 		out[2] = mirror_guest_cr4(out[2], CPUID_7_ECX_OSPKE, GUEST_CR4_PKE);
+	} else if (leaf == 6) {
+		out[2] &= ~guest_cpuid_hidden_6_ecx;
 	}
 }
 

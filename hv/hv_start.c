@@ -4,6 +4,8 @@
  * stops cleanly; the hypervisor never half-launches. */
 #include "hv_start.h"
 
+#include "guest_cpuid.h"
+
 #include "debugger.h"
 #include "entry_failure.h"
 #include "exits.h"
@@ -116,6 +118,7 @@ void hv_start(const struct boot_info *bi, const struct hv_config *cfg, struct ua
 		fail("loading the guest", rc);
 	if ((rc = vmx_enable(&vmx_caps, &v->vmxon_phys)))
 		fail("VMXON", rc);
+	guest_cpuid_init();
 	if ((rc = vmcs_setup(v, &vmx_caps, &entry, debug_uart)))
 		fail("VMCS setup", rc);
 

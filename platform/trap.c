@@ -2,6 +2,8 @@
  * hypervisor bug: report everything that helps find it, then stop. */
 #include "trap.h"
 
+#include "msr_probe.h"
+
 #include "cpu.h"
 #include "gdt.h"
 #include "log.h"
@@ -112,6 +114,8 @@ void trap_dispatch(struct trap_frame *f)
 	/* CR2 holds the linear address that faulted (SDM Vol. 3A §7.15, #PF). */
 	if (f->vector == 14 && !trap_depth && pf_fixup && pf_fixup(f, read_cr2()))
 		return;	/* isr.S returns into the frame as the fixup rewrote it */
+	if (f->vector == 13 && !trap_depth && msr_probe_catch(f))
+		return;	/* an MSR the processor lacks: the probe says so */
 	if (trap_depth++) {
 		/* A fault while reporting a fault: say the least and stop. */
 		log_raw("EXCEPTION: nested vector %llu at RIP=0x%llx while reporting; stopping\n",

@@ -74,6 +74,13 @@ def test_linux_boots_through_its_pvh_entry_to_init_and_powers_off_by_acpi(t):
              rf"args \"{re.escape(info['cmdline'])}\"")
     r.expect(r"guest: initrd \d+ KiB at 0x[0-9a-f]+")
     booted_to_init_and_powered_off(r, info)
+    # CPUID consistent with the MSRs: Bochs advertises APERF/MPERF and the
+    # thermal monitor without their MSRs; hidden, Linux never touches them.
+    r.expect(r"cpuid: APERF/MPERF \(IA32_APERF\) advertised, MSR 0xe8 absent: hidden from the guest")
+    # Linux warns once for the first unchecked RDMSR and once for the first
+    # WRMSR: none of these may be it.  (0xe2, read by intel_idle from the
+    # CPU model rather than CPUID, is left: issue 14.)
+    r.forbid(r"unchecked MSR access error: (RDMSR from|WRMSR to) 0x(e7|e8|19b|19c|345|1b0) ")
 
 
 test_linux_boots_through_its_pvh_entry_to_init_and_powers_off_by_acpi.timeout = BOOT_TIMEOUT + 120
