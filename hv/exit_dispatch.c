@@ -117,20 +117,14 @@ void exit_counts_log(const struct vcpu *v)
  * and is done with. */
 static bool hooked_exit_bookkeeping(struct vcpu *v, unsigned basic)
 {
-	uint32_t info;
-
 	switch (basic) {
 	case EXIT_REASON_PREEMPTION_TIMER:
 		exit_preemption_timer(v);
 		return false;
 	case EXIT_REASON_EXCEPTION_NMI:
-		info = (uint32_t)vmread(VM_EXIT_INTERRUPTION_INFO);
-		if ((info & 0x7ff) == (6u << 8 | 3))	/* INT3 (SDM Vol. 3C §25.9.2) */
-			return debugger_on_breakpoint(v);
-		return (info & 0xff) == 1 && debugger_on_debug_exception(v, vmread(EXIT_QUALIFICATION));
+		return exception_is_debuggers(v, (uint32_t)vmread(VM_EXIT_INTERRUPTION_INFO));
 	case EXIT_REASON_EPT_VIOLATION:
-		inject_vectoring_event(v);
-		return ept_watch_on_violation(v, vmread(GUEST_PHYSICAL_ADDRESS), vmread(EXIT_QUALIFICATION));
+		return ept_violation_bookkeeping(v, vmread(GUEST_PHYSICAL_ADDRESS), vmread(EXIT_QUALIFICATION));
 	default:
 		return false;
 	}

@@ -24,17 +24,26 @@ static void drop_single_step_trap(void)
 		vmwrite(GUEST_PENDING_DEBUG_EXCEPTIONS, pending & ~PENDING_DBG_BS);
 }
 
+/* The hypervisor's own part of every EPT violation, hooked or not: the
+ * event whose delivery it interrupted goes back in, and a debugger watch
+ * page is opened for one step (true: the violation was the watch's). */
+bool ept_violation_bookkeeping(struct vcpu *v, uint64_t gpa, uint64_t q)
+{
+	inject_vectoring_event(v);
+	if (!ept_watch_on_violation(v, gpa, q))
+		return false;
+	drop_single_step_trap();
+	return true;
+}
+
 enum exit_action exit_ept_violation(struct vcpu *v)
 {
 	uint64_t q = vmread(EXIT_QUALIFICATION);
 	uint64_t gpa = vmread(GUEST_PHYSICAL_ADDRESS);
 	char what[160];
 
-	inject_vectoring_event(v);
-	if (ept_watch_on_violation(v, gpa, q)) {
-		drop_single_step_trap();
+	if (ept_violation_bookkeeping(v, gpa, q))
 		return EXIT_RESUME;	/* a debugger watch page: one step, then re-armed */
-	}
 	ept_violation_describe(q, what, sizeof(what));
 	log_error("ept: violation at GPA 0x%llx: %s", (unsigned long long)gpa, what);
 	if (q & (1u << 7))

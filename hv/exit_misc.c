@@ -87,14 +87,23 @@ enum exit_action exit_hlt(struct vcpu *v)
 /* Only exceptions in the exception bitmap exit: #BP and #DB while the
  * debugger has breakpoints or steps.  What is not the debugger's goes back
  * into the guest unchanged. */
+/* The debugger's own #BP (an INT3, SDM Vol. 3C §25.9.2) and #DB, hooked
+ * or not: true when it consumed the event. */
+bool exception_is_debuggers(struct vcpu *v, uint32_t info)
+{
+	unsigned vector = info & 0xff, type = (info >> 8) & 7;
+
+	if (vector == 3 && type == 6)
+		return debugger_on_breakpoint(v);
+	return vector == 1 && debugger_on_debug_exception(v, vmread(EXIT_QUALIFICATION));
+}
+
 enum exit_action exit_exception_nmi(struct vcpu *v)
 {
 	uint32_t info = (uint32_t)vmread(VM_EXIT_INTERRUPTION_INFO);
 	unsigned vector = info & 0xff, type = (info >> 8) & 7;
 
-	if (vector == 3 && type == 6 && debugger_on_breakpoint(v))
-		return EXIT_RESUME;
-	if (vector == 1 && debugger_on_debug_exception(v, vmread(EXIT_QUALIFICATION)))
+	if (exception_is_debuggers(v, info))
 		return EXIT_RESUME;
 
 	if (type == 2) {	/* NMI: hand it to the guest */

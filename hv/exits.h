@@ -50,6 +50,10 @@ bool guest_single_step_trap(struct vcpu *v);
 /* On an exit that can interrupt event delivery: the event goes back into
  * the VM-entry fields; true when there was one. */
 bool inject_vectoring_event(struct vcpu *v);
+/* The hypervisor's own part of an exit, which runs whatever a hook says:
+ * true when the event was the debugger's (exit_misc.c, exit_ept.c). */
+bool exception_is_debuggers(struct vcpu *v, uint32_t info);
+bool ept_violation_bookkeeping(struct vcpu *v, uint64_t gpa, uint64_t qualification);
 static inline void inject_ud(struct vcpu *v) { inject_exception(v, 6, false, 0); }
 static inline void inject_gp(struct vcpu *v) { inject_exception(v, 13, true, 0); }
 

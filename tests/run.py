@@ -35,6 +35,8 @@ or write functions `def test_<behaviour>(t):` that use the TestContext `t`:
     r = t.boot(hv_args="panic=poweroff selftest=pagefault")     # until power-off
     m = r.expect(r"CR2=(0x[0-9a-f]+)")                          # returns re.Match
     r.forbid(r"PANIC"); r.expect_poweroff(); t.check(cond, "why")
+    t.find(out, r"pattern", "what")             # a match in gdb's output, or a failure
+    path = t.write_file("hook.lua", text)      # a file in the test's log folder
 
     m = t.start(hv_args=..., modules=[...])    # running emu.Machine
     m.wait_for(r"gdbstub: ready")              # console regex (source="e9" too)
@@ -153,6 +155,21 @@ class TestContext:
     def check(self, condition, message):
         if not condition:
             raise TestFailure(message)
+
+    def find(self, out, pattern, what):
+        """The first match of pattern (re.M) in a tool's output, or a failure
+        naming what was looked for and how the output ends."""
+        m = re.search(pattern, out, re.M)
+        self.check(m, f"{what}: no /{pattern}/ in the output; it ends {out.strip()[-500:]!r}")
+        return m
+
+    def write_file(self, name, text):
+        """A file of the test's own (a script, say) in its log folder; its path."""
+        os.makedirs(self.workdir, exist_ok=True)
+        path = os.path.join(self.workdir, name)
+        with open(path, "w") as f:
+            f.write(text)
+        return path
 
     def skip(self, why):
         raise TestSkipped(why)

@@ -33,12 +33,6 @@ def start_exitloop(t):
     return m
 
 
-def expect(t, out, pattern, what):
-    m = re.search(pattern, out, re.M)
-    t.check(m, f"{what}: gdb output lacks /{pattern}/; it ends {out.strip()[-400:]!r}")
-    return m
-
-
 def gdb_works(t, out):
     for bad in ("Remote replied unexpectedly", "Remote communication error", "Remote connection closed",
                 "Ignoring packet error", "Timed out"):
@@ -71,15 +65,15 @@ def test_plain_gdb_attaches_to_a_guest_that_does_nothing_but_exit(t):
     elf = t.path(EXITLOOP)
     out = t.gdb(m, "info registers", "print exitloop_count", "detach", elf=elf)
     gdb_works(t, out)
-    expect(t, out, r"^eip\s+0x[0-9a-f]+\s+0x[0-9a-f]+ <cpuid_loop\+\d+>", "stopped in the CPUID loop")
-    expect(t, out, r"^eflags\s+0x[0-9a-f]+", "info registers")
-    first = int(expect(t, out, r"^\$1 = (\d+)$", "exitloop_count").group(1))
-    expect(t, out, r"Inferior 1 \(Remote target\) detached", "detach")
+    t.find(out, r"^eip\s+0x[0-9a-f]+\s+0x[0-9a-f]+ <cpuid_loop\+\d+>", "stopped in the CPUID loop")
+    t.find(out, r"^eflags\s+0x[0-9a-f]+", "info registers")
+    first = int(t.find(out, r"^\$1 = (\d+)$", "exitloop_count").group(1))
+    t.find(out, r"Inferior 1 \(Remote target\) detached", "detach")
     latencies(t, m, 1)
     # Detached, the guest runs on: a second plain gdb finds it further on.
     again = t.gdb(m, "print exitloop_count", "detach", elf=elf)
     gdb_works(t, again)
-    second = int(expect(t, again, r"^\$1 = (\d+)$", "exitloop_count again").group(1))
+    second = int(t.find(again, r"^\$1 = (\d+)$", "exitloop_count again").group(1))
     t.check(second > first, f"exitloop_count {first} then {second}: the guest did not run on")
     latencies(t, m, 2)
     r = t.finish(m, stop=True)
@@ -105,12 +99,12 @@ def test_ctrl_c_stops_a_guest_that_does_nothing_but_exit(t):
     out = p.stdout.read()             # a few lines: the pipe never filled
     t._save_gdb(cmd, out)
     gdb_works(t, out)
-    expect(t, out, r"Program received signal SIGINT, Interrupt\.", "break-in")
-    before = int(expect(t, out, r"^\$1 = (\d+)$", "count at attach").group(1))
-    after = int(expect(t, out, r"^\$2 = (\d+)$", "count at Ctrl-C").group(1))
+    t.find(out, r"Program received signal SIGINT, Interrupt\.", "break-in")
+    before = int(t.find(out, r"^\$1 = (\d+)$", "count at attach").group(1))
+    after = int(t.find(out, r"^\$2 = (\d+)$", "count at Ctrl-C").group(1))
     t.check(after > before, f"exitloop_count {before} then {after}: the guest did not run")
-    expect(t, out, r"^eip\s+0x[0-9a-f]+\s+0x[0-9a-f]+ <cpuid_loop\+\d+>", "stopped in the CPUID loop")
-    expect(t, out, r"Inferior 1 \(Remote target\) detached", "detach")
+    t.find(out, r"^eip\s+0x[0-9a-f]+\s+0x[0-9a-f]+ <cpuid_loop\+\d+>", "stopped in the CPUID loop")
+    t.find(out, r"Inferior 1 \(Remote target\) detached", "detach")
     latencies(t, m, 2)    # the 0x03 too
     r = t.finish(m, stop=True)
     r.forbid(r"EXCEPTION|PANIC|guest stopped")

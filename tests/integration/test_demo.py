@@ -120,12 +120,6 @@ def make_gdb(t, m, *commands, timeout=120):
     return out
 
 
-def expect(t, out, pattern, what):
-    m = re.search(pattern, out, re.M)
-    t.check(m, f"{what}: gdb output lacks /{pattern}/; it ends {out.strip()[-500:]!r}")
-    return m
-
-
 # ------------------------------------------------------------- the Makefile
 
 
@@ -184,7 +178,7 @@ def test_demo_exits_cpuid_io_msr_and_hlt_each_round(t):
     m = start_demo(t, progress_lines=2)
     out = make_gdb(t, m, "monitor exits", "print demo_state.round", "detach")
     counts = {name: int(n) for name, n in re.findall(EXIT_LINE, out, re.M)}
-    rounds = int(expect(t, out, r"^\$1 = (\d+)$", "rounds").group(1))
+    rounds = int(t.find(out, r"^\$1 = (\d+)$", "rounds").group(1))
     t.check(rounds > REPORT_ROUNDS, f"{rounds} rounds")
     # Per round: two CPUIDs, one RDMSR, one WRMSR, one IN, one HLT; the
     # stop may fall anywhere in a round.
@@ -198,7 +192,7 @@ def test_demo_exits_cpuid_io_msr_and_hlt_each_round(t):
     t.check(-1 <= io_extra <= len(m.console),
             f"{counts.get('IO_INSTRUCTION', 0)} IO exits after {rounds} rounds and "
             f"{len(m.console)} console bytes: {counts}")
-    expect(t, out, r"Inferior 1 \(Remote target\) detached", "detach")
+    t.find(out, r"Inferior 1 \(Remote target\) detached", "detach")
     # It runs on after gdb leaves.
     t.wait_for(m, line_of(3), timeout=120)
     r = t.finish(m, stop=True)
@@ -214,7 +208,7 @@ def test_gdb_breaks_steps_backtraces_and_watches_the_demo_then_kill_powers_off(t
                    "print demo_state.page_faults == demo_state.round", "delete",
                    "watch demo_state.page_faults", "continue", "bt", "delete", "kill")
     t.check("not compatible" not in out, f"gdb refused the description: {out[:600]!r}")
-    hit = expect(t, out, r"Breakpoint 1, work_step \(word=\d+, round=(\d+), index=(?:index@entry=)?0\)",
+    hit = t.find(out, r"Breakpoint 1, work_step \(word=\d+, round=(\d+), index=(?:index@entry=)?0\)",
                  "break at work_step")
     backtraces = [re.findall(r"^#\d+\s+(?:0x[0-9a-f]+ in )?(\w+|<signal handler called>)", chunk, re.M)
                   for chunk in out.split("Hardware watchpoint 3: demo_state.page_faults")]
@@ -226,16 +220,16 @@ def test_gdb_breaks_steps_backtraces_and_watches_the_demo_then_kill_powers_off(t
                                                        "demo_round", "demo_main", "long_mode"],
             f"backtrace in the #PF handler {backtraces[2:]}")
     t.check("?? (" not in out, "a backtrace runs past the outermost frame")
-    step = expect(t, out, r"^rip\s+(0x[0-9a-f]+)\s+0x[0-9a-f]+ <work_step\+(\d+)>", "stepi")
+    step = t.find(out, r"^rip\s+(0x[0-9a-f]+)\s+0x[0-9a-f]+ <work_step\+(\d+)>", "stepi")
     t.check(int(step.group(2)) > 0, "stepi did not move")
     rnd = int(hit.group(1))
     watch = re.findall(r"Hardware watchpoint 2: demo_state\.round\s+Old value = (\d+)\s+New value = (\d+)", out)
     t.check(len(watch) == 2, f"{len(watch)} watchpoint stops, want 2")
     t.check([(int(a), int(b)) for a, b in watch] == [(rnd, rnd + 1), (rnd + 1, rnd + 2)],
             f"demo_state.round went {watch}, from round {rnd}")
-    expect(t, out, r"in demo_round \(s=", "the watchpoint stops in demo_round")
-    expect(t, out, r"^\$1 = 1$", "one page fault per round")
-    expect(t, out, r"\[Inferior 1 \(Remote target\) killed\]", "kill")
+    t.find(out, r"in demo_round \(s=", "the watchpoint stops in demo_round")
+    t.find(out, r"^\$1 = 1$", "one page fault per round")
+    t.find(out, r"\[Inferior 1 \(Remote target\) killed\]", "kill")
     r = t.finish(m)
     r.expect(r"gdb: kill request: powering off")
     r.expect_poweroff()
@@ -252,11 +246,11 @@ def test_ctrl_c_in_gdb_stops_the_running_demo(t):
     t.wait_for(m, line_of(seen + 1), timeout=180)
     os.kill(gdb.p.pid, signal.SIGINT)
     text = gdb.finish(60, gdb_transcript_name(t))
-    expect(t, text, r"Program received signal SIGINT, Interrupt\.", "break-in")
-    expect(t, text, r"^#\d+\s+(0x[0-9a-f]+ in )?demo_main \(", "stopped inside the demo")
-    rounds = int(expect(t, text, r"^\$1 = (\d+)$", "round").group(1))
+    t.find(text, r"Program received signal SIGINT, Interrupt\.", "break-in")
+    t.find(text, r"^#\d+\s+(0x[0-9a-f]+ in )?demo_main \(", "stopped inside the demo")
+    rounds = int(t.find(text, r"^\$1 = (\d+)$", "round").group(1))
     t.check(rounds > (seen + 1) * REPORT_ROUNDS, f"stopped at round {rounds}")
-    expect(t, text, r"Inferior 1 \(Remote target\) detached", "detach")
+    t.find(text, r"Inferior 1 \(Remote target\) detached", "detach")
     t.wait_for(m, line_of(seen + 2), timeout=180)
     t.finish(m, stop=True)
 

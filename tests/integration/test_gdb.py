@@ -80,12 +80,6 @@ def save_transcript(t, cmd, out):
         f.write("$ " + " ".join(repr(c) if " " in c else c for c in cmd) + "\n" + out)
 
 
-def expect(t, out, pattern, what):
-    m = re.search(pattern, out, re.M)
-    t.check(m, f"{what}: gdb output lacks /{pattern}/; it ends {out.strip()[-400:]!r}")
-    return m
-
-
 def finishes_with(t, m, checksum=CHECKSUM):
     """The guest runs to its end by itself with this checksum and no failure."""
     r = t.finish(m)
@@ -151,25 +145,25 @@ def test_break_continue_bt_registers_and_memory_then_detach_changes_nothing(t):
     # "not compatible" warning, 32-bit register names, eip.
     t.check("not compatible" not in out and "rejected" not in out,
             f"gdb refused the description: {out[:600]!r}")
-    expect(t, out, r'currently "i386"', "architecture")
-    expect(t, out, r"^eip\s+0x10000c\s+0x10000c <_start>", "stopped at the first instruction")
-    expect(t, out, r"^efer\s+0x0\b", "the system registers")
+    t.find(out, r'currently "i386"', "architecture")
+    t.find(out, r"^eip\s+0x10000c\s+0x10000c <_start>", "stopped at the first instruction")
+    t.find(out, r"^efer\s+0x0\b", "the system registers")
     t.check(not re.search(r"^rax\s", out, re.M), "amd64 registers in the i386 view")
-    expect(t, out, r"this connection has the i386 view", "monitor arch")
-    expect(t, out, r"not in IA-32e mode \(EFER\.LMA=0\): auto gives i386", "monitor arch")
+    t.find(out, r"this connection has the i386 view", "monitor arch")
+    t.find(out, r"not in IA-32e mode \(EFER\.LMA=0\): auto gives i386", "monitor arch")
     # Two hits, the second one step further (arguments from the i386 ABI).
-    expect(t, out, r"Breakpoint 1, work_step \(word=0, round=0, index=0\)", "first hit")
-    expect(t, out, r"Breakpoint 1, work_step \(word=0, round=0, index=1\)", "second hit")
+    t.find(out, r"Breakpoint 1, work_step \(word=0, round=0, index=0\)", "first hit")
+    t.find(out, r"Breakpoint 1, work_step \(word=0, round=0, index=1\)", "second hit")
     for frame, fn in enumerate(("work_step", "work_round", "guest_main", "guest_start", "_start")):
-        expect(t, out, rf"^#{frame}\s+(0x[0-9a-f]+ in )?{fn} \(", "backtrace")
-    expect(t, out, r"^eip\s+0x[0-9a-f]+\s+0x[0-9a-f]+ <work_step>", "eip at the breakpoint")
+        t.find(out, rf"^#{frame}\s+(0x[0-9a-f]+ in )?{fn} \(", "backtrace")
+    t.find(out, r"^eip\s+0x[0-9a-f]+\s+0x[0-9a-f]+ <work_step>", "eip at the breakpoint")
     # One step done: the first word stirred, the others still zero.
     words = re.findall(r"^0x[0-9a-f]+ <work_buffer(?:\+\d+)?>:((?:\s+0x[0-9a-f]{8})+)", out, re.M)
     values = [int(w, 16) for line in words for w in line.split()]
     t.check(len(values) == 16, f"x/16xw gave {len(values)} words")
     t.check(values[0] != 0 and values[1:] == [0] * 15, f"work_buffer after one step: {values}")
-    expect(t, out, rf"^\$1 = {xorshift32(SEED):#x}$", "xorshift_state after one step")
-    expect(t, out, r"Inferior 1 \(Remote target\) detached", "detach")
+    t.find(out, rf"^\$1 = {xorshift32(SEED):#x}$", "xorshift_state after one step")
+    t.find(out, r"Inferior 1 \(Remote target\) detached", "detach")
     finishes_with(t, m)
 
 
@@ -183,11 +177,11 @@ def test_finish_returns_to_the_caller_and_stepi_walks_real_instructions(t):
     values = [int(v, 16) for v in re.findall(r"^\$\d+ = (0x[0-9a-f]+)$", out, re.M)]
     t.check(len(values) == 3 + 3 * steps, f"{len(values)} values printed")
     # finish: back in work_round after the call, with work_step's value.
-    ret = expect(t, out, r"Value returned is \$\d+ = (\d+)", "finish's value")
+    ret = t.find(out, r"Value returned is \$\d+ = (\d+)", "finish's value")
     eax, pc = values[0], values[1]
     t.check(int(ret.group(1)) == eax, f"finish says {ret.group(1)}, eax is {eax:#x}")
-    expect(t, out, rf"^{pc:#010x} in work_round \(round=0\)", "finish stops in the caller")
-    expect(t, out, r"Breakpoint 1, work_step \(word=0, round=0, index=1\)", "the next call")
+    t.find(out, rf"^{pc:#010x} in work_round \(round=0\)", "finish stops in the caller")
+    t.find(out, r"Breakpoint 1, work_step \(word=0, round=0, index=1\)", "the next call")
     # gdb's own disassembly of work_step's straight-line start...
     listing = [int(a, 16) for a in re.findall(r"^(?:=> )?\s*(0x[0-9a-f]+) <work_step(?:\+\d+)?>:",
                                                out, re.M)]
@@ -215,8 +209,8 @@ def test_set_var_changes_the_guest_exactly_as_told(t):
     m = start_waiting(t)
     out = gdb(t, m, "break work_step", "continue", "set var xorshift_state = 1",
               "p xorshift_state", "delete", "detach")
-    expect(t, out, r"work_step \(word=0, round=0, index=0\)", "stopped at the first step")
-    expect(t, out, r"^\$1 = 1$", "the new value reads back")
+    t.find(out, r"work_step \(word=0, round=0, index=0\)", "stopped at the first step")
+    t.find(out, r"^\$1 = 1$", "the new value reads back")
     finishes_with(t, m, model_checksum(rounds, poke=((0, 0), 1)))
 
 
@@ -224,7 +218,7 @@ def test_a_hardware_watchpoint_stops_with_the_old_and_new_value(t):
     m = start_waiting(t)
     out = gdb(t, m, "break work_step", "continue", "delete", "watch xorshift_state",
               "continue", "p/x $pc", "continue", "delete", "detach")
-    expect(t, out, r"Hardware watchpoint 2: xorshift_state", "watch set")
+    t.find(out, r"Hardware watchpoint 2: xorshift_state", "watch set")
     hits = re.findall(r"Hardware watchpoint 2: xorshift_state\s+Old value = (\d+)\s+New value = (\d+)", out)
     t.check(len(hits) == 2, f"{len(hits)} watchpoint stops, want 2")
     old = SEED
@@ -233,7 +227,7 @@ def test_a_hardware_watchpoint_stops_with_the_old_and_new_value(t):
                 f"watch reported {o} -> {n}, want {old} -> {xorshift32(old)}")
         old = int(n)
     # A write watchpoint is a trap: the guest stops after the store.
-    expect(t, out, r"^\$1 = 0x[0-9a-f]+$", "pc")
+    t.find(out, r"^\$1 = 0x[0-9a-f]+$", "pc")
     finishes_with(t, m)
 
 
@@ -248,15 +242,15 @@ def test_more_than_four_watchpoints(t):
               *([] if EPT_WATCHPOINTS else ["delete 6"]),
               "continue", "continue", "continue", "continue", "delete", "detach")
     for n, i in enumerate(watched, start=2):
-        expect(t, out, rf"Hardware watchpoint {n}: work_buffer\[{i}\]", "watchpoint accepted by gdb")
+        t.find(out, rf"Hardware watchpoint {n}: work_buffer\[{i}\]", "watchpoint accepted by gdb")
     if EPT_WATCHPOINTS:
         t.check("Could not insert" not in out, f"a watchpoint was refused: {out[-600:]!r}")
         order = watched
     else:
         # Refused at `continue` (Z2 answered E28): gdb says so and stays
         # stopped; without the fifth the other four work.
-        expect(t, out, r"Could not insert hardware watchpoint 6\.", "the fifth refused")
-        expect(t, out, r"You may have requested too many hardware breakpoints/watchpoints",
+        t.find(out, r"Could not insert hardware watchpoint 6\.", "the fifth refused")
+        t.find(out, r"You may have requested too many hardware breakpoints/watchpoints",
                "gdb's explanation")
         order = watched[:4]
     hits = re.findall(r"Hardware watchpoint \d+: work_buffer\[(\d+)\]\s+Old value = \d+\s+New value = \d+",
@@ -281,11 +275,11 @@ def test_ctrl_c_breaks_into_a_running_guest(t):
         os.killpg(p.pid, signal.SIGKILL)
         out, _ = p.communicate()
     save_transcript(t, cmd, out)
-    expect(t, out, r"Program received signal SIGINT, Interrupt\.", "break-in")
-    expect(t, out, r"in loop_in \(port=128, n=100000000\)", "stopped in the guest's loop")
-    left = int(expect(t, out, r"^\$1 = (\d+)$", "ecx").group(1))
+    t.find(out, r"Program received signal SIGINT, Interrupt\.", "break-in")
+    t.find(out, r"in loop_in \(port=128, n=100000000\)", "stopped in the guest's loop")
+    left = int(t.find(out, r"^\$1 = (\d+)$", "ecx").group(1))
     t.check(0 < left < 100000000, f"{left} iterations left")
-    expect(t, out, r"Inferior 1 \(Remote target\) detached", "detach")
+    t.find(out, r"Inferior 1 \(Remote target\) detached", "detach")
     r = finishes_with(t, m)
     r.expect(r"GUEST BENCH io n=100000000 ")
 
@@ -293,17 +287,17 @@ def test_ctrl_c_breaks_into_a_running_guest(t):
 def test_a_second_gdb_attaches_later_to_the_running_guest(t):
     m = start_waiting(t, LONG_LOOP)
     first = gdb(t, m, "info registers eip", "detach")
-    expect(t, first, r"^eip\s+0x10000c", "first session at the first instruction")
+    t.find(first, r"^eip\s+0x10000c", "first session at the first instruction")
     t.wait_for(m, r"GUEST PASS crc32-selftest", timeout=60)
     time.sleep(1.0)
     # gdb's first packet stops the running guest (the stub sees '$' on a
     # preemption-timer exit); the session is an ordinary one.
     second = gdb(t, m, "bt", "info registers eip", "monitor arch", "detach")
-    expect(t, second, r"^#0\s+(0x[0-9a-f]+ in )?loop_in \(", "second session in the loop")
-    expect(t, second, r"guest_main \(\) at ", "backtrace")
-    expect(t, second, r"^eip\s+0x[0-9a-f]+", "i386 view again")
-    expect(t, second, r"this connection has the i386 view", "monitor arch")
-    expect(t, second, r"Inferior 1 \(Remote target\) detached", "detach")
+    t.find(second, r"^#0\s+(0x[0-9a-f]+ in )?loop_in \(", "second session in the loop")
+    t.find(second, r"guest_main \(\) at ", "backtrace")
+    t.find(second, r"^eip\s+0x[0-9a-f]+", "i386 view again")
+    t.find(second, r"this connection has the i386 view", "monitor arch")
+    t.find(second, r"Inferior 1 \(Remote target\) detached", "detach")
     finishes_with(t, m)
 
 

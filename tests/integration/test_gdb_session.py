@@ -74,12 +74,6 @@ def lldb_cmd(m, *commands):
     return cmd
 
 
-def find(t, out, pattern, what):
-    hit = re.search(pattern, out, re.M)
-    t.check(hit, f"{what}: no /{pattern}/ in {out.strip()[-600:]!r}")
-    return hit
-
-
 def ends_undisturbed(t, m):
     r = t.finish(m)
     done = r.expect(DONE)
@@ -101,14 +95,14 @@ def test_plain_gdb_with_a_64bit_elf_breaks_continues_and_steps_at_a_gdb_wait_sto
                                   "info registers cs", "delete", "detach"))
     for bad in ("not compatible", "Invalid hex digit", "Remote replied unexpectedly", "Truncated register"):
         t.check(bad not in out, f"gdb said {bad!r}: {out.strip()[-600:]!r}")
-    find(t, out, r'currently "i386:x86-64"', "the amd64 view")
-    find(t, out, r"^\$1 = 0x10000c$", "the first instruction, upper half zero")
-    find(t, out, r"Breakpoint 1, .*work_step", "the breakpoint")
+    t.find(out, r'currently "i386:x86-64"', "the amd64 view")
+    t.find(out, r"^\$1 = 0x10000c$", "the first instruction, upper half zero")
+    t.find(out, r"Breakpoint 1, .*work_step", "the breakpoint")
     at, after = (int(v, 16) for v in re.findall(r"^\$[23] = (0x[0-9a-f]+)$", out, re.M))
     t.check(0 < after - at <= 15, f"stepi went from {at:#x} to {after:#x}")
-    rax = int(find(t, out, r"^\$4 = (0x[0-9a-f]+)$", "rax").group(1), 16)
+    rax = int(t.find(out, r"^\$4 = (0x[0-9a-f]+)$", "rax").group(1), 16)
     t.check(rax >> 32 == 0, f"rax {rax:#x}: a 32-bit guest's upper half is zero")
-    find(t, out, r"Inferior 1 \(Remote target\) detached", "detach")
+    t.find(out, r"Inferior 1 \(Remote target\) detached", "detach")
     t.check(rc == 0, f"gdb exited with {rc}")
     ends_undisturbed(t, m)
 
@@ -151,17 +145,17 @@ def test_no_stop_reply_expedites_registers_before_target_xml_is_read(t):
 def test_lldb_attaches_after_gdb_disconnects_and_finds_no_breakpoint_of_it(t):
     m = waiting_guest(t)
     rc, out = run_tool(t, gdb_cmd(t, m, BASIC, "break work_step", "continue", "disconnect"))
-    at = find(t, out, r"Breakpoint 1 at (0x[0-9a-f]+)", "gdb's breakpoint").group(1)
-    find(t, out, r"Breakpoint 1, work_step", "gdb's breakpoint hit")
+    at = t.find(out, r"Breakpoint 1 at (0x[0-9a-f]+)", "gdb's breakpoint").group(1)
+    t.find(out, r"Breakpoint 1, work_step", "gdb's breakpoint hit")
     # gdb left in no-ack mode with its int3 in the guest.  lldb opens with
     # `+$QStartNoAckMode`, reads a register, continues: without the
     # breakpoint the guest runs to its power-off, which lldb sees as an exit.
     rc, out = run_tool(t, lldb_cmd(m, "register read pc", "continue"), name="lldb")
     for bad in ("failed to get reply", "error: failed to connect", "Connection shut down"):
         t.check(bad not in out, f"lldb said {bad!r}: {out.strip()[-600:]!r}")
-    pc = find(t, out, r"\b[er]?ip = (0x[0-9a-f]+)", "lldb read the PC").group(1)
+    pc = t.find(out, r"\b[er]?ip = (0x[0-9a-f]+)", "lldb read the PC").group(1)
     t.check(int(pc, 16) == int(at, 16), f"lldb's pc {pc}, gdb stopped at {at}")
-    find(t, out, r"exited with status = 0", "lldb saw the guest's power-off as an exit")
+    t.find(out, r"exited with status = 0", "lldb saw the guest's power-off as an exit")
     ends_undisturbed(t, m)
 
 
@@ -180,9 +174,9 @@ def test_lldb_attaches_after_gdb_is_killed_with_breakpoints_and_watchpoints_set(
     os.killpg(p.pid, signal.SIGKILL)
     out += p.communicate()[0]
     keep(t, "gdb", cmd, out)
-    find(t, out, r"Breakpoint 1, work_step", "gdb's breakpoint hit twice")
+    t.find(out, r"Breakpoint 1, work_step", "gdb's breakpoint hit twice")
     rc, out = run_tool(t, lldb_cmd(m, "register read pc", "continue"), name="lldb")
-    find(t, out, r"exited with status = 0", "the guest ran to its end: nothing of gdb's stayed")
+    t.find(out, r"exited with status = 0", "the guest ran to its end: nothing of gdb's stayed")
     ends_undisturbed(t, m)
 
 
@@ -192,7 +186,7 @@ def test_lldb_attaches_after_gdb_is_killed_with_breakpoints_and_watchpoints_set(
 def test_a_power_off_is_an_exit_in_gdb(t):
     m = waiting_guest(t)
     rc, out = run_tool(t, gdb_cmd(t, m, BASIC, "continue"))
-    find(t, out, EXITED, "gdb saw an exit")
+    t.find(out, EXITED, "gdb saw an exit")
     t.check("Remote connection closed" not in out, f"gdb lost the line: {out.strip()[-400:]!r}")
     t.check(rc == 0, f"batch gdb exited with {rc}")
     ends_undisturbed(t, m)
@@ -204,19 +198,19 @@ def test_a_failed_entry_is_explained_in_gdb_and_retried_after_a_fix(t):
     rc, out = run_tool(t, gdb_cmd(t, m, BASIC, "info registers eax ebx", "continue", "info registers eax ebx",
                                   "monitor info", "continue", "monitor vmcs GUEST_TR_ACCESS_RIGHTS 0x8b",
                                   "continue"))
-    first = find(t, out, r"vmxdbg: the guest cannot run: VM entry failed with exit reason 33", "the reason")
+    first = t.find(out, r"vmxdbg: the guest cannot run: VM entry failed with exit reason 33", "the reason")
     rules = out[first.end():]
-    find(t, rules, r"vmxdbg: vmentry: the checker found \d+ broken rule", "the checker's count")
-    find(t, rules, r"vmxdbg: vmentry:   .*TR", "the rule about TR")
-    find(t, out, r"Program received signal SIGKILL", "the stop")
+    t.find(rules, r"vmxdbg: vmentry: the checker found \d+ broken rule", "the checker's count")
+    t.find(rules, r"vmxdbg: vmentry:   .*TR", "the rule about TR")
+    t.find(out, r"Program received signal SIGKILL", "the stop")
     # Nothing lost: the multiboot registers the guest was to start with.
     regs = re.findall(r"^(eax|ebx)\s+(0x[0-9a-f]+)", out, re.M)
     t.check(regs[:2] == regs[2:4] and regs[0] == ("eax", "0x2badb002"),
             f"registers before and after the failed entry: {regs}")
-    find(t, out, r"^the guest cannot run: VM entry failed(.|\n)*^vmentry:   .*TR", "monitor info")
+    t.find(out, r"^the guest cannot run: VM entry failed(.|\n)*^vmentry:   .*TR", "monitor info")
     # `continue` unfixed: the checker runs again and still refuses.
     t.check(len(re.findall(r"vmxdbg: vmentry:   .*TR", out)) >= 2, "the recheck named TR again")
-    find(t, out, EXITED, "after the fix the guest ran to its end")
+    t.find(out, EXITED, "after the fix the guest ran to its end")
     t.check(rc == 0, f"batch gdb exited with {rc}")
     r = ends_undisturbed(t, m)
     r.expect(r"gdb: the entry checker finds no broken rule: entering the guest again")
@@ -234,11 +228,11 @@ def test_the_issues_bad_injection_is_refused_and_the_guest_registers_are_untouch
                                   "monitor lua inject.exception(3, 0)",
                                   "info registers eax ecx edx ebx esp ebp esi edi eip",
                                   "continue"))
-    find(t, out, r"inject\.exception: exception 3 pushes no error code", "refused with the reason")
+    t.find(out, r"inject\.exception: exception 3 pushes no error code", "refused with the reason")
     t.check("cannot run" not in out, "the guest stopped for good")
     regs = re.findall(r"^(e[a-z]{2})\s+(0x[0-9a-f]+)", out, re.M)
     t.check(len(regs) == 18 and regs[:9] == regs[9:], f"registers before and after the refusal: {regs}")
-    find(t, out, EXITED, "the guest ran to its end")
+    t.find(out, EXITED, "the guest ran to its end")
     ends_undisturbed(t, m)
 
 
@@ -247,9 +241,9 @@ def test_a_bad_injection_at_a_gdb_wait_stop_leaves_the_machine_up(t):
     registers (EAX = the multiboot magic) intact."""
     m = waiting_guest(t)
     rc, out = run_tool(t, gdb_cmd(t, m, BASIC, "monitor lua inject.exception(3, 0)", "p/x $eax", "continue"))
-    find(t, out, r"inject\.exception: exception 3 pushes no error code", "refused with the reason")
-    find(t, out, r"^\$1 = 0x2badb002$", "the launch registers intact")
-    find(t, out, EXITED, "the guest ran to its end")
+    t.find(out, r"inject\.exception: exception 3 pushes no error code", "refused with the reason")
+    t.find(out, r"^\$1 = 0x2badb002$", "the launch registers intact")
+    t.find(out, EXITED, "the guest ran to its end")
     r = ends_undisturbed(t, m)
     r.forbid(r"VMLAUNCH failed")
 
@@ -273,7 +267,7 @@ def test_a_triple_fault_is_reported_in_gdb_and_never_resumed(t):
 def test_detaching_from_a_dead_guest_follows_panic(t):
     m = waiting_guest(t, hv_args="selftest=vmentry")
     rc, out = run_tool(t, gdb_cmd(t, m, BASIC, "continue", "detach"))
-    find(t, out, r"Program received signal SIGKILL", "the stop")
+    t.find(out, r"Program received signal SIGKILL", "the stop")
     t.check("the guest runs on" not in out, "detach said the guest runs on")
     r = t.finish(m)
     r.expect(r"gdb: detached from a guest that cannot run: powering off \(panic=poweroff\)")
@@ -285,7 +279,7 @@ def test_killing_a_dead_guest_follows_panic_halt(t):
     """kill of a live guest powers off; of a dead one, panic= decides."""
     m = waiting_guest(t, hv_args="selftest=vmentry", panic="halt")
     rc, out = run_tool(t, gdb_cmd(t, m, BASIC, "continue", "kill"))
-    find(t, out, r"Program received signal SIGKILL", "the stop")
+    t.find(out, r"Program received signal SIGKILL", "the stop")
     t.wait_for(m, r"gdb: kill of a guest that cannot run: halting \(panic=halt\)")
     t.wait_for(m, r"stopped: halting")
     r = t.finish(m, stop=True)

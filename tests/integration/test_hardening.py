@@ -19,10 +19,6 @@ def at_gdb_wait(t, guest, *commands):
     return m, t.gdb(m, *commands, "detach")
 
 
-def expect_line(t, out, pattern, what):
-    t.check(re.search(pattern, out, re.M), f"{what}: no /{pattern}/ in gdb's output: {out[-600:]!r}")
-
-
 def test_refused_vmcs_writes_leave_com2_invisible_to_the_hostile_guest(t):
     m, out = at_gdb_wait(t, HOSTILE,
                          "monitor vmcs PRIMARY_VM_EXEC_CONTROL",
@@ -38,16 +34,16 @@ def test_refused_vmcs_writes_leave_com2_invisible_to_the_hostile_guest(t):
     before, after = re.findall(r"^PRIMARY_VM_EXEC_CONTROL = (0x[0-9a-f]+)$", out, re.M)[:2] or (None, None)
     t.check(before is not None and before == after,
             f"PRIMARY_VM_EXEC_CONTROL changed or unread: {before} then {after}")
-    expect_line(t, out, r"^vmcs: PRIMARY_VM_EXEC_CONTROL bits? (\d+ \(\w+\), )*25 \(USE_IO_BITMAPS\)",
+    t.find(out, r"^vmcs: PRIMARY_VM_EXEC_CONTROL bits? (\d+ \(\w+\), )*25 \(USE_IO_BITMAPS\)",
                 "use-I/O-bitmaps cleared")
-    expect_line(t, out, r"^vmcs: VM_EXIT_MSR_STORE_ADDRESS is an address", "MSR-store area")
-    expect_line(t, out, r"^vmcs: VM_EXIT_MSR_LOAD_ADDRESS is an address", "MSR-load area")
-    expect_line(t, out, r"^vmcs: SECONDARY_VM_EXEC_CONTROL is one of vmxdbg's own controls", "EPT off")
-    expect_line(t, out, r"^vmcs: HOST_RIP belongs to the hypervisor: host state", "host state")
-    expect_line(t, out, r"vmcs\.write: VM entry would fail: GUEST_CS_ACCESS_RIGHTS \(0x00000000\): .* SDM 27\.3\.1\.2",
+    t.find(out, r"^vmcs: VM_EXIT_MSR_STORE_ADDRESS is an address", "MSR-store area")
+    t.find(out, r"^vmcs: VM_EXIT_MSR_LOAD_ADDRESS is an address", "MSR-load area")
+    t.find(out, r"^vmcs: SECONDARY_VM_EXEC_CONTROL is one of vmxdbg's own controls", "EPT off")
+    t.find(out, r"^vmcs: HOST_RIP belongs to the hypervisor: host state", "host state")
+    t.find(out, r"vmcs\.write: VM entry would fail: GUEST_CS_ACCESS_RIGHTS \(0x00000000\): .* SDM 27\.3\.1\.2",
                 "an unusable CS")
-    expect_line(t, out, r"inject\.exception: exception 3 pushes no error code", "#BP with an error code")
-    expect_line(t, out, r"^GUEST_CS_ACCESS_RIGHTS = 0x[0-9a-f]*9b$", "CS unchanged")
+    t.find(out, r"inject\.exception: exception 3 pushes no error code", "#BP with an error code")
+    t.find(out, r"^GUEST_CS_ACCESS_RIGHTS = 0x[0-9a-f]*9b$", "CS unchanged")
     t.wait_for(m, r"guest stopped: EPT violation at guest-physical 0x8000000")
     r = t.finish(m, stop=True)
     r.expect(r"guest: write to port 0x2f8 of the debug UART: hidden")
@@ -69,18 +65,18 @@ def test_writable_fields_and_the_high_half_go_through_and_the_guest_finishes(t):
                          "monitor vmcs VM_ENTRY_INTERRUPTION_INFO",
                          "set $eflags = 0x20202",
                          "monitor vmcs GUEST_RFLAGS")
-    expect_line(t, out, r"^TSC_OFFSET = 0x1234567800000000$", "0x2011 wrote bits 63:32 only")
-    expect_line(t, out, r"^0x2011 = 0x12345678$", "0x2011 reads bits 63:32")
-    expect_line(t, out, r"^vmcs: 0x100000000 does not fit the high half of TSC_OFFSET \(32 bits\)",
+    t.find(out, r"^TSC_OFFSET = 0x1234567800000000$", "0x2011 wrote bits 63:32 only")
+    t.find(out, r"^0x2011 = 0x12345678$", "0x2011 reads bits 63:32")
+    t.find(out, r"^vmcs: 0x100000000 does not fit the high half of TSC_OFFSET \(32 bits\)",
                 "a value wider than the high half")
-    expect_line(t, out, r"^0 \(0x0\)\t0 \(0x0\)$", "TSC_OFFSET back to 0")
-    expect_line(t, out, r"inject\.exception: VM entry would fail: VM_ENTRY_INTERRUPTION_INFO .*exception 13 "
+    t.find(out, r"^0 \(0x0\)\t0 \(0x0\)$", "TSC_OFFSET back to 0")
+    t.find(out, r"inject\.exception: VM entry would fail: VM_ENTRY_INTERRUPTION_INFO .*exception 13 "
                 r"pushes an error code", "#GP without its error code")
-    expect_line(t, out, r"^VM_ENTRY_INTERRUPTION_INFO = 0x0$", "nothing left pending")
+    t.find(out, r"^VM_ENTRY_INTERRUPTION_INFO = 0x0$", "nothing left pending")
     # A register write goes through the same policy: RFLAGS.VM would need
     # virtual-8086 segments (SDM 27.3.1.2); gdb hears an error, the log why.
-    expect_line(t, out, r"^Could not write register \"eflags\"; remote failure reply 'E22'", "gdb told")
-    expect_line(t, out, r"^GUEST_RFLAGS = 0x2$", "RFLAGS unchanged")
+    t.find(out, r"^Could not write register \"eflags\"; remote failure reply 'E22'", "gdb told")
+    t.find(out, r"^GUEST_RFLAGS = 0x2$", "RFLAGS unchanged")
     r = t.finish(m)
     r.expect(r"target: register rflags <- 0x20202 refused: VM entry would fail: GUEST_\w+ \(0x[0-9a-f]+\): "
              r"a virtual-8086 guest")
@@ -102,10 +98,10 @@ def test_changes_at_a_stop_that_would_fail_entry_are_undone_and_the_guest_finish
                          "stepi",
                          "monitor vmcs GUEST_RFLAGS",
                          "monitor vmcs VM_ENTRY_INTERRUPTION_INFO")
-    expect_line(t, out, r"^VM_ENTRY_INTERRUPTION_INFO = 0x80000041$", "the interrupt went in at once")
+    t.find(out, r"^VM_ENTRY_INTERRUPTION_INFO = 0x80000041$", "the interrupt went in at once")
     rflags = re.search(r"^GUEST_RFLAGS = (0x[0-9a-f]+)$", out, re.M)
     t.check(rflags and not int(rflags.group(1), 16) & 0x200, f"IF still set after the undo: {out[-600:]!r}")
-    expect_line(t, out, r"^VM_ENTRY_INTERRUPTION_INFO = 0x0$", "the interrupt was taken back")
+    t.find(out, r"^VM_ENTRY_INTERRUPTION_INFO = 0x0$", "the interrupt was taken back")
     r = t.finish(m)
     r.expect(r"vmentry: refused the debugger's changes: VM entry would fail: GUEST_INTERRUPTIBILITY_STATE "
              r"\(0x00000001\): blocking by STI and MOV SS \(bits 1:0\) must be 0 to inject an external interrupt")

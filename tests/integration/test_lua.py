@@ -17,15 +17,6 @@ BASIC = "build/guests/basic.elf"
 DONE = r"GUEST DONE passed=\d+ failed=0 checksum=0xf91f694b"
 
 
-def script(t, name, text):
-    """A script file of the test's own, as a module path."""
-    os.makedirs(t.workdir, exist_ok=True)
-    path = os.path.join(t.workdir, name)
-    with open(path, "w") as f:
-        f.write(text)
-    return path
-
-
 def test_cpuid_spoofer_changes_the_vendor_and_hides_a_feature(t):
     r = t.boot(hv_args="panic=poweroff", modules=[
         (BASIC, "guest expect-vmx=0"),
@@ -50,7 +41,7 @@ def test_exit_tracer_logs_the_exits_it_was_asked_for_then_removes_itself(t):
 
 
 def test_broken_runaway_and_greedy_hooks_are_removed_and_the_guest_finishes(t):
-    abuse = script(t, "abuse.lua", "\n".join([
+    abuse = t.write_file("abuse.lua", "\n".join([
         'hv.on_exit("CPUID", function(e) while true do end end)',
         'hv.on_exit("CPUID", function(e) local t = {} for i = 1, 1e9 do t[i] = string.rep("x", 1000) end end)',
         'hv.on_exit("CPUID", function(e) error("boom from a hook") end)',
@@ -69,7 +60,7 @@ def test_broken_runaway_and_greedy_hooks_are_removed_and_the_guest_finishes(t):
 
 
 def test_what_a_script_may_not_do_is_refused_with_a_reason(t):
-    refused = script(t, "refused.lua", "\n".join([
+    refused = t.write_file("refused.lua", "\n".join([
         r'print("bytecode:", load("\27Lua\84\0\25\147\13\10\26\10"))',
         'print("read-only:", pcall(vmcs.write, "VM_EXIT_REASON", 1))',
         'print("host state:", pcall(vmcs.write, "HOST_RIP", 0))',
@@ -145,7 +136,7 @@ end)
 def float_hook_boot(t, guest_args):
     syms = symbols(t)
     start, size = syms["fpu_cpuid_exits"]
-    hook = script(t, "float_hook.lua", FLOAT_HOOK)
+    hook = t.write_file("float_hook.lua", FLOAT_HOOK)
     return t.boot(hv_args="panic=poweroff", modules=[
         (BASIC, "guest " + guest_args), (hook, f"script {start:#x} {start + size:#x}")])
 
@@ -209,7 +200,7 @@ def test_a_hook_reads_and_writes_registers_and_sees_the_exit_counts(t):
     syms = symbols(t)
     start, size = syms["check_cpuid"]
     leaf0 = instructions(t, "check_cpuid", "cpuid")[0]
-    hook = script(t, "regs.lua", REGS_AND_STATS)
+    hook = t.write_file("regs.lua", REGS_AND_STATS)
     r = t.boot(hv_args="panic=poweroff", modules=[
         (BASIC, "guest expect-vmx=0"), (hook, f"script {start:#x} {start + size:#x}")])
     r.expect(r"lua: stats at boot: total=0 CPUID=nil")
@@ -295,7 +286,7 @@ def test_guest_memory_is_read_and_written_by_virtual_and_physical_address(t):
     syms = symbols(t)
     addr = {k: syms[v][0] for k, v in
             dict(note="guest_note", ro="readonly_page", hole="hole_page", canary="alias_canary").items()}
-    hook = script(t, "mem.lua", MEM)
+    hook = t.write_file("mem.lua", MEM)
     r = t.boot(hv_args="panic=poweroff", modules=[
         (BASIC, "guest"), (hook, "script " + " ".join(f"{k}={v:#x}" for k, v in addr.items()))])
     r.expect(r"lua: mem: write with paging off at rip 0x[0-9a-f]+")
@@ -337,7 +328,7 @@ def test_the_page_write_watcher_names_the_writers_and_ept_query_shows_the_mappin
     buf, size = syms["work_buffer"]
     page = buf & ~0xfff
     zeroing = instructions(t, "_start", "rep stos")[0]
-    query = script(t, "query.lua", EPT_QUERY)
+    query = t.write_file("query.lua", EPT_QUERY)
     r = t.boot(hv_args="panic=poweroff", modules=[
         (BASIC, "guest"), (query, f"script {buf + 8:#x}"),
         ("scripts/ept_write_watch.lua", f"script gpa={buf + 8:#x} limit=5"), (query, f"script {buf + 8:#x}"),
@@ -409,7 +400,7 @@ UPLOAD = "\n".join([
 
 
 def test_monitor_lua_and_the_gdb_helper_run_chunks_while_the_guest_waits(t):
-    upload = script(t, "upload.lua", UPLOAD)
+    upload = t.write_file("upload.lua", UPLOAD)
     m = t.start(hv_args="panic=poweroff gdb-wait", modules=[(BASIC, "guest")])
     t.wait_for(m, r"gdb-wait")
     out = t.gdb(m, "monitor lua return 1+1",
@@ -432,7 +423,7 @@ def test_monitor_lua_and_the_gdb_helper_run_chunks_while_the_guest_waits(t):
 
 
 def test_a_failing_boot_script_is_named_by_its_file_in_the_traceback(t):
-    failing = script(t, "fails_here.lua", "local function inner()\n  error('deliberate')\nend\ninner()\n")
+    failing = t.write_file("fails_here.lua", "local function inner()\n  error('deliberate')\nend\ninner()\n")
     r = t.boot(hv_args="panic=poweroff", modules=[(BASIC, "guest"), (failing, "script")])
     r.expect(r"lua: fails_here\.lua: fails_here\.lua:2: deliberate")
     r.expect(r"lua:\s+fails_here\.lua:4: in main chunk")
@@ -443,7 +434,7 @@ def test_a_failing_boot_script_is_named_by_its_file_in_the_traceback(t):
 def test_the_gdb_helper_sends_a_file_of_any_size_and_monitor_lua_shows_tables(t):
     walk = t.path("scripts/vmcs_walk.lua")
     t.check(os.path.getsize(walk) > 4000, "vmcs_walk.lua fits one packet now: pick a larger file")
-    broken = script(t, "broken.lua", "-- a line of padding, so that the file needs several parts\n" * 150
+    broken = t.write_file("broken.lua", "-- a line of padding, so that the file needs several parts\n" * 150
                     + "print('args:', ...)\nlocal x = nil\nreturn x.field\n")
     m = t.start(hv_args="panic=poweroff gdb-wait", modules=[(BASIC, "guest")], timeout=120)
     t.wait_for(m, r"gdb-wait")
@@ -544,7 +535,7 @@ def test_end_of_run_hooks_run_when_gdb_kills_the_guest_or_a_dead_guest_powers_of
     """hv.on_poweroff's `fn(how)` runs on every way the run ends with a
     power-off, not only the guest's own: gdb's `kill`, and a guest that cannot
     run on under panic=poweroff (selftest=vmentry breaks its first entry)."""
-    summary = script(t, "summary.lua",
+    summary = t.write_file("summary.lua",
                      'hv.on_poweroff(function(how) hv.log("summary: run ended (" .. how .. ")") end)\n')
     m = t.start(hv_args="panic=poweroff gdb-wait", modules=[(BASIC, "guest"), (summary, "script")])
     t.wait_for(m, r"gdb-wait: the guest waits")

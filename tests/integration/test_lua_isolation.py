@@ -4,7 +4,6 @@ string metatable or `regs` (`hv = nil`, `print = nil`, a replaced string
 metatable, `rawset(regs, "rip", 0)`: before, they persisted for everyone)
 is refused or stays in its own environment; another script's hook keeps
 running with its own globals, and the guest finishes with the bare checksum."""
-import os
 import re
 
 BASIC = "build/guests/basic.elf"
@@ -31,17 +30,9 @@ ATTEMPTS = [
 ]
 
 
-def script(t, name, text):
-    os.makedirs(t.workdir, exist_ok=True)
-    path = os.path.join(t.workdir, name)
-    with open(path, "w") as f:
-        f.write(text)
-    return path
-
-
 def test_no_chunk_or_script_can_break_the_api_or_another_scripts_hook(t):
-    counter = script(t, "counter.lua", COUNTER)
-    breaker = script(t, "breaker.lua", BREAKER)
+    counter = t.write_file("counter.lua", COUNTER)
+    breaker = t.write_file("breaker.lua", BREAKER)
     m = t.start(hv_args="panic=poweroff gdb-wait", modules=[
         (BASIC, "guest"), (counter, "script:counter.lua"), (breaker, "script:breaker.lua")])
     t.wait_for(m, r"gdb-wait")
