@@ -7,16 +7,8 @@ is refused, and a hook answering that exit cannot stop the timer's re-arm
 or the debug UART's poll; a C recursion that overruns the Lua stack into
 its guard pages (selftest=luastack) turns Lua off instead of raising a #DF.
 Each time the guest runs on to its checksum."""
-import importlib.util
-import os
 import re
 import time
-
-# test_lua.py's helper that writes a script module of the test's own.
-_spec = importlib.util.spec_from_file_location("lua_test_helpers", os.path.join(os.path.dirname(__file__), "test_lua.py"))
-_helpers = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_helpers)
-script = _helpers.script
 
 BASIC = "build/guests/basic.elf"
 LONG_LOOP = "bench=io:100000000"
@@ -49,7 +41,7 @@ def test_a_chain_of_coroutine_closes_is_a_lua_error_and_the_guest_finishes(t):
 def test_a_hook_doing_seconds_of_c_work_is_stopped_by_its_time_limit(t):
     # Issue 10: 8.2 s of wall time inside one hook call, within its
     # instruction budget (string.rep's work is C, never counted).
-    heavy = script(t, "heavy.lua",
+    heavy = t.write_file("heavy.lua",
                    'hv.on_exit("CPUID", function(e) for i = 1, 20 do local s = string.rep("x", 1 << 20) end end)')
     r = t.boot(hv_args="panic=poweroff", modules=[(BASIC, "guest"), (heavy, "script")], timeout=120)
     m = r.expect(r"on CPUID: .*time limit exceeded after (\d+) TSC ticks \(200000000 per call, lua-ticks=\)")
@@ -66,7 +58,7 @@ def test_skip_on_the_preemption_timer_is_refused_and_gdb_still_breaks_in(t):
     # Issue 10: "skip" here froze the guest and locked gdb out.  A hook that
     # answers "resume" on every timer exit stays, and the timer's re-arm and
     # the UART poll still happen: gdb attaches to the running guest.
-    timer = script(t, "timer.lua", "\n".join([
+    timer = t.write_file("timer.lua", "\n".join([
         'hv.on_exit("PREEMPTION_TIMER", function(e) return "skip" end)',
         'local ticks = 0',
         'hv.on_exit("PREEMPTION_TIMER", function(e)',
@@ -100,7 +92,7 @@ test_skip_on_the_preemption_timer_is_refused_and_gdb_still_breaks_in.timeout = 1
 def test_a_c_recursion_into_the_guard_pages_turns_lua_off_and_the_guest_finishes(t):
     # The last resort below Lua's own C-stack check: a fault there may come
     # halfway through a garbage-collector step, so the state is dropped.
-    hook = script(t, "hook.lua", 'hv.on_exit("CPUID", function(e) print("hook still here") end)')
+    hook = t.write_file("hook.lua", 'hv.on_exit("CPUID", function(e) print("hook still here") end)')
     r = t.boot(hv_args="panic=poweroff selftest=luastack", modules=[(BASIC, "guest"), (hook, "script")])
     r.expect(r"selftest: a C recursion runs on the Lua stack until it hits the guard pages")
     r.expect(r"lua: a C function overran the Lua stack \(128 KiB\) into its guard pages; .*"

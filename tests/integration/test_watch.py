@@ -47,12 +47,12 @@ def test_watch_of_a_20_byte_struct_alone_stops_right_after_its_first_store(t):
     magic) into boot_state.eax first: the stop shows that store and no other."""
     m = start_waiting(t)
     out = g.gdb(t, m, "watch boot_state", "continue", "p/x boot_state", "delete", "detach")
-    g.expect(t, out, r"Hardware watchpoint 1: boot_state", "watch accepted")
+    t.find(out, r"Hardware watchpoint 1: boot_state", "watch accepted")
     t.check("Could not insert" not in out, f"the watch was refused: {out[-600:]!r}")
-    g.expect(t, out, r"Old value = \{eax = 0, ebx = 0, cr0 = 0, eflags = 0, bss_or = 0\}", "old value")
-    g.expect(t, out, r"New value = \{eax = 732803074, ebx = 0, cr0 = 0, eflags = 0, bss_or = 0\}",
+    t.find(out, r"Old value = \{eax = 0, ebx = 0, cr0 = 0, eflags = 0, bss_or = 0\}", "old value")
+    t.find(out, r"New value = \{eax = 732803074, ebx = 0, cr0 = 0, eflags = 0, bss_or = 0\}",
              "new value: only the first store (0x2badb002) done")
-    g.expect(t, out, r"^\$1 = \{eax = 0x2badb002, ebx = 0x0,", "stopped before the second store")
+    t.find(out, r"^\$1 = \{eax = 0x2badb002, ebx = 0x0,", "stopped before the second store")
     g.finishes_with(t, m)
 
 
@@ -62,10 +62,10 @@ def test_rwatch_of_the_struct_ignores_its_stores_and_stops_at_its_first_read(t):
     the page exit but do not stop; guest_start reading boot_state.eax does."""
     m = start_waiting(t)
     out = g.gdb(t, m, "rwatch boot_state", "continue", "delete", "detach")
-    g.expect(t, out, r"Hardware read watchpoint 1: boot_state", "rwatch accepted")
-    g.expect(t, out, r"Value = \{eax = 732803074, ebx = \d+, cr0 = \d+, eflags = \d+, bss_or = 0\}",
+    t.find(out, r"Hardware read watchpoint 1: boot_state", "rwatch accepted")
+    t.find(out, r"Value = \{eax = 732803074, ebx = \d+, cr0 = \d+, eflags = \d+, bss_or = 0\}",
              "stopped after entry.S filled it in")
-    g.expect(t, out, r"^0x[0-9a-f]+ in guest_start \(\) at tests/guests/common/start\.c:\d+\n\d+\s+mbinfo_init\(boot_state\.eax",
+    t.find(out, r"^0x[0-9a-f]+ in guest_start \(\) at tests/guests/common/start\.c:\d+\n\d+\s+mbinfo_init\(boot_state\.eax",
              "stopped in guest_start, at its read")
     g.finishes_with(t, m)
 
@@ -83,7 +83,7 @@ def test_sixty_eight_watchpoints_from_a_script_are_accepted_and_an_ept_one_hits(
     listed = re.findall(r"^\d+\s+hw watchpoint\s+keep\s+y\s+(\S+)$", out, re.M)
     t.check(len(listed) == 68, f"gdb lists {len(listed)} watchpoints, want 68")
     t.check("Could not insert" not in out, f"a watchpoint was refused: {out[-600:]!r}")
-    hit = g.expect(t, out, r"Hardware watchpoint (\d+): work_buffer\[(\d+)\]\s+Old value = \d+\s+New value = \d+",
+    hit = t.find(out, r"Hardware watchpoint (\d+): work_buffer\[(\d+)\]\s+Old value = \d+\s+New value = \d+",
                    "an EPT watchpoint hit")
     t.check(hit.group(2) == "100", f"first hit on work_buffer[{hit.group(2)}], want [100]")
     g.finishes_with(t, m)
@@ -118,7 +118,7 @@ def test_a_hundred_and_twenty_software_breakpoints_are_taken_and_restored(t):
     hits = re.findall(r"^Breakpoint (\d+), ", out, re.M)
     t.check(len(hits) == 3, f"{len(hits)} breakpoint stops, want 3")
     # gdb reads the original bytes, not the int3s, while they are inserted.
-    code = g.expect(t, out, r"<guest_main>:((?:\s+0x[0-9a-f]+){4})", "code bytes at guest_main").group(1)
+    code = t.find(out, r"<guest_main>:((?:\s+0x[0-9a-f]+){4})", "code bytes at guest_main").group(1)
     dump = subprocess.run(["objdump", "-s", f"--start-address={addrs[0]}", f"--stop-address={addrs[0] + 4}",
                            t.path(BASIC)], capture_output=True, text=True, check=True).stdout
     want = bytes.fromhex(re.search(rf"^ {addrs[0]:x} ([0-9a-f]{{8}})", dump, re.M).group(1))
@@ -154,7 +154,7 @@ def test_a_watch_across_a_page_boundary_sees_every_store_of_instructions_touchin
         "end",
     ])
     out = g.gdb(t, m, src, "delete", "detach", timeout=240)
-    g.expect(t, out, r"Hardware watchpoint 2: cross_page_area\.straddler", "watch accepted")
+    t.find(out, r"Hardware watchpoint 2: cross_page_area\.straddler", "watch accepted")
     states = [[int(w, 16) for w in s.split(", ")]
               for s in re.findall(r"^\$\d+ = \{(0x[0-9a-f]+(?:, 0x[0-9a-f]+){3})\}$", out, re.M)]
     t.check(len(states) >= 9, f"{len(states)} watch stops, want at least 9: {states}")
@@ -172,7 +172,7 @@ def test_a_watch_across_a_page_boundary_sees_every_store_of_instructions_touchin
     across = [w[0], (w[1] & 0xffff) | 0x77770000, (w[2] & 0xffff0000) | 0x7777, w[3]]
     t.check(after[3] == across, f"the mov across with interrupts enabled: {after[3]}, want {across}")
     t.check(after[4] == [0x88888888] + across[1:], f"the first-page store after it: {after[4]}")
-    g.expect(t, out, r"Temporary breakpoint \d+, .*report_expect", "reached the guest's own check")
+    t.find(out, r"Temporary breakpoint \d+, .*report_expect", "reached the guest's own check")
     r = g.finishes_with(t, m)
     r.expect(r"GUEST PASS cross-page")
 
@@ -190,11 +190,11 @@ def test_past_the_limits_gdb_gets_an_error_and_the_log_names_the_limit(t):
     out = g.gdb(t, m, *hbreaks, "continue", "delete",
                 "set max-value-size 131072", "watch *(char (*)[65537]) 0x100000", "continue", "delete",
                 src, "detach", timeout=300)
-    g.expect(t, out, r"Cannot insert hardware breakpoint 5\.", "the fifth hbreak refused")
-    g.expect(t, out, r"Could not insert hardware watchpoint 6\.", "the long watch refused")
+    t.find(out, r"Cannot insert hardware breakpoint 5\.", "the fifth hbreak refused")
+    t.find(out, r"Could not insert hardware watchpoint 6\.", "the long watch refused")
     oks = re.findall(r'^received: "OK"$', out, re.M)
     t.check(len(oks) == pieces, f"{len(oks)} 64 KiB watches taken, want {pieces}")
-    g.expect(t, out, r'^received: "E28"$', "the next one past the limit")
+    t.find(out, r'^received: "E28"$', "the next one past the limit")
     r = g.finishes_with(t, m)
     r.expect(r"breakpoints: all four debug registers in use: no hardware breakpoint at 0x[0-9a-f]+")
     r.expect(r"watch: 0x100000, 65537 bytes: longer than the 65536 bytes one EPT watch may cover")
@@ -215,14 +215,14 @@ def test_watch_of_the_demo_guests_whole_state_struct_stops_at_each_change_and_it
     t.wait_for(m, r"^demo: round 1, ", timeout=120)
     out = t.gdb(m, "watch demo_state", "continue", "continue", "continue", "delete", "detach",
                 elf=t.path(DEMO), timeout=120)
-    g.expect(t, out, r"Hardware watchpoint 1: demo_state", "watch accepted")
+    t.find(out, r"Hardware watchpoint 1: demo_state", "watch accepted")
     t.check("Could not insert" not in out, f"the watch was refused: {out[-600:]!r}")
     changes = re.findall(r"Old value = \{(.*?)\}\nNew value = \{(.*?)\}", out, re.S)
     t.check(len(changes) == 3 and all(a != b for a, b in changes),
             f"{len(changes)} stops with a changed value, want 3: {out[-800:]!r}")
     ticks = [int(re.search(r"ticks = (\d+)", new).group(1)) for _, new in changes]
     t.check(ticks == sorted(ticks) and len(set(ticks)) == 3, f"ticks at the stops: {ticks}")
-    g.expect(t, out, r"Inferior 1 \(Remote target\) detached", "detach")
+    t.find(out, r"Inferior 1 \(Remote target\) detached", "detach")
     t.wait_for(m, r"^demo: round 2001, ", timeout=150)
     r = t.finish(m, stop=True)
     r.forbid(r"unexpected trap|EXCEPTION|PANIC|guest stopped")
