@@ -208,7 +208,7 @@ def test_gdb_breaks_steps_backtraces_and_watches_the_demo_then_kill_powers_off(t
                    "print demo_state.page_faults == demo_state.round", "delete",
                    "watch demo_state.page_faults", "continue", "bt", "delete", "kill")
     t.check("not compatible" not in out, f"gdb refused the description: {out[:600]!r}")
-    hit = t.find(out, r"Breakpoint 1, work_step \(word=\d+, round=(\d+), index=(?:index@entry=)?0\)",
+    hit = t.find(out, r"Breakpoint 1, work_step \(word=\d+, round=(\d+), index=(?:index@entry=)?\d+\)",
                  "break at work_step")
     backtraces = [re.findall(r"^#\d+\s+(?:0x[0-9a-f]+ in )?(\w+|<signal handler called>)", chunk, re.M)
                   for chunk in out.split("Hardware watchpoint 3: demo_state.page_faults")]
