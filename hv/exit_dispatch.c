@@ -14,7 +14,7 @@
 #include "vcpu_run.h"
 #include "vmx.h"
 
-struct vcpu vcpu0;
+
 
 #define RFLAGS_TF (1ull << 8)
 

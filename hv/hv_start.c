@@ -99,6 +99,8 @@ void hv_start(const struct boot_info *bi, const struct hv_config *cfg, struct ua
 	unsigned lines = 0;
 	int rc;
 
+	v->state = VCPU_RUNNING;
+
 	if (!vmx_caps_read(&vmx_caps)) {
 		log_error("no VMX on this CPU (CPUID.1:ECX.VMX=0)");
 		power_off();

@@ -313,3 +313,28 @@ int target_inject_exception(struct vcpu *v, unsigned vector, bool has_error, uin
 	};
 	return vmcs_guarded_write(v, w, has_error ? 2 : 1, err, errlen);
 }
+
+unsigned target_vcpu_count(void)
+{
+	return vcpu_count;
+}
+
+struct vcpu *target_vcpu(unsigned index)
+{
+	return index < vcpu_count ? &vcpus[index] : NULL;
+}
+
+unsigned target_vcpu_index(const struct vcpu *v)
+{
+	return v->index;
+}
+
+uint32_t target_vcpu_apic_id(const struct vcpu *v)
+{
+	return v->apic_id;
+}
+
+bool target_vcpu_started(const struct vcpu *v)
+{
+	return v->state == VCPU_RUNNING;
+}

@@ -118,13 +118,28 @@ enum target_stop_kind {
 };
 struct target_stop {
 	enum target_stop_kind kind;
+	unsigned vcpu;			/* the vCPU that stopped (its index) */
 	uint64_t addr;			/* watchpoint: the data address */
 	enum target_bp_type watch_type;
 	char reason[96];
 };
 
+/* vCPUs (issue 11): index 0 is the BSP's; gdb shows vCPU n as thread n+1.
+ * While the guest is stopped every vCPU is stopped (all-stop), and every
+ * call above works on any of them (its own VMCS, CR3, FPU state). */
+unsigned target_vcpu_count(void);
+struct vcpu *target_vcpu(unsigned index);	/* NULL past the count */
+unsigned target_vcpu_index(const struct vcpu *v);
+uint32_t target_vcpu_apic_id(const struct vcpu *v);
+/* False while the guest has not started it yet (an AP waiting for its
+ * SIPI: its registers are the reset state it will start from). */
+bool target_vcpu_started(const struct vcpu *v);
+
 /* How the guest goes on when the debugger lets it: DETACH continues a
- * live guest, never a dead one. */
+ * live guest, never a dead one.  Per vCPU: the vCPUs given an action run
+ * when the debugger lets the guest go, the others stay stopped (a step
+ * moves only the stepped vCPU unless every vCPU is resumed); DETACH lets
+ * every vCPU go. */
 enum target_resume_mode { RESUME_CONTINUE, RESUME_STEP, RESUME_DETACH };
 /* Arranges the next VM entry: continue, or execute one instruction and stop
  * again (MTF where it works, else RFLAGS.TF with #DB intercepted and TF

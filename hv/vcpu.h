@@ -24,9 +24,23 @@ enum exit_action {
 	EXIT_STOP,	/* the guest stops; the hypervisor stays */
 };
 
+/* Where a vCPU is in its life (issue 11).  The BSP's vCPU runs from the
+ * start; an AP's waits in VMX root operation until the guest's BSP sends
+ * it INIT and a start-up IPI (apic_icr.c), then enters the guest in real
+ * mode at the SIPI vector's page (SDM Vol. 3A §9.4.4, book §3.10.1.7). */
+enum vcpu_state {
+	VCPU_ABSENT,		/* no processor behind this slot */
+	VCPU_WAIT_SIPI,		/* INIT seen (or never started): waits for a SIPI */
+	VCPU_RUNNING,		/* in the guest, or in root mode handling an exit */
+};
+
 struct vcpu {
 	struct guest_gprs *gprs;	/* &regs */
 	struct guest_gprs regs;		/* saved by every VM exit, loaded by every entry */
+
+	unsigned index;			/* 0 = the BSP; gdb's thread index + 1 */
+	uint32_t apic_id;		/* its processor's local APIC id */
+	volatile enum vcpu_state state;
 
 	uint64_t vmxon_phys;
 	uint64_t vmcs_phys;
@@ -61,7 +75,25 @@ struct vcpu {
 	char stop_reason[96];
 };
 
-extern struct vcpu vcpu0;
+/* Every vCPU, one per processor the hypervisor started, indexed like the
+ * per-CPU blocks (vcpus[0] is the BSP's).  vcpu_count: how many exist. */
+#define VCPU_MAX 64	/* PERCPU_MAX */
+extern struct vcpu vcpus[VCPU_MAX];
+extern unsigned vcpu_count;
+#define vcpu0 (vcpus[0])	/* until hv/ is per-CPU throughout (issue 11) */
+
+/* The vCPU of the processor this runs on (root mode only). */
+struct vcpu *this_vcpu(void);
+/* The vCPU whose processor has this local APIC id, or NULL. */
+struct vcpu *vcpu_by_apic_id(uint32_t apic_id);
+
+/* The guest sent v an INIT or a start-up IPI (software path: apic_icr.c
+ * decodes the guest's ICR writes).  INIT puts v back to wait-for-SIPI (a
+ * running v leaves the guest first); a SIPI starts a waiting v in real mode
+ * at CS:IP = vector<<8:0 and is ignored otherwise (SDM Vol. 3A §12.6.1,
+ * §9.4.4). */
+void vcpu_guest_init(struct vcpu *v);
+void vcpu_guest_sipi(struct vcpu *v, uint8_t vector);
 
 /* Register n (0-15) of the guest, RSP through the VMCS. */
 uint64_t vcpu_gpr(struct vcpu *v, unsigned n);

@@ -25,7 +25,8 @@
 #define LOG_SIZE 65536
 #define HEAP_SIZE (2u << 20)
 
-struct vcpu vcpu0;
+struct vcpu vcpus[VCPU_MAX];
+unsigned vcpu_count = 1;
 static struct guest_gprs fake_gprs;
 static uint64_t fake_regs[TREG_COUNT];
 static uint8_t guest_ram[GUEST_RAM];
