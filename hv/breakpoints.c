@@ -8,6 +8,9 @@
  * hardware breakpoints and DR watchpoints, SW_BREAKPOINTS_MAX software
  * breakpoints and the EPT watch limits of debugger.h; past one, -ENOSPC
  * (or -E2BIG) and a log line naming the limit. */
+#include "breakpoints_sync.h"
+
+#include "allstop.h"
 #include "debugger.h"
 
 #include "exits.h"
@@ -24,8 +27,6 @@ struct hw_slot {
 };
 
 static struct hw_slot hw[4];
-static bool own_drs;
-static uint64_t shadow_dr[4], shadow_dr7;
 
 #define EXC_DB (1u << 1)
 #define EXC_BP (1u << 3)
@@ -33,7 +34,7 @@ static uint64_t shadow_dr[4], shadow_dr7;
 void debugger_update_exception_bitmap(struct vcpu *v)
 {
 	uint32_t bits = v->user_exceptions | (sw_bp_count() ? EXC_BP : 0);
-	if (own_drs || v->stepping || v->rearm_step)
+	if (v->own_drs || v->stepping || v->rearm_step)
 		bits |= EXC_DB;
 	vmwrite(EXCEPTION_BITMAP, bits);
 }
@@ -84,25 +85,39 @@ static uint64_t read_dr(int n)
 static void sync_drs(struct vcpu *v)
 {
 	bool any = hw[0].used || hw[1].used || hw[2].used || hw[3].used;
-	if (any && !own_drs) {
+	if (any && !v->own_drs) {
 		for (int i = 0; i < 4; i++)
-			shadow_dr[i] = read_dr(i);
-		shadow_dr7 = vmread(GUEST_DR7);
+			v->shadow_dr[i] = read_dr(i);
+		v->shadow_dr7 = vmread(GUEST_DR7);
 		v->proc_ctls |= VMX_PROC_MOV_DR_EXITING;
-	} else if (!any && own_drs) {
+	} else if (!any && v->own_drs) {
 		for (int i = 0; i < 4; i++)
-			write_dr(i, shadow_dr[i]);
-		vmwrite(GUEST_DR7, shadow_dr7);
+			write_dr(i, v->shadow_dr[i]);
+		vmwrite(GUEST_DR7, v->shadow_dr7);
 		v->proc_ctls &= ~VMX_PROC_MOV_DR_EXITING;
 	}
-	own_drs = any;
-	if (own_drs) {
+	v->own_drs = any;
+	if (v->own_drs) {
 		for (int i = 0; i < 4; i++)
 			write_dr(i, hw[i].used ? hw[i].addr : 0);
 		vmwrite(GUEST_DR7, dr7_for_slots());
 	}
 	vmwrite(PRIMARY_VM_EXEC_CONTROL, v->proc_ctls);
 	debugger_update_exception_bitmap(v);
+}
+
+/* Hardware breakpoints and watchpoints hold on every vCPU, but DR0-DR3
+ * belong to a processor: the owner's own vCPU takes them now, every other
+ * vCPU when it leaves its park (allstop.c), on its own processor. */
+static void sync_if_own(struct vcpu *v)
+{
+	if (v == this_vcpu())
+		sync_drs(v);
+}
+
+void breakpoints_sync_vcpu(struct vcpu *v)
+{
+	sync_drs(v);
 }
 
 /* A debug register watches 1, 2, 4 or 8 bytes at an address aligned to
@@ -129,7 +144,7 @@ static int hw_insert(struct vcpu *v, enum target_bp_type type, uint64_t addr, un
 	for (int i = 0; i < 4; i++) {
 		if (!hw[i].used) {
 			hw[i] = (struct hw_slot){ true, type, addr, len };
-			sync_drs(v);
+			sync_if_own(v);
 			return 0;
 		}
 	}
@@ -142,12 +157,14 @@ static int hw_remove(struct vcpu *v, enum target_bp_type type, uint64_t addr, un
 	if (i < 0)
 		return i;
 	hw[i].used = false;
-	sync_drs(v);
+	sync_if_own(v);
 	return 0;
 }
 
 int target_bp_insert(struct vcpu *v, enum target_bp_type type, uint64_t addr, unsigned len)
 {
+	if (vcpu_vmcs_use(v))
+		return -EBUSY;
 	int rc;
 	if (type == BP_SOFTWARE) {
 		rc = sw_bp_insert(v, addr);
@@ -171,6 +188,8 @@ int target_bp_insert(struct vcpu *v, enum target_bp_type type, uint64_t addr, un
 
 int target_bp_remove(struct vcpu *v, enum target_bp_type type, uint64_t addr, unsigned len)
 {
+	if (vcpu_vmcs_use(v))
+		return -EBUSY;
 	int rc;
 	if (type == BP_SOFTWARE) {
 		rc = sw_bp_remove(addr);
@@ -192,10 +211,12 @@ int target_bp_remove(struct vcpu *v, enum target_bp_type type, uint64_t addr, un
 
 void target_bp_clear_all(struct vcpu *v)
 {
+	if (vcpu_vmcs_use(v))
+		return;
 	sw_bp_clear_all();
 	for (int i = 0; i < 4; i++)
 		hw[i].used = false;
-	sync_drs(v);
+	sync_if_own(v);
 	ept_watch_clear_all(v);
 }
 
@@ -220,7 +241,7 @@ enum exit_action debugger_on_dr_access(struct vcpu *v)
 	uint64_t q = vmread(EXIT_QUALIFICATION);
 	unsigned dr = q & 7, gpr = (q >> 8) & 15;
 	bool from_dr = q & (1u << 4);
-	uint64_t *slot = dr < 4 ? &shadow_dr[dr] : dr == 7 ? &shadow_dr7 : NULL;
+	uint64_t *slot = dr < 4 ? &v->shadow_dr[dr] : dr == 7 ? &v->shadow_dr7 : NULL;
 
 	if (from_dr)
 		vcpu_set_gpr(v, gpr, slot ? *slot : dr == 6 ? read_dr(6) : 0);

@@ -8,6 +8,7 @@
  * instruction with the STI-blocking bit (SDM Vol. 3C §25.4.2, Table 25-3). */
 #include "debugger.h"
 
+#include "allstop.h"
 #include "entry_failure.h"
 #include "exits.h"
 #include "hooks.h"
@@ -17,7 +18,9 @@
 #include "platform/kstring.h"
 #include "platform/log.h"
 #include "platform/power.h"
+#include "platform/spinlock.h"
 #include "serial/uart.h"
+#include "vcpu_kick.h"
 #include "vmcs_write_guard.h"
 #include "vmx.h"
 
@@ -29,6 +32,8 @@
 #define OPCODE_IRET 0xcf
 
 static struct gdb_stub *const gdb = &gdb_stub0;
+/* The debug UART and the stub's state: one processor at a time. */
+static struct spinlock line_lock;
 static struct uart *debug_uart;
 static bool wait_at_launch, poweroff_unattached, ever_attached;
 
@@ -96,9 +101,15 @@ void debugger_stop(struct vcpu *v, const struct target_stop *why)
 		return;	/* nobody to stop for: carry on */
 	}
 	ever_attached = true;
+	allstop_begin(v);	/* every other vCPU leaves the guest first */
+	struct target_stop stop = *why;
+	stop.vcpu = v->index;
 	log_flush();	/* the log held for the guest's open line shows now */
 	vmcs_guard_save();
-	enum gdb_outcome out = gdb_serve(gdb, why);
+	spin_lock(&line_lock);
+	enum gdb_outcome out = gdb_serve(gdb, &stop);
+	spin_unlock(&line_lock);
+	vcpu_vmcs_use(v);	/* the stub may have left another vCPU's VMCS current */
 	if (out != GDB_RESUMED && v->stopped)
 		let_dead_guest_go(v, out);
 	/* Undoing the stop's changes undoes the debugger's own too (a step's
@@ -115,6 +126,7 @@ void debugger_stop(struct vcpu *v, const struct target_stop *why)
 	}
 	if (out == GDB_DETACHED)
 		log_info("gdb: detached; the guest runs on");
+	allstop_end(v);	/* the vCPUs gdb resumed run; v parks if it was not one */
 }
 
 void debugger_guest_exited(int code)
@@ -134,8 +146,15 @@ void debugger_poll(struct vcpu *v)
 		v->poll_deadline = UINT64_MAX;	/* nobody to poll for */
 		return;
 	}
+	if (v->requests)
+		vcpu_service(v);	/* another vCPU asked: all-stop, INIT */
 	v->poll_deadline = now + BREAKIN_POLL_TICKS;
-	if (!gdb_poll(gdb)) {
+	/* One processor at a time reads the line; the others skip this poll. */
+	if (!spin_trylock(&line_lock))
+		return;
+	bool stop = gdb_poll(gdb);
+	spin_unlock(&line_lock);
+	if (!stop) {
 		uart_quiet_at = now;
 		return;
 	}
@@ -261,9 +280,15 @@ static int revive(struct vcpu *v, enum target_resume_mode mode)
 
 int target_resume(struct vcpu *v, enum target_resume_mode mode, int signal)
 {
+	if (vcpu_vmcs_use(v))
+		return -EBUSY;
 	int rc = v->stopped ? revive(v, mode) : 0;
 	if (rc)
 		return rc;
+	v->run_next = true;	/* allstop_end releases it */
+	if (mode == RESUME_DETACH)
+		for (unsigned i = 0; i < vcpu_count; i++)
+			vcpus[i].run_next = true;
 	if (signal >= 0 && signal < 32 && signal != 2) {
 		/* #DF, #TS, #NP, #SS, #GP, #PF, #AC push an error code (SDM Vol. 3A §7.15). */
 		bool err = signal == 8 || (signal >= 10 && signal <= 14) || signal == 17;

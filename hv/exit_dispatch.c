@@ -190,9 +190,8 @@ static __attribute__((noinline)) enum exit_action run_unusual(struct vcpu *v, ui
 
 /* The hot path: a reason in the table with no scripted hook goes straight
  * to its handler (a bit test when there are none); the rest out of line. */
-void vmexit_dispatch(void)
+void vmexit_dispatch(struct vcpu *v)
 {
-	struct vcpu *v = &vcpu0;
 	uint32_t reason = (uint32_t)vmread(VM_EXIT_REASON);
 	enum exit_action action;
 

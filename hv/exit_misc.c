@@ -2,6 +2,7 @@
  * WBINVD, HLT, the VMX instructions, and the events that end a guest. */
 #include "debugger.h"
 #include "exits.h"
+#include "vcpu_kick.h"
 #include "platform/cpu.h"
 #include "platform/log.h"
 #include "serial/console.h"
@@ -93,6 +94,8 @@ bool exception_is_debuggers(struct vcpu *v, uint32_t info)
 {
 	unsigned vector = info & 0xff, type = (info >> 8) & 7;
 
+	if (type == 2)	/* an NMI: another vCPU's call, or the guest's own */
+		return vcpu_nmi_exit_was_kick(v);
 	if (vector == 3 && type == 6)
 		return debugger_on_breakpoint(v);
 	return vector == 1 && debugger_on_debug_exception(v, vmread(EXIT_QUALIFICATION));
@@ -106,8 +109,9 @@ enum exit_action exit_exception_nmi(struct vcpu *v)
 	if (exception_is_debuggers(v, info))
 		return EXIT_RESUME;
 
-	if (type == 2) {	/* NMI: hand it to the guest */
-		vmwrite(VM_ENTRY_INTERRUPTION_INFO, (1u << 31) | (2u << 8) | 2);
+	if (type == 2) {	/* the guest's NMI: it gets it as soon as it can take one */
+		v->pending_nmi = true;
+		inject_pending_events(v);
 		return EXIT_RESUME;
 	}
 	if (type == 5 || type == 6) {

@@ -33,6 +33,9 @@ enum exit_action exit_nmi_window(struct vcpu *v);
 #define MSR_IA32_BIOS_SIGN_ID 0x8b
 #define MSR_IA32_MISC_ENABLE 0x1a0
 
+/* vmexit.S's C entry: the exit of the vCPU whose exit stack this is. */
+void vmexit_dispatch(struct vcpu *v);
+
 /* One log line with the exit counts by reason. */
 void exit_counts_log(const struct vcpu *v);
 

@@ -19,6 +19,7 @@
 #include "platform/memory.h"
 #include "platform/power.h"
 #include "platform/smp.h"
+#include "vcpu_ap.h"
 #include "vcpu_run.h"
 #include "vmcs_setup.h"
 #include "vmx.h"
@@ -64,25 +65,18 @@ static const struct boot_info *stash_scripts(const struct boot_info *bi)
 	return &copy;
 }
 
-/* Each AP enters VMX root operation and parks there, so the guest's
- * INIT-SIPI-SIPI cannot start it: VMX root operation blocks INIT (SDM Vol.
- * 3C §24.8), and a SIPI only wakes a CPU in wait-for-SIPI.  Its VMXON
- * region stays its own; no VMCS yet (issue 11 gives each AP a vCPU). */
-static int ap_enter_root(unsigned cpu_index, void *ctx)
-{
-	uint64_t vmxon_phys;
-	(void)cpu_index;
-	(void)ctx;
-	return vmx_enable_ap(&vmx_caps, &vmxon_phys);
-}
-
-static void park_aps(const struct boot_info *bi)
+/* Each AP enters VMX root operation at once, so the guest's INIT-SIPI-SIPI
+ * cannot start it behind the hypervisor's back: VMX root operation blocks
+ * INIT (SDM Vol. 3C §24.8), and a SIPI only wakes a processor in
+ * wait-for-SIPI.  It then waits for the BSP's VMCS and EPT to build its own
+ * vCPU (vcpu_ap.c), and the guest starts it in software (apic_icr.c). */
+static void start_aps(const struct boot_info *bi)
 {
 	unsigned found;
-	unsigned parked = smp_start_aps(bi, ap_enter_root, NULL, "VMX root (VMXON ok)", &found);
+	unsigned in_root = smp_start_aps(bi, vcpu_ap_enter_root, NULL, "VMX root (VMXON ok)", vcpu_ap_main, &found);
 	if (found)
-		log_info("cpus: %u found in the MADT, %u AP%s parked in VMX root operation (the guest runs on the BSP only)",
-			 found, parked, parked == 1 ? "" : "s");
+		log_info("cpus: %u found in the MADT, %u AP%s in VMX root operation", found, in_root,
+			 in_root == 1 ? "" : "s");
 }
 
 static __attribute__((noreturn)) void fail(const char *what, int rc)
@@ -106,7 +100,7 @@ void hv_start(const struct boot_info *bi, const struct hv_config *cfg, struct ua
 		power_off();
 	}
 	vmx_caps_report(&vmx_caps, caps_line, &lines);
-	park_aps(bi);	/* before the guest's loading can reuse low memory */
+	start_aps(bi);	/* before the guest's loading can reuse low memory */
 
 	const struct boot_info *scripts = stash_scripts(bi);
 	if ((rc = guest_memory_init(v, bi, hv_region_start, hv_region_end)))
@@ -123,6 +117,10 @@ void hv_start(const struct boot_info *bi, const struct hv_config *cfg, struct ua
 	guest_cpuid_init();
 	if ((rc = vmcs_setup(v, &vmx_caps, &entry, debug_uart)))
 		fail("VMCS setup", rc);
+	unsigned n = vcpu_ap_prepare_all(&vmx_caps);
+	if (vcpu_count > 1)
+		log_info("cpus: %u vCPU%s; the guest's BSP runs, %u AP%s wait%s for its INIT-SIPI-SIPI", n,
+			 n == 1 ? "" : "s", n - 1, n == 2 ? "" : "s", n == 2 ? "s" : "");
 
 	lhv_set_limits(cfg->lua_heap, cfg->lua_budget, cfg->lua_ticks);
 	if ((rc = lhv_init(scripts)))

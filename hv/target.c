@@ -1,6 +1,7 @@
 /* target.c — the debug target API over the current VMCS and guest memory. */
 #include "target.h"
 
+#include "allstop.h"
 #include "debugger.h"
 #include "exits.h"
 #include "guest.h"
@@ -59,6 +60,8 @@ static uint64_t guest_visible_cr(uint32_t real_field, uint32_t shadow_field, uin
 
 int target_reg_read(struct vcpu *v, enum target_reg r, uint64_t *value)
 {
+	if (vcpu_vmcs_use(v))
+		return -EBUSY;
 	if ((unsigned)r >= TREG_COUNT)
 		return -EINVAL;
 	if (r < 16)
@@ -78,6 +81,8 @@ int target_reg_read(struct vcpu *v, enum target_reg r, uint64_t *value)
 
 int target_reg_write(struct vcpu *v, enum target_reg r, uint64_t value)
 {
+	if (vcpu_vmcs_use(v))
+		return -EBUSY;
 	if ((unsigned)r >= TREG_COUNT)
 		return -EINVAL;
 	if (r < 16) {
@@ -146,6 +151,8 @@ static int walk_read(void *ctx, uint64_t gpa, void *buf, size_t len)
 
 int target_virt_to_phys(struct vcpu *v, uint64_t gva, uint64_t *gpa)
 {
+	if (vcpu_vmcs_use(v))
+		return -EBUSY;
 	struct guest_paging p;
 	struct walk_result w;
 
@@ -181,11 +188,15 @@ static int virt_access(struct vcpu *v, uint64_t gva, uint8_t *buf, size_t len, b
 
 int target_read_virt(struct vcpu *v, uint64_t gva, void *buf, size_t len)
 {
+	if (vcpu_vmcs_use(v))
+		return -EBUSY;
 	return virt_access(v, gva, buf, len, false);
 }
 
 int target_write_virt(struct vcpu *v, uint64_t gva, const void *buf, size_t len)
 {
+	if (vcpu_vmcs_use(v))
+		return -EBUSY;
 	return virt_access(v, gva, (uint8_t *)buf, len, true);
 }
 
@@ -248,6 +259,8 @@ int target_vmcs_read_encoding(uint32_t encoding, uint64_t *value)
 
 int target_cpuid(struct vcpu *v, uint32_t leaf, uint32_t subleaf, uint32_t out[4])
 {
+	if (vcpu_vmcs_use(v))
+		return -EBUSY;
 	(void)v;
 	guest_cpuid(leaf, subleaf, out);
 	return 0;
@@ -298,6 +311,8 @@ int target_ept_protect(struct vcpu *v, uint64_t gpa, uint64_t len, unsigned perm
 int target_inject_exception(struct vcpu *v, unsigned vector, bool has_error, uint32_t error, char *err,
 			    size_t errlen)
 {
+	if (vcpu_vmcs_use(v))
+		return -EBUSY;
 	if (vector > 31 || vector == 2 || vector == 15 || (vector >= 22 && vector <= 27)) {
 		ksnprintf(err, errlen, "vector %u cannot be injected as an exception (exceptions are 0-31 except "
 			  "2, 15 and 22-27; the NMI has its own call)", vector);

@@ -2,6 +2,8 @@
  * `monitor`), the guest's FPU state, and interrupt/NMI injection. */
 #include "target.h"
 
+#include "allstop.h"
+
 #include "entry_failure.h"
 #include "exits.h"
 #include "guest.h"
@@ -28,6 +30,8 @@ void target_report_caps(target_emit_fn emit, void *ctx)
 
 void target_report_exits(struct vcpu *v, target_emit_fn emit, void *ctx)
 {
+	if (vcpu_vmcs_use(v))
+		return;
 	char line[96];
 	ksnprintf(line, sizeof(line), "%llu VM exits", (unsigned long long)v->exits);
 	emit(ctx, line);
@@ -42,6 +46,8 @@ void target_report_exits(struct vcpu *v, target_emit_fn emit, void *ctx)
 
 void target_report_info(struct vcpu *v, target_emit_fn emit, void *ctx)
 {
+	if (vcpu_vmcs_use(v))
+		return;
 	char line[128];
 	struct guest_paging p;
 	target_reg_read(v, TREG_CR0, &p.cr0);
@@ -79,6 +85,8 @@ enum target_image target_guest_image(void)
 
 void target_report_dead(struct vcpu *v, target_emit_fn emit, void *ctx)
 {
+	if (vcpu_vmcs_use(v))
+		return;
 	char line[256];
 
 	if (!v->stopped)
@@ -100,6 +108,8 @@ void target_report_dead(struct vcpu *v, target_emit_fn emit, void *ctx)
 
 void target_report_ept(struct vcpu *v, uint64_t gpa, target_emit_fn emit, void *ctx)
 {
+	if (vcpu_vmcs_use(v))
+		return;
 	struct ept_mapping m;
 	char line[128], perms[4];
 	if (ept_query(&v->ept, gpa, &m) || !m.present) {
@@ -120,17 +130,21 @@ void target_report_ept(struct vcpu *v, uint64_t gpa, target_emit_fn emit, void *
  * hypervisor proper never touches them (-mgeneral-regs-only). */
 int target_fpu_read(struct vcpu *v, struct target_fxsave *out)
 {
-	(void)v;
-	__asm__ volatile("fxsave64 %0" : "=m"(*out));
+	if (v->parked && v != this_vcpu())	/* saved when it parked */
+		memcpy(out, v->fxsave, sizeof(*out));
+	else
+		__asm__ volatile("fxsave64 %0" : "=m"(*out));
 	return 0;
 }
 
 int target_fpu_write(struct vcpu *v, const struct target_fxsave *in)
 {
-	(void)v;
 	if (in->mxcsr & ~in->mxcsr_mask & 0xffffffffu)
 		return -EINVAL;	/* FXRSTOR would #GP on reserved MXCSR bits */
-	__asm__ volatile("fxrstor64 %0" : : "m"(*in));
+	if (v->parked && v != this_vcpu())	/* restored when it leaves its park */
+		memcpy(v->fxsave, in, sizeof(*in));
+	else
+		__asm__ volatile("fxrstor64 %0" : : "m"(*in));
 	return 0;
 }
 
@@ -151,6 +165,8 @@ static bool can_take_nmi(void)
 
 int target_inject_interrupt(struct vcpu *v, unsigned vector)
 {
+	if (vcpu_vmcs_use(v))
+		return -EBUSY;
 	if (vector < 32 || vector > 255)
 		return -EINVAL;
 	if (v->pending_irq >= 0)
@@ -162,6 +178,8 @@ int target_inject_interrupt(struct vcpu *v, unsigned vector)
 
 int target_inject_nmi(struct vcpu *v)
 {
+	if (vcpu_vmcs_use(v))
+		return -EBUSY;
 	if (v->pending_nmi)
 		return -EBUSY;
 	v->pending_nmi = true;

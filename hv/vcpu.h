@@ -44,6 +44,7 @@ struct vcpu {
 
 	uint64_t vmxon_phys;
 	uint64_t vmcs_phys;
+	bool launched;			/* VMLAUNCH done since the last VMCLEAR */
 	uint16_t vpid;
 	struct ept ept;
 	uint64_t eptp;
@@ -67,6 +68,17 @@ struct vcpu {
 	/* Events waiting for the guest to be able to take them (inject.c). */
 	int pending_irq;	/* vector, or -1 */
 	bool pending_nmi;
+
+	/* Multiprocessor (vcpu_kick.c, allstop.c, vcpu_ap.c). */
+	volatile unsigned requests;	/* VCPU_REQ_* another processor asked for */
+	volatile bool kicked;		/* an NMI it sent is ours, not the guest's */
+	volatile bool parked;		/* waits in root mode, VMCS cleared (all-stop) */
+	volatile bool go;		/* the debugger's owner lets it run again */
+	bool run_next;			/* the debugger gave it an action (target_resume) */
+	volatile int sipi_vector;	/* a SIPI waiting to start it, or -1 */
+	uint8_t fxsave[512] __attribute__((aligned(16)));	/* x87/SSE while parked */
+	bool own_drs;			/* the debugger's DR0-DR3/DR7 are in force */
+	uint64_t shadow_dr[4], shadow_dr7;	/* the guest's own, meanwhile */
 
 	uint64_t exits;		/* all VM exits */
 	uint64_t exit_counts[EXIT_REASON_LIMIT];

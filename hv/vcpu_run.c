@@ -29,11 +29,12 @@ int vmx_resume(struct guest_gprs *gprs);
  * (SDM Vol. 3C §31.3). */
 static int enter(struct vcpu *v)
 {
-	bool launch = v->exits == 0;
+	bool launch = !v->launched;
 	int status = launch ? vmx_launch(v->gprs) : vmx_resume(v->gprs);
 	uint64_t error = 0;
 	uint64_t wrong = launch ? VMX_ERROR_VMLAUNCH_NONCLEAR_VMCS : VMX_ERROR_VMRESUME_NONLAUNCHED_VMCS;
 
+	v->launched = true;	/* the instructions return only when they fail */
 	if (status == VMX_FAIL_VALID && vmread_checked(VM_INSTRUCTION_ERROR, &error) == VMX_OK &&
 	    error == wrong)
 		status = launch ? vmx_resume(v->gprs) : vmx_launch(v->gprs);
@@ -58,10 +59,16 @@ void vcpu_run(struct vcpu *v)
 		entry_vmfail(v, enter(v));
 }
 
-void vmresume_failed(int status)
+void vmresume_failed(int status, struct vcpu *v)
 {
-	entry_vmfail(&vcpu0, status);
-	vcpu_run(&vcpu0);
+	uint64_t error = 0;
+
+	if (status == VMX_FAIL_VALID && vmread_checked(VM_INSTRUCTION_ERROR, &error) == VMX_OK &&
+	    error == VMX_ERROR_VMRESUME_NONLAUNCHED_VMCS)
+		v->launched = false;	/* VMCLEARed while parked: launch it */
+	else
+		entry_vmfail(v, status);
+	vcpu_run(v);
 }
 
 void vcpu_guest_stopped(struct vcpu *v)

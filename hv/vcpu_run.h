@@ -15,7 +15,9 @@ __attribute__((noreturn)) void vcpu_run(struct vcpu *v);
  * then; without a debugger, stops the machine as panic= says. */
 void vcpu_guest_stopped(struct vcpu *v);
 
-/* From vmexit.S when VMRESUME fails: status 1 VMfailInvalid, 2 VMfailValid. */
-__attribute__((noreturn)) void vmresume_failed(int status);
+/* From vmexit.S when VMRESUME fails: status 1 VMfailInvalid, 2 VMfailValid.
+ * A VMCS its processor cleared while parked (all-stop) needs VMLAUNCH: that
+ * failure is not reported, the entry is simply launched. */
+__attribute__((noreturn)) void vmresume_failed(int status, struct vcpu *v);
 
 #endif

@@ -20,14 +20,3 @@ struct vcpu *vcpu_by_apic_id(uint32_t apic_id)
 	return 0;
 }
 
-/* Single-vCPU placeholders until the APs get vCPUs of their own. */
-void vcpu_guest_init(struct vcpu *v)
-{
-	(void)v;
-}
-
-void vcpu_guest_sipi(struct vcpu *v, uint8_t vector)
-{
-	(void)v;
-	(void)vector;
-}

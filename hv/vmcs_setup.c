@@ -73,7 +73,13 @@ static int setup_controls(struct vcpu *v, const struct vmx_caps_raw *caps)
 {
 	int rc = 0;
 
-	rc |= adjust(caps, VMX_CTL_PIN, "pin-based", VMX_PIN_ACTIVATE_VMX_PREEMPTION_TIMER, 0, &v->pin_ctls);
+	/* NMI exiting: another processor's NMI is how a vCPU is called out of
+	 * the guest (all-stop, a guest's SIPI: vcpu_kick.c); the guest's own
+	 * NMIs are handed back (exit_exception_nmi).  Virtual NMIs give the
+	 * NMI-window exit for that (SDM Vol. 3C §25.3, §26.7.2). */
+	rc |= adjust(caps, VMX_CTL_PIN, "pin-based",
+		     VMX_PIN_ACTIVATE_VMX_PREEMPTION_TIMER | VMX_PIN_NMI_EXITING | VMX_PIN_VIRTUAL_NMIS, 0,
+		     &v->pin_ctls);
 	rc |= adjust(caps, VMX_CTL_PROC, "primary processor-based",
 		     VMX_PROC_HLT_EXITING,
 		     VMX_PROC_USE_IO_BITMAPS | VMX_PROC_USE_MSR_BITMAPS | VMX_PROC_ACTIVATE_SECONDARY_CONTROLS,
@@ -158,7 +164,7 @@ static void setup_host_state(struct vcpu *v)
 	vmwrite(HOST_IA32_EFER, rdmsr(MSR_IA32_EFER));
 	if (v->exit_ctls & VMX_EXIT_LOAD_IA32_PAT)
 		vmwrite(HOST_IA32_PAT, rdmsr(MSR_IA32_PAT));
-	vmwrite(HOST_RSP, v->exit_stack_top);
+	vmwrite(HOST_RSP, vcpu_exit_stack_init(v));
 	vmwrite(HOST_RIP, (uintptr_t)vmexit_entry);
 }
 
@@ -246,24 +252,58 @@ static void io_bitmap_trap(struct vcpu *v, uint16_t port)
 	map[port / 8] |= 1u << (port % 8);
 }
 
-static int alloc_pages(void)
+/* The exit stack's top two quadwords name the vCPU for vmexit.S; HOST_RSP
+ * sits just below them, 16-byte aligned. */
+uint64_t vcpu_exit_stack_init(struct vcpu *v)
 {
-	struct vcpu *v = &vcpu0;
-	uint64_t a = pmm_alloc(&phys_pages), b = pmm_alloc(&phys_pages), m = pmm_alloc(&phys_pages);
+	uint64_t *slots = (uint64_t *)(uintptr_t)(v->exit_stack_top - 16);
+	slots[0] = (uintptr_t)v;
+	slots[1] = (uintptr_t)v->gprs;
+	return v->exit_stack_top - 16;
+}
+
+/* A vCPU's own pages: its VMCS and exit stack.  Run on the BSP for every
+ * vCPU, so only one processor ever uses the page allocator. */
+int vmcs_alloc_vcpu(struct vcpu *v, const struct vmx_caps_raw *caps)
+{
 	uint64_t stack = pmm_alloc_contig(&phys_pages, EXIT_STACK_PAGES, PAGE_SIZE);
-	if (!a || !b || !m || !stack)
+	uint32_t revision = (uint32_t)(caps->basic & VMX_BASIC_REVISION_MASK);
+	v->vmcs_phys = vmx_alloc_region(revision);
+	if (!stack || !v->vmcs_phys)
+		return -ENOMEM;
+	v->exit_stack_top = stack + EXIT_STACK_PAGES * PAGE_SIZE;
+	v->gprs = &v->regs;
+	return 0;
+}
+
+/* The bitmaps are the machine's: every vCPU's VMCS points at the same pages. */
+static int alloc_bitmaps(struct vcpu *v)
+{
+	uint64_t a = pmm_alloc(&phys_pages), b = pmm_alloc(&phys_pages), m = pmm_alloc(&phys_pages);
+	if (!a || !b || !m)
 		return -ENOMEM;
 	v->io_bitmap_a = memset((void *)(uintptr_t)a, 0, PAGE_SIZE);
 	v->io_bitmap_b = memset((void *)(uintptr_t)b, 0, PAGE_SIZE);
 	v->msr_bitmap = memset((void *)(uintptr_t)m, 0, PAGE_SIZE);
-	v->exit_stack_top = stack + EXIT_STACK_PAGES * PAGE_SIZE;
+	return 0;
+}
+
+static int load_fresh_vmcs(struct vcpu *v)
+{
+	if (vmclear(v->vmcs_phys) != VMX_OK || vmptrld(v->vmcs_phys) != VMX_OK) {
+		log_error("vmx: VMCLEAR/VMPTRLD of the VMCS at 0x%llx failed", (unsigned long long)v->vmcs_phys);
+		return -EIO;
+	}
+	v->launched = false;
+	v->vpid = (uint16_t)(v->index + 1);	/* 0 is the host's (SDM Vol. 3C §29.1) */
+	v->pending_irq = -1;
 	return 0;
 }
 
 int vmcs_setup(struct vcpu *v, const struct vmx_caps_raw *caps, const struct guest_entry *e,
 	       uint16_t debug_uart)
 {
-	if (alloc_pages())
+	if (alloc_bitmaps(v) || vmcs_alloc_vcpu(v, caps))
 		return -ENOMEM;
 
 	msr_bitmap_trap(v->msr_bitmap, MSR_IA32_FEATURE_CONTROL);
@@ -295,20 +335,79 @@ int vmcs_setup(struct vcpu *v, const struct vmx_caps_raw *caps, const struct gue
 		io_ports_set_acpi_pm1a(pm1a, s5);
 	}
 
-	uint32_t revision = (uint32_t)(caps->basic & VMX_BASIC_REVISION_MASK);
-	v->vmcs_phys = vmx_alloc_region(revision);
-	if (!v->vmcs_phys)
-		return -ENOMEM;
-	if (vmclear(v->vmcs_phys) != VMX_OK || vmptrld(v->vmcs_phys) != VMX_OK) {
-		log_error("vmx: VMCLEAR/VMPTRLD of the VMCS at 0x%llx failed", (unsigned long long)v->vmcs_phys);
-		return -EIO;
-	}
-	v->vpid = 1;
-	v->pending_irq = -1;
-	int rc = setup_controls(v, caps);
-	if (rc)
+	int rc = load_fresh_vmcs(v);
+	if (rc || (rc = setup_controls(v, caps)))
 		return rc;
 	setup_host_state(v);
 	setup_guest_state(v, caps, e);
 	return 0;
+}
+
+/* An AP's VMCS, filled on the AP itself (host state is per processor):
+ * the BSP's bitmaps and EPT, the same controls, and the state a processor
+ * has after INIT until its SIPI (vmcs_guest_sipi_state sets the rest). */
+int vmcs_setup_ap(struct vcpu *v, const struct vcpu *bsp, const struct vmx_caps_raw *caps)
+{
+	v->io_bitmap_a = bsp->io_bitmap_a;
+	v->io_bitmap_b = bsp->io_bitmap_b;
+	v->msr_bitmap = bsp->msr_bitmap;
+	v->ept = bsp->ept;
+	v->eptp = bsp->eptp;
+	int rc = load_fresh_vmcs(v);
+	if (rc || (rc = setup_controls(v, caps)))
+		return rc;
+	setup_host_state(v);
+	vmcs_guest_sipi_state(v, caps, 0);
+	return 0;
+}
+
+#define AR_CODE16 0x009b	/* P, S, execute/read accessed: real mode's CS */
+#define AR_DATA16 0x0093	/* P, S, read/write accessed */
+#define AR_TSS16_BUSY 0x008b
+
+/* A processor after INIT and a start-up IPI with this vector: real mode at
+ * vector:0000, everything else at its INIT value (SDM Vol. 3A §10.1.1
+ * Table 10-1, §12.6.1 "Start-Up"; book §3.10.1.7).  Unrestricted guest lets
+ * CR0.PE and PG be 0 (SDM Vol. 3C §27.3.1.1). */
+void vmcs_guest_sipi_state(struct vcpu *v, const struct vmx_caps_raw *caps, uint8_t vector)
+{
+	uint64_t cr0 = 0x60000010;	/* CD, NW, ET */
+
+	vmwrite(CR0_READ_SHADOW, cr0);
+	vmwrite(CR4_READ_SHADOW, 0);
+	vmwrite(GUEST_CR0, (cr0 | (caps->cr0_fixed0 & v->cr0_mask)) & caps->cr0_fixed1);
+	vmwrite(GUEST_CR3, 0);
+	vmwrite(GUEST_CR4, caps->cr4_fixed0);
+	vmwrite(GUEST_DR7, 0x400);
+	vmwrite(GUEST_RSP, 0);
+	vmwrite(GUEST_RIP, 0);
+	vmwrite(GUEST_RFLAGS, 0x2);
+	set_segment(GUEST_CS_SELECTOR, (uint16_t)(vector << 8), (uint64_t)vector << 12, 0xffff, AR_CODE16);
+	set_segment(GUEST_SS_SELECTOR, 0, 0, 0xffff, AR_DATA16);
+	set_segment(GUEST_DS_SELECTOR, 0, 0, 0xffff, AR_DATA16);
+	set_segment(GUEST_ES_SELECTOR, 0, 0, 0xffff, AR_DATA16);
+	set_segment(GUEST_FS_SELECTOR, 0, 0, 0xffff, AR_DATA16);
+	set_segment(GUEST_GS_SELECTOR, 0, 0, 0xffff, AR_DATA16);
+	set_segment(GUEST_LDTR_SELECTOR, 0, 0, 0, AR_UNUSABLE);
+	set_segment(GUEST_TR_SELECTOR, 0, 0, 0xffff, AR_TSS16_BUSY);
+	vmwrite(GUEST_GDTR_BASE, 0);
+	vmwrite(GUEST_GDTR_LIMIT, 0xffff);
+	vmwrite(GUEST_IDTR_BASE, 0);
+	vmwrite(GUEST_IDTR_LIMIT, 0xffff);
+	vmwrite(GUEST_IA32_EFER, 0);
+	if (v->entry_ctls & VMX_ENTRY_LOAD_IA32_PAT)
+		vmwrite(GUEST_IA32_PAT, 0x0007040600070406ull);
+	if (v->entry_ctls & VMX_ENTRY_LOAD_DEBUG_CONTROLS)
+		vmwrite(GUEST_IA32_DEBUGCTL, 0);
+	vmwrite(GUEST_IA32_SYSENTER_CS, 0);
+	vmwrite(GUEST_IA32_SYSENTER_ESP, 0);
+	vmwrite(GUEST_IA32_SYSENTER_EIP, 0);
+	vmwrite(GUEST_INTERRUPTIBILITY_STATE, 0);
+	vmwrite(GUEST_ACTIVITY_STATE, 0);
+	vmwrite(GUEST_PENDING_DEBUG_EXCEPTIONS, 0);
+	vmwrite(VM_ENTRY_CONTROLS, v->entry_ctls);	/* not IA-32e mode */
+	vmwrite(VM_ENTRY_INTERRUPTION_INFO, 0);
+	memset(&v->regs, 0, sizeof(v->regs));
+	v->pending_irq = -1;
+	v->pending_nmi = false;
 }

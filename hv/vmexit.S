@@ -5,8 +5,10 @@
  * and every VM entry loads them from there.  Nothing of the guest stays on
  * the exit stack, so a VM entry that fails (VMfailValid, SDM Vol. 3C §31.3)
  * loses nothing: the registers are still in the vcpu for gdb to read and
- * for the next attempt.  One vCPU today: its GPR block's address is
- * vmexit_gprs, set by each entry.
+ * for the next attempt.  Each processor has its own exit stack, and the two
+ * quadwords at its HOST_RSP say whose it is: [HOST_RSP] the struct vcpu,
+ * [HOST_RSP+8] its GPR block (vcpu_exit_stack_init() writes them), so the
+ * exit path finds its vCPU with one load and no lookup.
  *
  * vmx_launch(gprs), vmx_resume(gprs): load the GPRs from *gprs and
  * VMLAUNCH/VMRESUME.  Return only when the instruction fails, with 1 for
@@ -16,14 +18,11 @@
  * vmexit_entry: HOST_RIP.  The CPU arrives here on every VM exit with RSP =
  * HOST_RSP (the top of the exit stack, 16-byte aligned) and the guest's
  * GPRs still live (SDM Vol. 3C §28.5: only the host-state area is loaded).
- * They go to *vmexit_gprs, vmexit_dispatch() runs, and VMRESUME goes back;
- * if it fails, vmresume_failed() takes over for good. */
+ * They go to the vCPU's GPR block, vmexit_dispatch(vcpu) runs, and VMRESUME
+ * goes back; if it fails, vmresume_failed(status, vcpu) takes over. */
 
-	.bss
-	.balign 8
-	.globl vmexit_gprs
-vmexit_gprs:
-	.quad 0
+#define SLOT_VCPU 0
+#define SLOT_GPRS 8
 
 	.text
 
@@ -63,7 +62,6 @@ vmexit_gprs:
 	pushq %r13
 	pushq %r14
 	pushq %r15
-	movq %rdi, vmexit_gprs(%rip)
 	movq %rdi, %rax
 	load_gprs
 	\insn
@@ -88,7 +86,7 @@ vmx_resume:
 	.globl vmexit_entry
 vmexit_entry:
 	pushq %rax
-	movq vmexit_gprs(%rip), %rax
+	movq 8+SLOT_GPRS(%rsp), %rax
 	movq %rcx, 8*1(%rax)
 	movq %rdx, 8*2(%rax)
 	movq %rbx, 8*3(%rax)
@@ -105,14 +103,16 @@ vmexit_entry:
 	movq %r15, 8*15(%rax)
 	popq 8*0(%rax)		/* the guest's RAX; RSP back at HOST_RSP, aligned */
 	xorl %ebp, %ebp		/* the backtrace stops here */
+	movq SLOT_VCPU(%rsp), %rdi
 	call vmexit_dispatch
-	movq vmexit_gprs(%rip), %rax
+	movq SLOT_GPRS(%rsp), %rax
 	load_gprs
 	vmresume
 	/* VMRESUME failed: the GPRs are intact in the vcpu; report with the
 	 * status.  Never returns (a retry enters the guest afresh). */
 	fail_status
 	movl %eax, %edi
+	movq SLOT_VCPU(%rsp), %rsi
 	call vmresume_failed
 	ud2
 

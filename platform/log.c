@@ -8,6 +8,7 @@
 #include "cpu.h"
 #include "fmt.h"
 #include "kstring.h"
+#include "percpu.h"
 
 enum log_level log_threshold = LOG_INFO;
 bool log_to_e9 = true;
@@ -38,7 +39,31 @@ void log_flush(void)
 			sinks[i].flush(sinks[i].ctx);
 }
 
-static void emit(const char *s, size_t n)
+/* Processors log whole lines, one at a time.  The holder's index lets a
+ * processor that faults while logging report anyway instead of waiting
+ * for itself. */
+static volatile int log_holder = -1;
+
+int log_hold(void)
+{
+	int me = (int)this_cpu()->cpu_index, expected = -1;
+	if (__atomic_load_n(&log_holder, __ATOMIC_RELAXED) == me)
+		return 0;	/* re-entered (a fault while logging) */
+	while (!__atomic_compare_exchange_n(&log_holder, &expected, me, false, __ATOMIC_ACQUIRE,
+					    __ATOMIC_RELAXED)) {
+		expected = -1;
+		pause();
+	}
+	return 1;
+}
+
+void log_release(int taken)
+{
+	if (taken)
+		__atomic_store_n(&log_holder, -1, __ATOMIC_RELEASE);
+}
+
+static void emit_locked(const char *s, size_t n)
 {
 	if (log_to_e9)
 		for (size_t i = 0; i < n; i++)
@@ -46,6 +71,13 @@ static void emit(const char *s, size_t n)
 	for (int i = 0; i < MAX_SINKS; i++)
 		if (sinks[i].write)
 			sinks[i].write(sinks[i].ctx, s, n);
+}
+
+static void emit(const char *s, size_t n)
+{
+	int taken = log_hold();
+	emit_locked(s, n);
+	log_release(taken);
 }
 
 static const char level_tag[] = "EWID";

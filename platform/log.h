@@ -27,4 +27,10 @@ void log_raw(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 #define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)
 #define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
 
+/* The log's lock, for whoever else writes the log's devices (the guest's
+ * console bytes): returns whether it was taken (0 when this processor
+ * already holds it); pass that to log_release. */
+int log_hold(void);
+void log_release(int taken);
+
 #endif

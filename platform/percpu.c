@@ -30,5 +30,7 @@ void percpu_init(uint32_t cpu_index)
 
 struct percpu *this_cpu(void)
 {
-	return (struct percpu *)(uintptr_t)rdmsr(MSR_IA32_FS_BASE);
+	/* FS base is 0 until percpu_init: that is the BSP, early in boot. */
+	struct percpu *p = (struct percpu *)(uintptr_t)rdmsr(MSR_IA32_FS_BASE);
+	return p ? p : &cpus[0];
 }

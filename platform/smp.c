@@ -71,6 +71,7 @@ static struct {
 	void *tables;
 	uint8_t *ist;
 	smp_ap_fn fn;
+	smp_ap_main_fn then;
 	void *ctx;
 	const char *done_stage;
 	volatile enum ap_stage stage;
@@ -78,6 +79,7 @@ static struct {
 } ap;
 
 static struct madt_info madt;
+static uint32_t apic_ids[PERCPU_MAX];
 static bool x2apic;
 static uint64_t lapic_base;
 
@@ -88,8 +90,11 @@ static __attribute__((noreturn)) void ap_entry(uint32_t cpu_index)
 	cpu_init();
 	percpu_init(cpu_index);
 	ap.stage = AP_LONG_MODE;
-	ap.rc = ap.fn(cpu_index, ap.ctx);
+	int rc = ap.rc = ap.fn(cpu_index, ap.ctx);
+	smp_ap_main_fn then = ap.then;
 	__atomic_store_n(&ap.stage, AP_DONE, __ATOMIC_RELEASE);
+	if (!rc && then)
+		then(cpu_index);
 	for (;;) {
 		cli();
 		hlt();
@@ -194,7 +199,7 @@ static bool start_ap(uint32_t apic_id, unsigned cpu_index, uint64_t page)
 		log_warn("cpu %u: start-up failed (%d); parked (cli; hlt) outside VMX", cpu_index, ap.rc);
 		return false;
 	}
-	log_debug("cpu %u: %s, parked", cpu_index, ap.done_stage);
+	log_debug("cpu %u: %s%s", cpu_index, ap.done_stage, ap.then ? "" : ", parked");
 	return true;
 }
 
@@ -211,8 +216,13 @@ static void report_madt(void)
 		log_debug("cpus: %u online-capable processor(s) not present at boot", madt.online_capable);
 }
 
+uint32_t smp_apic_id(unsigned cpu_index)
+{
+	return cpu_index < PERCPU_MAX ? apic_ids[cpu_index] : 0;
+}
+
 unsigned smp_start_aps(const struct boot_info *bi, smp_ap_fn fn, void *ctx, const char *done_stage,
-		       unsigned *found)
+		       smp_ap_main_fn then, unsigned *found)
 {
 	const void *t = acpi_find_table("APIC");
 	*found = 0;
@@ -230,6 +240,7 @@ unsigned smp_start_aps(const struct boot_info *bi, smp_ap_fn fn, void *ctx, cons
 		log_warn("cpus: the MADT puts the local APIC at 0x%x, IA32_APIC_BASE at 0x%llx; using the latter",
 			 madt.lapic_addr, (unsigned long long)lapic_base);
 	uint32_t bsp = own_apic_id();
+	apic_ids[0] = bsp;
 
 	uint64_t page = madt.ncpus > 1 ? smp_low_page(bi) : 0;
 	if (madt.ncpus > 1 && !page)
@@ -245,6 +256,7 @@ unsigned smp_start_aps(const struct boot_info *bi, smp_ap_fn fn, void *ctx, cons
 		tp->cr3 = (uint32_t)(uintptr_t)boot_pml4;
 		tp->entry = (uint64_t)(uintptr_t)ap_entry;
 		ap.fn = fn;
+		ap.then = then;
 		ap.ctx = ctx;
 		ap.done_stage = done_stage;
 	}
@@ -256,7 +268,7 @@ unsigned smp_start_aps(const struct boot_info *bi, smp_ap_fn fn, void *ctx, cons
 			continue;
 		if (!x2apic && id > 0xfe)
 			log_warn("cpus: APIC id %u needs x2APIC mode; left alone", id);
-		else if (start_ap(id, index, page))
+		else if ((apic_ids[index] = id, start_ap(id, index, page)))
 			parked++;
 		index++;
 	}

@@ -2,6 +2,7 @@
  * hypervisor bug: report everything that helps find it, then stop. */
 #include "trap.h"
 
+#include "lapic.h"
 #include "msr_probe.h"
 
 #include "cpu.h"
@@ -116,6 +117,12 @@ void trap_dispatch(struct trap_frame *f)
 		return;	/* isr.S returns into the frame as the fixup rewrote it */
 	if (f->vector == 13 && !trap_depth && msr_probe_catch(f))
 		return;	/* an MSR the processor lacks: the probe says so */
+	if (f->vector == 2) {
+		/* An NMI in root mode is another processor's call (hv/vcpu_kick.c):
+		 * whoever waits for one looks at its requests again. */
+		cpu_wait_nmi_fixup(f);
+		return;
+	}
 	if (trap_depth++) {
 		/* A fault while reporting a fault: say the least and stop. */
 		log_raw("EXCEPTION: nested vector %llu at RIP=0x%llx while reporting; stopping\n",

@@ -88,25 +88,30 @@ void console_attach(struct uart *u)
 	log_add_sink(sink_write, sink_flush, NULL);
 }
 
+/* Every vCPU may write the console: the log's lock keeps the line state
+ * and the UART one processor's at a time. */
 void console_guest_out(uint8_t byte)
 {
 	if (!console)
 		return;
+	int taken = log_hold();
 	/* A divisor byte, or a byte for the loopback test, is no text. */
-	if (guest_owns_the_port(console)) {
+	if (guest_owns_the_port(console))
 		forward(console, byte);
-		return;
-	}
-	console_lines_guest_byte(&lines, byte);
+	else
+		console_lines_guest_byte(&lines, byte);
+	log_release(taken);
 }
 
 void console_tick(void)
 {
 	if (!console)
 		return;
+	int taken = log_hold();
 	if ((deferred_n || deferred_lost) && !guest_owns_the_port(console)) {
 		write_deferred(console);
 		uart_flush(console);
 	}
 	console_lines_tick(&lines);
+	log_release(taken);
 }

@@ -47,13 +47,16 @@ def check_parked(t, r):
     t.check(cr4 & CR4_VMXE, f"CPU1 ended with CR4=0x{cr4:x}: not in VMX operation")
 
 
-def test_the_ap_is_parked_in_vmx_root_and_the_basic_guest_passes(t):
+def test_the_ap_gets_a_vcpu_that_waits_for_the_guests_sipi(t):
+    """Book ch. 1's start-up stages, per CPU, at loglevel=debug; a guest that
+    never starts its AP leaves it waiting in VMX root operation."""
     r = t.boot(hv_args="panic=poweroff loglevel=debug", modules=[(BASIC, "guest")], cpus=2)
     r.expect(r"cpu 1: started \(SIPI vector 0x[0-9a-f]+, APIC id 1\)")
     r.expect(r"cpu 1: long mode")
-    r.expect(r"cpu 1: VMX root \(VMXON ok\), parked")
-    r.expect(r"cpus: 2 found in the MADT, 1 AP parked in VMX root operation "
-             r"\(the guest runs on the BSP only\)")
+    r.expect(r"cpu 1: VMX root \(VMXON ok\)$")
+    r.expect(r"cpus: 2 found in the MADT, 1 AP in VMX root operation")
+    r.expect(r"cpu 1: VMCS ready \(VPID 2\); vCPU 1 waits for the guest's INIT-SIPI-SIPI")
+    r.expect(r"cpus: 2 vCPUs; the guest's BSP runs, 1 AP waits for its INIT-SIPI-SIPI")
     r.expect(rf"GUEST DONE passed=\d+ failed=0 checksum={CHECKSUM}")
     r.forbid(r"EXCEPTION|PANIC|GUEST FAIL|left alone")
     r.expect_poweroff()
@@ -62,7 +65,7 @@ def test_the_ap_is_parked_in_vmx_root_and_the_basic_guest_passes(t):
 
 def test_one_cpu_is_reported_with_no_ap_to_park(t):
     r = t.boot(hv_args="panic=poweroff", modules=[(BASIC, "guest")])
-    r.expect(r"cpus: 1 found in the MADT, 0 APs parked in VMX root operation")
+    r.expect(r"cpus: 1 found in the MADT, 0 APs in VMX root operation")
     r.forbid(r"cpu 1:")
     r.expect(rf"GUEST DONE passed=\d+ failed=0 checksum={CHECKSUM}")
 
@@ -101,7 +104,7 @@ def test_make_run_cpus_2_gives_bochs_two_processors(t):
                        timeout=280)
     with open(os.path.join(workdir, "bochsrc")) as f:
         t.check(re.search(r"^cpu: .*count=2,", f.read(), re.M), "the bochsrc does not ask for 2 CPUs")
-    t.check(p.returncode == 0 and "cpus: 2 found in the MADT, 1 AP parked" in p.stdout,
+    t.check(p.returncode == 0 and "cpus: 2 found in the MADT, 1 AP in VMX root" in p.stdout,
             f"run.py exited {p.returncode}: {p.stdout[-400:]!r}")
     q = subprocess.run(["python3", "tools/run.py", "--emu", "qemu", "--cpus", "2", "--workdir", workdir],
                        cwd=t.path("."), capture_output=True, text=True, timeout=60)

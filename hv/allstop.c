@@ -1,0 +1,147 @@
+/* allstop.c — stopping every vCPU for the debugger, and letting them go. */
+#include "allstop.h"
+
+#include "breakpoints_sync.h"
+#include "platform/cpu.h"
+#include "platform/errno.h"
+#include "platform/lapic.h"
+#include "platform/log.h"
+#include "platform/spinlock.h"
+#include "vcpu_kick.h"
+#include "vmx.h"
+
+/* A vCPU that has not parked after this many ticks is sent its NMI again
+ * (it may have been in root mode, where the request waits for the next
+ * look); after PARK_GIVE_UP it is reported and the stop goes on without it. */
+#define PARK_RETRY_TICKS 200000ull
+#define PARK_GIVE_UP_TICKS 400000000ull
+
+uint64_t allstop_last_latency;
+
+static struct spinlock owner_lock;
+static struct vcpu *volatile owner;
+static struct vcpu *foreign;	/* a parked vCPU's VMCS current on the owner */
+
+static bool needs_parking(const struct vcpu *u)
+{
+	return u->state != VCPU_ABSENT && u->vmcs_phys && !u->parked;
+}
+
+static void park_others(struct vcpu *v)
+{
+	uint64_t t0 = rdtsc(), kicked_at = t0;
+
+	for (unsigned i = 0; i < vcpu_count; i++)
+		if (&vcpus[i] != v && needs_parking(&vcpus[i]))
+			vcpu_request(&vcpus[i], VCPU_REQ_PARK);
+	for (;;) {
+		bool all = true;
+		for (unsigned i = 0; i < vcpu_count; i++)
+			if (&vcpus[i] != v && needs_parking(&vcpus[i]))
+				all = false;
+		uint64_t now = rdtsc();
+		if (all) {
+			allstop_last_latency = now - t0;
+			return;
+		}
+		if (now - t0 > PARK_GIVE_UP_TICKS) {
+			for (unsigned i = 0; i < vcpu_count; i++)
+				if (&vcpus[i] != v && needs_parking(&vcpus[i]))
+					log_warn("allstop: vCPU %u did not stop within %llu ticks; it runs on", i,
+						 (unsigned long long)PARK_GIVE_UP_TICKS);
+			return;
+		}
+		if (now - kicked_at > PARK_RETRY_TICKS) {
+			kicked_at = now;
+			for (unsigned i = 0; i < vcpu_count; i++)
+				if (&vcpus[i] != v && needs_parking(&vcpus[i]))
+					vcpu_kick(&vcpus[i]);
+		}
+		pause();
+	}
+}
+
+void allstop_begin(struct vcpu *v)
+{
+	if (vcpu_count < 2)
+		return;
+	/* Another vCPU may be stopping the machine right now: be parked by it
+	 * first; this stop is reported after it, when this vCPU runs again. */
+	while (!spin_trylock(&owner_lock)) {
+		if (v->requests & VCPU_REQ_PARK)
+			allstop_park(v);
+		pause();
+	}
+	owner = v;
+	foreign = NULL;
+	park_others(v);
+}
+
+int vcpu_vmcs_use(struct vcpu *v)
+{
+	if (vcpu_count < 2 || v == (foreign ? foreign : owner) || !owner)
+		return 0;
+	if (v != owner && !v->parked)
+		return -EBUSY;
+	if (foreign)
+		vmclear(foreign->vmcs_phys);	/* its processor may load it again */
+	foreign = v == owner ? NULL : v;
+	return vmptrld(v->vmcs_phys) == VMX_OK ? 0 : -EIO;
+}
+
+static void release(struct vcpu *u)
+{
+	__atomic_store_n(&u->go, true, __ATOMIC_RELEASE);
+	vcpu_kick(u);
+}
+
+void allstop_end(struct vcpu *v)
+{
+	if (vcpu_count < 2)
+		return;
+	vcpu_vmcs_use(v);
+	bool self_runs = v->run_next;
+	v->run_next = false;
+	for (unsigned i = 0; i < vcpu_count; i++) {
+		struct vcpu *u = &vcpus[i];
+		if (u != v && u->parked && u->run_next) {
+			u->run_next = false;
+			release(u);
+		}
+	}
+	owner = NULL;
+	spin_unlock(&owner_lock);
+	if (!self_runs)
+		allstop_park(v);
+}
+
+/* The FPU image a parked vCPU leaves (target_fpu_read reads it). */
+static void fx_save(struct vcpu *v)
+{
+	__asm__ volatile("fxsave64 %0" : "=m"(v->fxsave));
+}
+
+static void fx_restore(struct vcpu *v)
+{
+	__asm__ volatile("fxrstor64 %0" : : "m"(v->fxsave));
+}
+
+void allstop_park(struct vcpu *v)
+{
+	__atomic_and_fetch(&v->requests, ~VCPU_REQ_PARK, __ATOMIC_SEQ_CST);
+	fx_save(v);
+	vmclear(v->vmcs_phys);
+	v->launched = false;
+	v->go = false;
+	__atomic_store_n(&v->parked, true, __ATOMIC_RELEASE);
+	while (!__atomic_load_n(&v->go, __ATOMIC_ACQUIRE)) {
+		cpu_wait_nmi();
+		/* INIT while parked: the owner let it go to wait for its SIPI. */
+	}
+	v->kicked = false;
+	__atomic_store_n(&v->parked, false, __ATOMIC_RELEASE);
+	vmptrld(v->vmcs_phys);
+	fx_restore(v);
+	breakpoints_sync_vcpu(v);	/* the debugger's DR0-DR3, DR7 and exception bitmap */
+	invept(INVEPT_SINGLE_CONTEXT, v->eptp);	/* EPT may have changed meanwhile */
+}
