@@ -22,6 +22,11 @@ static struct spinlock owner_lock;
 static struct vcpu *volatile owner;
 static struct vcpu *foreign;	/* a parked vCPU's VMCS current on the owner */
 
+struct vcpu *allstop_owner(void)
+{
+	return owner;
+}
+
 static bool needs_parking(const struct vcpu *u)
 {
 	return u->state != VCPU_ABSENT && u->vmcs_phys && !u->parked;
@@ -109,6 +114,7 @@ void allstop_end(struct vcpu *v)
 			release(u);
 		}
 	}
+	breakpoints_sync_vcpu(v);	/* DR0-DR3 are this processor's: its own vCPU's now */
 	owner = NULL;
 	spin_unlock(&owner_lock);
 	if (!self_runs)

@@ -26,6 +26,9 @@ void allstop_park(struct vcpu *v);
  * guest is stopped): -EBUSY when v is running elsewhere. */
 int vcpu_vmcs_use(struct vcpu *v);
 
+/* The vCPU serving the debugger while the guest is stopped, else NULL. */
+struct vcpu *allstop_owner(void);
+
 /* TSC ticks from the last stop to the last vCPU parked (make bench). */
 extern uint64_t allstop_last_latency;
 

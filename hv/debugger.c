@@ -102,6 +102,7 @@ void debugger_stop(struct vcpu *v, const struct target_stop *why)
 	}
 	ever_attached = true;
 	allstop_begin(v);	/* every other vCPU leaves the guest first */
+	target_vcpu_select(v);
 	struct target_stop stop = *why;
 	stop.vcpu = v->index;
 	log_flush();	/* the log held for the guest's open line shows now */

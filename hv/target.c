@@ -239,9 +239,29 @@ static int field_read(const struct vmcs_field_info *f, uint64_t *full, char *err
 	return -ENODEV;
 }
 
+/* The vCPU the calls without one mean: the debugger's choice while the
+ * guest is stopped, else the vCPU whose exit this is. */
+static struct vcpu *selected;
+
+int target_vcpu_select(struct vcpu *v)
+{
+	int rc = vcpu_vmcs_use(v);
+	if (!rc)
+		selected = v;
+	return rc;
+}
+
+struct vcpu *target_selected_vcpu(void)
+{
+	struct vcpu *v = selected && allstop_owner() ? selected : this_vcpu();
+	vcpu_vmcs_use(v);
+	return v;
+}
+
 int target_vmcs_read(const char *field, uint64_t *value, char *err, size_t errlen)
 {
 	uint32_t enc;
+	target_selected_vcpu();
 	uint64_t full;
 	const struct vmcs_field_info *f = field_lookup(field, &enc, err, errlen);
 	if (!f)
@@ -261,7 +281,6 @@ int target_cpuid(struct vcpu *v, uint32_t leaf, uint32_t subleaf, uint32_t out[4
 {
 	if (vcpu_vmcs_use(v))
 		return -EBUSY;
-	(void)v;
 	guest_cpuid(leaf, subleaf, out);
 	return 0;
 }
@@ -270,6 +289,7 @@ int target_cpuid(struct vcpu *v, uint32_t leaf, uint32_t subleaf, uint32_t out[4
  * writes bits 63:32 and keeps bits 31:0. */
 int target_vmcs_write(const char *field, uint64_t value, char *err, size_t errlen)
 {
+	struct vcpu *v = target_selected_vcpu();
 	uint32_t enc;
 	uint64_t full;
 	const struct vmcs_field_info *f = field_lookup(field, &enc, err, errlen);
@@ -285,7 +305,7 @@ int target_vmcs_write(const char *field, uint64_t value, char *err, size_t errle
 			  vmcs_enc_is_high(enc) ? 32 : vmcs_width_bits(f->width));
 		return -EINVAL;
 	}
-	return vmcs_guarded_write(&vcpu0, &w, 1, err, errlen);
+	return vmcs_guarded_write(v, &w, 1, err, errlen);
 }
 
 int target_ept_query(struct vcpu *v, uint64_t gpa, struct ept_mapping *out)

@@ -131,6 +131,12 @@ unsigned target_vcpu_count(void);
 struct vcpu *target_vcpu(unsigned index);	/* NULL past the count */
 unsigned target_vcpu_index(const struct vcpu *v);
 uint32_t target_vcpu_apic_id(const struct vcpu *v);
+/* The vCPU the calls without a vCPU argument (target_vmcs_*, the VMCS
+ * report) mean while the guest is stopped: the debugger selects one (gdb's
+ * Hg); otherwise, and by default, the vCPU whose exit is being handled.
+ * -EBUSY when v is running (not stopped with the others). */
+int target_vcpu_select(struct vcpu *v);
+struct vcpu *target_selected_vcpu(void);
 /* False while the guest has not started it yet (an AP waiting for its
  * SIPI: its registers are the reset state it will start from). */
 bool target_vcpu_started(const struct vcpu *v);

@@ -20,6 +20,7 @@ extern struct vmx_caps_raw vmx_caps;
 
 void target_report_vmcs(target_emit_fn emit, void *ctx)
 {
+	target_selected_vcpu();
 	vmcs_dump(emit, ctx);
 }
 
