@@ -80,8 +80,22 @@ void gdt_init_ap(void *tables, uint8_t *ist)
 	tables_load(tables, ist);
 }
 
-uint64_t gdt_base(void) { return (uint64_t)(uintptr_t)boot_tables.gdt; }
-uint64_t tss_base(void) { return (uint64_t)(uintptr_t)&boot_tables.tss; }
+/* This processor's tables (each AP has its own: gdt_init_ap), as the VMCS's
+ * host-state area wants them (SDM Vol. 3C §28.5.2). */
+uint64_t gdt_base(void)
+{
+	struct __attribute__((packed)) { uint16_t limit; uint64_t base; } gdtr;
+	__asm__ volatile("sgdt %0" : "=m"(gdtr));
+	return gdtr.base;
+}
+
+/* The TSS descriptor's base, scattered over 16 bytes (SDM Vol. 3A §8.2.3). */
+uint64_t tss_base(void)
+{
+	const uint8_t *d = (const uint8_t *)(uintptr_t)(gdt_base() + SEL_TSS);
+	return (uint64_t)d[2] | (uint64_t)d[3] << 8 | (uint64_t)d[4] << 16 | (uint64_t)d[7] << 24 |
+	       (uint64_t)(d[8] | d[9] << 8 | d[10] << 16 | (uint32_t)d[11] << 24) << 32;
+}
 
 bool on_known_stack(uint64_t addr)
 {
