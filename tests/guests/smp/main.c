@@ -131,6 +131,8 @@ static void report(void)
 	kprintf("SMP ipis: bsp->ap %u, ap->bsp %u\n", smp.ipis_to_ap, smp.ipis_to_bsp);
 	if (smp.misrouted)
 		kprintf("SMP ipis: %u taken on the wrong CPU\n", smp.misrouted);
+	if (smp.spurious)
+		kprintf("SMP spurious interrupts: %u\n", smp.spurious);
 	kprintf("SMP ap_counter: %u\n", ap_counter);
 	kprintf("SMP checksum: 0x%08x\n", work_checksum());
 }
