@@ -18,7 +18,6 @@
 #include "trampoline.h"
 #include "wait.h"
 #include "work.h"
-#include "x86.h"
 #include "platform/acpi_madt.h"
 
 #define INIT_DELAY_US	10000	/* §9.4.4.1: INIT, then 10 ms */
@@ -31,6 +30,9 @@
 struct smp_shared smp;
 static struct madt_info madt;
 
+/* Called once a millisecond while the BSP waits for the AP's end.  The
+ * empty asm is a side effect: without it gcc may drop calls to a function
+ * that does nothing, noinline or not. */
 __attribute__((noinline)) void bsp_only_function(void)
 {
 	__asm__ volatile("" ::: "memory");
