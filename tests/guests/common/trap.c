@@ -30,8 +30,12 @@ void idt_init(void)
 		uint32_t stub = (uint32_t)(isr_stubs + v * STUB_SIZE);
 		idt[v] = (struct idt_gate){ stub & 0xffff, GDT_CODE_SEL, 0, GATE_INT32, stub >> 16 };
 	}
-	static struct idt_pointer p;
-	p = (struct idt_pointer){ sizeof(idt) - 1, (uint32_t)idt };
+	idt_load();
+}
+
+void idt_load(void)
+{
+	static const struct idt_pointer p = { sizeof(idt) - 1, (uint32_t)idt };
 	__asm__ volatile("lidt %0" : : "m"(p) : "memory");
 }
 

@@ -16,6 +16,8 @@ struct trap_frame {
 typedef void (*trap_handler)(struct trap_frame *f);
 
 void idt_init(void);
+/* Load the IDT idt_init built: what another processor does to share it. */
+void idt_load(void);
 /* A handler may edit the frame: EIP to resume elsewhere, EAX to return a value. */
 void trap_set_handler(uint8_t vector, trap_handler h);
 void trap_dispatch(struct trap_frame *f);

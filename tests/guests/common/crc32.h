@@ -1,6 +1,6 @@
 /* crc32.h — CRC-32 as in zlib/Ethernet (reflected, polynomial 0xEDB88320). */
-#ifndef BASIC_CRC32_H
-#define BASIC_CRC32_H
+#ifndef GUEST_CRC32_H
+#define GUEST_CRC32_H
 
 #include <stddef.h>
 #include <stdint.h>
