@@ -40,15 +40,19 @@ static unsigned report_due(enum apic_report k, char *note, size_t len)
 	return 0;
 }
 
-static const char *kind_name(uint32_t low)
+/* "INIT" or "SIPI vector 0x08": the IPI as every line names it. */
+static const char *ipi_name(uint32_t low, char *buf, size_t len)
 {
-	return (low & ICR_DELIVERY_MASK) == ICR_DELIVERY_INIT ? "INIT" : "SIPI";
+	if ((low & ICR_DELIVERY_MASK) == ICR_DELIVERY_INIT)
+		return "INIT";
+	ksnprintf(buf, len, "SIPI vector 0x%02x", low & ICR_VECTOR_MASK);
+	return buf;
 }
 
 /* One vCPU named by an INIT or SIPI. */
 static void deliver(struct vcpu *sender, struct vcpu *target, uint32_t low)
 {
-	char note[64];
+	char note[64], name[24];
 	bool init = (low & ICR_DELIVERY_MASK) == ICR_DELIVERY_INIT;
 
 	if (target == sender) {
@@ -57,16 +61,12 @@ static void deliver(struct vcpu *sender, struct vcpu *target, uint32_t low)
 		 * a running CPU ignores a SIPI (SDM Vol. 3A §9.4.4.1). */
 		if (report_due(REPORT_SELF, note, sizeof(note)))
 			log_warn("apic: vCPU %u sent %s to itself (APIC id %u): ignored%s", sender->index,
-				 kind_name(low), sender->apic_id, note);
+				 ipi_name(low, name, sizeof(name)), sender->apic_id, note);
 		return;
 	}
-	if (report_due(REPORT_SENT, note, sizeof(note))) {
-		if (init)
-			log_debug("apic: vCPU %u sent INIT to APIC id %u%s", sender->index, target->apic_id, note);
-		else
-			log_debug("apic: vCPU %u sent SIPI vector 0x%02x to APIC id %u%s", sender->index,
-				  low & ICR_VECTOR_MASK, target->apic_id, note);
-	}
+	if (report_due(REPORT_SENT, note, sizeof(note)))
+		log_debug("apic: vCPU %u sent %s to APIC id %u%s", sender->index, ipi_name(low, name, sizeof(name)),
+			  target->apic_id, note);
 	if (init)
 		vcpu_guest_init(target);
 	else
@@ -85,7 +85,7 @@ static void deliver_all(struct vcpu *sender, uint32_t low, bool self_too)
 
 static void init_or_sipi(struct vcpu *sender, uint32_t dest, uint32_t low)
 {
-	char note[64];
+	char note[64], name[24];
 	uint32_t shorthand = low & ICR_SHORTHAND_MASK;
 
 	if (shorthand == ICR_SHORTHAND_SELF) {
@@ -98,7 +98,8 @@ static void init_or_sipi(struct vcpu *sender, uint32_t dest, uint32_t low)
 	} else if (low & ICR_DEST_LOGICAL) {
 		if (report_due(REPORT_LOGICAL, note, sizeof(note)))
 			log_warn("apic: vCPU %u sent %s with logical destination 0x%x: not supported, ignored "
-				 "(use a physical APIC id or a shorthand)%s", sender->index, kind_name(low), dest, note);
+				 "(use a physical APIC id or a shorthand)%s", sender->index, ipi_name(low, name, sizeof(name)),
+				 dest, note);
 	} else if (dest == sender->apic_id) {
 		deliver(sender, sender, low);
 	} else {
@@ -107,7 +108,7 @@ static void init_or_sipi(struct vcpu *sender, uint32_t dest, uint32_t low)
 			deliver(sender, t, low);
 		else if (report_due(REPORT_NO_VCPU, note, sizeof(note)))
 			log_warn("apic: vCPU %u sent %s to APIC id %u: no vCPU has that id, ignored%s",
-				 sender->index, kind_name(low), dest, note);
+				 sender->index, ipi_name(low, name, sizeof(name)), dest, note);
 	}
 }
 

@@ -151,7 +151,7 @@ static void test_all_including_self_and_broadcast_spare_the_sender_and_say_so(vo
 	static const char *const want[] = { "init 0", "init 4", "sipi 0 0x20", "sipi 4 0x20" };
 	expect_calls(want, 4);
 	expect_log("warn: apic: vCPU 1 sent INIT to itself (APIC id 1): ignored");
-	expect_log("warn: apic: vCPU 1 sent SIPI to itself (APIC id 1): ignored");
+	expect_log("warn: apic: vCPU 1 sent SIPI vector 0x20 to itself (APIC id 1): ignored");
 }
 
 static void test_init_to_itself_is_reported_and_ignored(void **state)
@@ -170,7 +170,7 @@ static void test_logical_destinations_are_reported_unsupported(void **state)
 	apic_icr_write(&vcpus[0], 0x02, STARTUP(0x08) | ICR_DEST_LOGICAL);
 	expect_calls(NULL, 0);
 	expect_log("warn: apic: vCPU 0 sent INIT with logical destination 0x2: not supported, ignored");
-	expect_log("warn: apic: vCPU 0 sent SIPI with logical destination 0x2: not supported");
+	expect_log("warn: apic: vCPU 0 sent SIPI vector 0x08 with logical destination 0x2: not supported");
 }
 
 /* The one test that sends to missing ids: it owns that report's count. */
@@ -179,7 +179,7 @@ static void test_sipi_to_a_missing_id_is_reported_and_rate_limited(void **state)
 	(void)state;
 	apic_icr_write(&vcpus[0], 7, STARTUP(0x08));
 	expect_calls(NULL, 0);
-	expect_log("warn: apic: vCPU 0 sent SIPI to APIC id 7: no vCPU has that id, ignored\n");
+	expect_log("warn: apic: vCPU 0 sent SIPI vector 0x08 to APIC id 7: no vCPU has that id, ignored\n");
 	for (unsigned i = 1; i < 1000; i++) {
 		apic_icr_write(&vcpus[0], 7 + i % 3, STARTUP(0x08));
 		now += APIC_STORM_TICKS / 10;	/* slowly: no storm */
