@@ -150,9 +150,9 @@ static __attribute__((noinline)) enum exit_action run_hooked(struct vcpu *v, uns
 	return EXIT_RESUME;
 }
 
-static void advance_rip(struct vcpu *v)
+static inline void advance_rip_by(struct vcpu *v, uint64_t len)
 {
-	vmwrite_hot(GUEST_RIP, vmread(GUEST_RIP) + vmread(VM_EXIT_INSTRUCTION_LENGTH));
+	vmwrite_hot(GUEST_RIP, vmread(GUEST_RIP) + len);
 	/* Skipping an instruction ends STI/MOV-SS blocking (SDM Vol. 3C §27.3.3 / Table 25-3). */
 	uint64_t intr = vmread(GUEST_INTERRUPTIBILITY_STATE);
 	if (intr & 3)
@@ -166,6 +166,16 @@ static void advance_rip(struct vcpu *v)
 		else
 			guest_single_step_trap(v);
 	}
+}
+
+static void advance_rip(struct vcpu *v)
+{
+	advance_rip_by(v, vmread(VM_EXIT_INSTRUCTION_LENGTH));
+}
+
+void vcpu_advance_rip(struct vcpu *v, unsigned len)
+{
+	advance_rip_by(v, len);
 }
 
 /* An exit reason with bits 16-31 set: a failed VM entry (bit 31, SDM Vol.

@@ -2,12 +2,15 @@
  * book ch. 7).  A violation means the guest touched memory it does not own
  * (the hypervisor's region, or a page a debugger protected): report it in
  * full and stop the guest — never serve it silently. */
+#include "apic_mmio.h"
 #include "debugger.h"
 #include "exits.h"
 #include "platform/log.h"
 #include "vmx.h"
 
 #define PENDING_DBG_BS (1ull << 14)
+#define QUAL_WRITE (1ull << 1)
+#define PAGE_MASK (~0xfffull)
 #define BLOCKING_MOV_SS (1ull << 1)
 
 /* An EPT violation is fault-like: the instruction did not complete, so no
@@ -42,6 +45,11 @@ enum exit_action exit_ept_violation(struct vcpu *v)
 	uint64_t gpa = vmread(GUEST_PHYSICAL_ADDRESS);
 	char what[160];
 
+	/* A store to the guest's xAPIC page: the software INIT/SIPI path,
+	 * ahead of the watch bookkeeping (the page's write right is never
+	 * opened for a watch's step). */
+	if ((q & QUAL_WRITE) && (gpa & PAGE_MASK) == apic_mmio_protected_page())
+		return apic_mmio_write(v, gpa, q);
 	if (ept_violation_bookkeeping(v, gpa, q))
 		return EXIT_RESUME;	/* a debugger watch page: one step, then re-armed */
 	ept_violation_describe(q, what, sizeof(what));

@@ -3,7 +3,12 @@
  * a CPU without VMX: IA32_FEATURE_CONTROL locked with VMX disabled, the
  * capability MSRs absent (#GP, as on a CPU whose CPUID.1:ECX.VMX is 0).
  * IA32_MISC_ENABLE and IA32_BIOS_SIGN_ID are virtualized: architectural
- * on every CPU Linux expects, absent from Bochs (see below). */
+ * on every CPU Linux expects, absent from Bochs (see below).
+ * Writes only: IA32_APIC_BASE (the EPT protection of the xAPIC page follows
+ * it) and the x2APIC ICR (INIT/SIPI in software, apic_icr.c). */
+#include "apic_base.h"
+#include "apic_icr.h"
+#include "apic_mmio.h"
 #include "exits.h"
 #include "platform/cpu.h"
 #include "platform/log.h"
@@ -84,11 +89,61 @@ enum exit_action exit_msr_read(struct vcpu *v)
 	return EXIT_ADVANCE;
 }
 
+#define CPUID_1_ECX_X2APIC (1u << 21)
+
+static unsigned phys_addr_bits(void)
+{
+	uint32_t max, widths, unused;
+	cpuid(0x80000000u, 0, &max, &unused, &unused, &unused);
+	if (max < 0x80000008u)
+		return 36;	/* SDM Vol. 3A §4.1.4: without the leaf, 36 */
+	cpuid(0x80000008u, 0, &widths, &unused, &unused, &unused);
+	return widths & 0xff;
+}
+
+/* The guest's WRMSR reaches the real MSR (the guest owns its APIC) when
+ * the CPU would take it; a value that would #GP is the guest's #GP, not
+ * a fault in root mode. */
+static enum exit_action write_apic_base(struct vcpu *v, uint64_t value)
+{
+	uint32_t a, b, c, d;
+	cpuid(1, 0, &a, &b, &c, &d);
+	uint64_t old = rdmsr(MSR_IA32_APIC_BASE);
+	if (!apic_base_write_valid(old, value, phys_addr_bits(), c & CPUID_1_ECX_X2APIC)) {
+		log_info("guest: WRMSR IA32_APIC_BASE 0x%llx -> 0x%llx refused with #GP (SDM Vol. 3A §12.12.5)",
+			 (unsigned long long)old, (unsigned long long)value);
+		inject_gp(v);
+		return EXIT_RESUME;
+	}
+	wrmsr(MSR_IA32_APIC_BASE, value);
+	apic_mmio_follow_base(v);
+	return EXIT_ADVANCE;
+}
+
+/* x2APIC ICR (SDM Vol. 3A §12.12.9): #GP outside x2APIC mode or with a
+ * reserved bit set, as the CPU would; else the software INIT/SIPI path. */
+static enum exit_action write_x2apic_icr(struct vcpu *v, uint64_t value)
+{
+	if (!(rdmsr(MSR_IA32_APIC_BASE) & APIC_BASE_EXTD) || ((uint32_t)value & ICR_X2APIC_RESERVED)) {
+		log_info("guest: WRMSR x2APIC ICR <- 0x%llx refused with #GP (%s)", (unsigned long long)value,
+			 (rdmsr(MSR_IA32_APIC_BASE) & APIC_BASE_EXTD) ? "reserved bits" : "not in x2APIC mode");
+		inject_gp(v);
+		return EXIT_RESUME;
+	}
+	apic_icr_write(v, (uint32_t)(value >> 32), (uint32_t)value);
+	return EXIT_ADVANCE;
+}
+
 enum exit_action exit_msr_write(struct vcpu *v)
 {
 	struct guest_gprs *g = v->gprs;
 	uint32_t msr = (uint32_t)g->rcx;
 	uint64_t value = (g->rdx << 32) | (uint32_t)g->rax;
+
+	if (msr == MSR_X2APIC_ICR)
+		return write_x2apic_icr(v, value);
+	if (msr == MSR_IA32_APIC_BASE)
+		return write_apic_base(v, value);
 
 	if (msr == MSR_IA32_MISC_ENABLE) {
 		*misc_enable() = value;

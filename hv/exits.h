@@ -36,6 +36,12 @@ enum exit_action exit_nmi_window(struct vcpu *v);
 /* vmexit.S's C entry: the exit of the vCPU whose exit stack this is. */
 void vmexit_dispatch(struct vcpu *v);
 
+/* Steps over an instruction the hypervisor emulated, len bytes (from a
+ * decoder where the exit has no instruction length, e.g. EPT violations):
+ * ends STI/MOV-SS blocking and owes the guest's or debugger's TF trap, as
+ * EXIT_ADVANCE does. */
+void vcpu_advance_rip(struct vcpu *v, unsigned len);
+
 /* One log line with the exit counts by reason. */
 void exit_counts_log(const struct vcpu *v);
 

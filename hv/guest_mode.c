@@ -9,6 +9,7 @@
 #define EFER_LMA (1ull << 10)
 #define RFLAGS_VM (1ull << 17)
 #define CS_AR_L (1u << 13)
+#define CS_AR_D (1u << 14)
 
 void guest_mode_describe(const struct guest_paging *p, uint32_t cs_ar, uint64_t rflags,
 			 char *buf, size_t len)
@@ -22,4 +23,13 @@ void guest_mode_describe(const struct guest_paging *p, uint32_t cs_ar, uint64_t 
 		ksnprintf(buf, len, "%s, %s paging", mode, guest_paging_mode_name(p));
 	else
 		ksnprintf(buf, len, "%s, paging off", mode);
+}
+
+unsigned guest_code_bits(uint64_t efer, uint32_t cs_ar, uint64_t rflags)
+{
+	if ((efer & EFER_LMA) && (cs_ar & CS_AR_L))
+		return 64;
+	if (rflags & RFLAGS_VM)
+		return 16;
+	return (cs_ar & CS_AR_D) ? 32 : 16;
 }

@@ -14,4 +14,9 @@
 void guest_mode_describe(const struct guest_paging *p, uint32_t cs_ar, uint64_t rflags,
 			 char *buf, size_t len);
 
+/* The code segment's default operand/address size in bits (16, 32 or 64):
+ * 64 in IA-32e mode with CS.L, 16 in virtual-8086 mode, else CS.D (SDM
+ * Vol. 3A §5.2.1; real mode too: unrestricted guest keeps CS.D as loaded). */
+unsigned guest_code_bits(uint64_t efer, uint32_t cs_ar, uint64_t rflags);
+
 #endif

@@ -2,6 +2,7 @@
 #include "target.h"
 
 #include "allstop.h"
+#include "apic_mmio.h"
 #include "debugger.h"
 #include "exits.h"
 #include "guest.h"
@@ -320,6 +321,11 @@ int target_ept_protect(struct vcpu *v, uint64_t gpa, uint64_t len, unsigned perm
 	if (gpa < guest_mem.hv_end && gpa + len > guest_mem.hv_start)
 		return -EPERM;
 	int rc = ept_protect(&v->ept, gpa, len, perms);
+	/* The guest's xAPIC page keeps its write protection whoever asks:
+	 * its writes are how INIT/SIPI are caught (apic_mmio.c). */
+	uint64_t apic = apic_mmio_protected_page();
+	if (!rc && (perms & EPT_W) && apic && apic >= gpa && apic < gpa + len)
+		rc = ept_protect(&v->ept, apic, PAGE_SIZE, perms & ~EPT_W);
 	if (!rc)
 		invept(INVEPT_SINGLE_CONTEXT, v->eptp);
 	return rc;

@@ -5,6 +5,8 @@
  * with a message rather than failing the entry. */
 #include "vmcs_setup.h"
 
+#include "apic_base.h"
+#include "apic_mmio.h"
 #include "debugger.h"
 #include "exits.h"
 #include "io_ports.h"
@@ -244,6 +246,14 @@ static void msr_bitmap_trap(uint8_t *bitmap, uint32_t msr)
 	bitmap[2048 + base + bit / 8] |= 1u << (bit % 8);
 }
 
+/* Writes only: the guest reads these MSRs from the hardware, exit-free. */
+static void msr_bitmap_trap_write(uint8_t *bitmap, uint32_t msr)
+{
+	uint32_t base = msr >= 0xc0000000 ? 1024 : 0;
+	uint32_t bit = msr & 0x1fff;
+	bitmap[2048 + base + bit / 8] |= 1u << (bit % 8);
+}
+
 /* I/O bitmap A covers ports 0000H-7FFFH, B 8000H-FFFFH (SDM §25.6.4). */
 static void io_bitmap_trap(struct vcpu *v, uint16_t port)
 {
@@ -311,6 +321,10 @@ int vmcs_setup(struct vcpu *v, const struct vmx_caps_raw *caps, const struct gue
 	msr_bitmap_trap(v->msr_bitmap, MSR_IA32_BIOS_SIGN_ID);
 	for (uint32_t msr = MSR_IA32_VMX_BASIC; msr <= MSR_IA32_VMX_EXIT_CTLS2; msr++)
 		msr_bitmap_trap(v->msr_bitmap, msr);
+	/* The software INIT/SIPI path (apic_icr.c): the x2APIC ICR, and the
+	 * APIC base that the xAPIC page's EPT protection follows. */
+	msr_bitmap_trap_write(v->msr_bitmap, MSR_X2APIC_ICR);
+	msr_bitmap_trap_write(v->msr_bitmap, MSR_IA32_APIC_BASE);
 	if (debug_uart)
 		for (uint16_t p = debug_uart; p < debug_uart + 8; p++)
 			io_bitmap_trap(v, p);
@@ -340,6 +354,7 @@ int vmcs_setup(struct vcpu *v, const struct vmx_caps_raw *caps, const struct gue
 		return rc;
 	setup_host_state(v);
 	setup_guest_state(v, caps, e);
+	apic_mmio_follow_base(v);
 	return 0;
 }
 

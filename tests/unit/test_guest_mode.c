@@ -61,6 +61,21 @@ static void test_ia32e_mode_is_64_bit_or_compatibility_by_cs_l(void **state)
 	assert_string_equal(mode(PE | PG, PAE | LA57, LME | LMA, CS_L, 0), "64-bit mode, 5-level paging");
 }
 
+#define CS_D (1u << 14)
+
+/* The code size the APIC-store decoder uses: CS.L only counts in IA-32e
+ * mode, virtual-8086 mode is 16-bit whatever CS says, else CS.D. */
+static void test_code_bits_follow_cs_l_cs_d_and_virtual_8086_mode(void **state)
+{
+	(void)state;
+	assert_int_equal(guest_code_bits(LMA, CS_L, 0), 64);
+	assert_int_equal(guest_code_bits(LMA, CS_D, 0), 32);	/* compatibility mode */
+	assert_int_equal(guest_code_bits(LMA, 0, 0), 16);
+	assert_int_equal(guest_code_bits(0, CS_L | CS_D, 0), 32);	/* L without LMA means nothing */
+	assert_int_equal(guest_code_bits(0, CS_D, VM), 16);
+	assert_int_equal(guest_code_bits(0, 0, 0), 16);		/* real mode */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -69,6 +84,7 @@ int main(void)
 		cmocka_unit_test(test_protected_mode_with_paging_names_the_paging),
 		cmocka_unit_test(test_virtual_8086_mode_is_told_apart),
 		cmocka_unit_test(test_ia32e_mode_is_64_bit_or_compatibility_by_cs_l),
+		cmocka_unit_test(test_code_bits_follow_cs_l_cs_d_and_virtual_8086_mode),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

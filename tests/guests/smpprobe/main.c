@@ -4,9 +4,14 @@
  * writes a marker to memory and "AP" to port 0xE9.  It prints
  *   SMPPROBE ap: started (marker 0x...)   or   SMPPROBE ap: did not start
  * then powers off.  Bare, the AP starts; under vmxdbg it must not (it is
- * parked in VMX root operation, where INIT is blocked). */
+ * parked in VMX root operation, where INIT is blocked).
+ *
+ * Option apic=MODE (apic_modes.c): x2apic (the same through WRMSR to the
+ * x2APIC ICR), hostile (bad IPIs), cost (APIC writes and reads timed). */
 #include "boot.h"
+#include "cmdline.h"
 #include "poweroff.h"
+#include "smpprobe.h"
 #include "print.h"
 #include "x86.h"
 
@@ -44,12 +49,20 @@ static void wait_ticks(uint64_t ticks)
 		__asm__ volatile("pause");
 }
 
-static void send_ipi(uint32_t low)
+void xapic_send(uint32_t apic_id, uint32_t low)
 {
-	*ICR_HIGH = TARGET_APIC_ID << 24;
+	*ICR_HIGH = apic_id << 24;
 	*ICR_LOW = low;
 	for (int i = 0; i < 100000 && (*ICR_LOW & ICR_PENDING); i++)
 		__asm__ volatile("pause");
+}
+
+static void send_ipi(uint32_t low)
+{
+	if (cmdline_lists("apic", "x2apic"))
+		x2apic_send(TARGET_APIC_ID, low);
+	else
+		xapic_send(TARGET_APIC_ID, low);
 }
 
 void guest_main(void)
@@ -59,6 +72,12 @@ void guest_main(void)
 	for (unsigned i = 0; i < sizeof(trampoline); i++)
 		dst[i] = trampoline[i];
 	*marker = 0;
+	if (cmdline_lists("apic", "hostile"))
+		apic_hostile();
+	if (cmdline_lists("apic", "cost"))
+		apic_cost();
+	if (cmdline_lists("apic", "x2apic") && !x2apic_enable())
+		poweroff(1);
 	kprintf("SMPPROBE sending INIT-SIPI-SIPI to APIC id %u (vector 0x%02x)\n", TARGET_APIC_ID,
 		TRAMPOLINE >> 12);
 	send_ipi(ICR_INIT);
