@@ -64,6 +64,14 @@ enum exit_action exit_vmx_instruction(struct vcpu *v)
 /* HLT: with interrupts enabled, halt in non-root (activity state HLT, SDM
  * Vol. 3C §25.4.2) so the next interrupt wakes the guest where real hardware
  * would.  With interrupts disabled nothing can ever wake it: say so. */
+static bool another_vcpu_runs(const struct vcpu *v)
+{
+	for (unsigned i = 0; i < vcpu_count; i++)
+		if (&vcpus[i] != v && vcpus[i].state == VCPU_RUNNING)
+			return true;
+	return false;
+}
+
 enum exit_action exit_hlt(struct vcpu *v)
 {
 	uint64_t rip = vmread(GUEST_RIP);
@@ -77,7 +85,10 @@ enum exit_action exit_hlt(struct vcpu *v)
 		vmwrite(GUEST_RIP, rip + vmread(VM_EXIT_INSTRUCTION_LENGTH));
 		return EXIT_RESUME;
 	}
-	if (!(vmread(GUEST_RFLAGS) & RFLAGS_IF))
+	/* With IF=0 only an NMI, INIT or SMI ends the halt (SDM Vol. 2A HLT):
+	 * another running vCPU can send one (an AP parked by its kernel with
+	 * cli; hlt), a lone vCPU never wakes. */
+	if (!(vmread(GUEST_RFLAGS) & RFLAGS_IF) && !another_vcpu_runs(v))
 		return exit_stop(v, "HLT with interrupts disabled at RIP 0x%llx: the guest can never wake",
 				 (unsigned long long)rip);
 	vmwrite(GUEST_RIP, rip + vmread(VM_EXIT_INSTRUCTION_LENGTH));

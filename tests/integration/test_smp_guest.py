@@ -20,7 +20,7 @@ _spec = importlib.util.spec_from_file_location(
 smp_tests = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(smp_tests)
 
-AP_VCPUS = False    # the lead flips this once the hypervisor starts guest APs
+AP_VCPUS = True    # the lead flips this once the hypervisor starts guest APs
 SMP = "build/guests/smp.elf"
 TIMEOUT = 240       # Bochs with two CPUs boots ~3.5 times slower
 
