@@ -80,17 +80,22 @@ def test_the_probe_guest_starts_its_ap_bare(t):
     t.check(mode.startswith("real mode"), f"CPU1 ended in {mode}, not in the probe's trampoline")
 
 
-def test_a_guests_init_sipi_sipi_cannot_start_a_parked_ap(t):
-    """The isolation hole of issue 11: the same guest under vmxdbg.  CPU 1
-    sits in VMX root operation, so INIT is blocked and the SIPIs find no
-    CPU waiting for one; no guest code ever runs on it."""
-    r = t.boot(hv_args="panic=poweroff", modules=[(SMPPROBE, "guest")], cpus=2)
-    r.expect(r"cpus: 2 found in the MADT, 1 AP parked in VMX root operation")
+def test_a_guests_init_sipi_sipi_starts_its_ap_as_a_vcpu(t):
+    """The isolation hole of issue 11, closed: CPU 1 sits in VMX root
+    operation, where INIT is blocked, so the guest's INIT-SIPI-SIPI cannot
+    start it natively; vmxdbg catches them at the ICR and starts vCPU 1 in
+    real mode at the SIPI's vector.  The probe's trampoline runs there, under
+    VMX: CPU 1 ends halted with CR4.VMXE set (bare it ends with CR4=0)."""
+    r = t.boot(hv_args="panic=poweroff loglevel=debug", modules=[(SMPPROBE, "guest")], cpus=2)
+    r.expect(r"cpus: 2 found in the MADT, 1 AP in VMX root operation")
     r.expect(r"SMPPROBE sending INIT-SIPI-SIPI to APIC id 1")
-    r.expect(r"SMPPROBE ap: did not start")
-    r.forbid(r"^AP$", source="e9")
+    r.expect(r"vCPU 1: start-up IPI, vector 0x08: real mode at 0800:0000")
+    r.expect(r"SMPPROBE ap: started \(marker 0xa11f\)")
+    r.expect(r"^AP$", source="e9")
+    r.forbid(r"guest stopped|EXCEPTION|PANIC")
     r.expect_poweroff()
-    check_parked(t, r)
+    _, _, cr4 = final_state(t, r, 1)
+    t.check(cr4 & CR4_VMXE, f"CPU1 ended with CR4=0x{cr4:x}: the trampoline ran outside VMX")
 
 
 def test_the_probes_init_and_sipis_are_caught_at_the_xapic_icr(t):
