@@ -122,10 +122,14 @@ gdb:
 	gdb -q -x scripts/gdb/vmxdbg.py $(GUEST) -ex 'vmx connect $(GDB_PORT)'
 
 unit: $(UNIT_BINS)
+	tools/check-layers.sh --selftest
+	tools/check-layers.sh
 	$(PYTHON) tests/run.py --unit-only
 
 test: deps $(ELF) $(UNIT_BINS) $(GUEST_ELFS) $(FUZZ_GDB) $(FUZZ_LUA)
 	lua/check-no-syscall.sh $(ELF)
+	tools/check-layers.sh --selftest
+	tools/check-layers.sh
 	@mkdir -p $(BUILD)/fuzz
 	@if $(MAKE) -s fuzz-short > $(BUILD)/fuzz/short.log 2>&1; then \
 		echo "fuzz: $(FUZZ_SHORT) s over the gdb stub, $(FUZZ_SHORT_LUA) s over Lua: $$(grep -o 'stat::number_of_executed_units: *[0-9]*' $(BUILD)/fuzz/short.log | grep -o '[0-9]*$$' | paste -sd' ') inputs, no crash"; \

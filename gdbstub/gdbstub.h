@@ -25,7 +25,7 @@ struct gdb_io {
 };
 
 struct gdb_stub;
-extern struct gdb_stub gdb_stub0;	/* the stub of vcpu0's debug UART */
+extern struct gdb_stub gdb_stub0;	/* vcpu0's, on the debug UART: hv/main.c binds it */
 
 /* Resets every protocol state (ack mode, pending stop reply) and binds the
  * line and the vCPU.  *io is copied. */

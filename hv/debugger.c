@@ -11,15 +11,14 @@
 #include "allstop.h"
 #include "entry_failure.h"
 #include "exits.h"
+#include "frontend.h"
 #include "hooks.h"
-#include "gdbstub/gdbstub.h"
 #include "platform/errno.h"
 #include "platform/cpu.h"
 #include "platform/kstring.h"
 #include "platform/log.h"
 #include "platform/power.h"
 #include "platform/spinlock.h"
-#include "serial/uart.h"
 #include "vcpu_kick.h"
 #include "vmcs_write_guard.h"
 #include "vmx.h"
@@ -31,32 +30,20 @@
 #define OPCODE_POPF 0x9d
 #define OPCODE_IRET 0xcf
 
-static struct gdb_stub *const gdb = &gdb_stub0;
-/* The debug UART and the stub's state: one processor at a time. */
+static const struct debugger_frontend *debugger;	/* NULL: no debugger */
+/* The debugger's line and state: one processor at a time. */
 static struct spinlock line_lock;
-static struct uart *debug_uart;
 static bool wait_at_launch, poweroff_unattached, ever_attached;
 
-static int uart_getc_nowait(void *ctx)
+void debugger_frontend_set(const struct debugger_frontend *fe)
 {
-	struct uart *u = ctx;
-	return uart_rx_ready(u) ? uart_getc(u, 0) : -1;
+	debugger = fe;
 }
 
-static void uart_put(void *ctx, const void *buf, size_t n)
+void debugger_init(bool wait, bool poweroff_when_unattached)
 {
-	uart_write_raw(ctx, buf, n);
-}
-
-void debugger_init(struct vcpu *v, struct uart *u, bool wait, bool poweroff_when_unattached)
-{
-	debug_uart = u;
-	wait_at_launch = wait && u;
+	wait_at_launch = wait && debugger;
 	poweroff_unattached = poweroff_when_unattached;
-	if (u) {
-		struct gdb_io io = { .ctx = u, .getc = uart_getc_nowait, .write = uart_put };
-		gdb_init(gdb, &io, v);	/* copies io */
-	}
 }
 
 bool debugger_attached(void)
@@ -84,9 +71,9 @@ static __attribute__((noreturn)) void stop_machine(struct vcpu *v, const char *h
 
 /* gdb let a guest that cannot run go (detach, kill, or its line hung
  * up): nothing will ever run, so the machine stops as panic= says. */
-static __attribute__((noreturn)) void let_dead_guest_go(struct vcpu *v, enum gdb_outcome out)
+static __attribute__((noreturn)) void let_dead_guest_go(struct vcpu *v, enum debug_outcome out)
 {
-	log_info("gdb: %s a guest that cannot run: %s", out == GDB_KILLED ? "kill of" : "detached from",
+	log_info("gdb: %s a guest that cannot run: %s", out == DEBUG_KILLED ? "kill of" : "detached from",
 		 stop_action == PANIC_POWEROFF ? "powering off (panic=poweroff)" : "halting (panic=halt)");
 	stop_machine(v, "the guest could not run on");
 }
@@ -95,7 +82,7 @@ static void arm_single_step(struct vcpu *v);
 
 void debugger_stop(struct vcpu *v, const struct target_stop *why)
 {
-	if (!debug_uart || (why->kind == STOP_GUEST_DEAD && !ever_attached && poweroff_unattached)) {
+	if (!debugger || (why->kind == STOP_GUEST_DEAD && !ever_attached && poweroff_unattached)) {
 		if (why->kind == STOP_GUEST_DEAD)
 			stop_machine(v, "the guest could not run on");
 		return;	/* nobody to stop for: carry on */
@@ -108,10 +95,10 @@ void debugger_stop(struct vcpu *v, const struct target_stop *why)
 	log_flush();	/* the log held for the guest's open line shows now */
 	vmcs_guard_save();
 	spin_lock(&line_lock);
-	enum gdb_outcome out = gdb_serve(gdb, &stop);
+	enum debug_outcome out = debugger->serve(v, &stop);
 	spin_unlock(&line_lock);
 	vcpu_vmcs_use(v);	/* the stub may have left another vCPU's VMCS current */
-	if (out != GDB_RESUMED && v->stopped)
+	if (out != DEBUG_RESUMED && v->stopped)
 		let_dead_guest_go(v, out);
 	/* Undoing the stop's changes undoes the debugger's own too (a step's
 	 * TF, the #BP/#DB intercepts of breakpoints set meanwhile): redo them. */
@@ -120,20 +107,20 @@ void debugger_stop(struct vcpu *v, const struct target_stop *why)
 			arm_single_step(v);
 		debugger_update_exception_bitmap(v);
 	}
-	if (out == GDB_KILLED) {
+	if (out == DEBUG_KILLED) {
 		log_info("gdb: kill request: powering off");
 		poweroff_hook_run(v, "gdb kill");
 		power_off();
 	}
-	if (out == GDB_DETACHED)
+	if (out == DEBUG_DETACHED)
 		log_info("gdb: detached; the guest runs on");
 	allstop_end(v);	/* the vCPUs gdb resumed run; v parks if it was not one */
 }
 
 void debugger_guest_exited(int code)
 {
-	if (debug_uart && gdb_exited(gdb, code))
-		uart_flush(debug_uart);	/* the W packet leaves before the machine stops */
+	if (debugger)
+		debugger->exited(code);
 }
 /* TSC of the last poll that found the debug UART quiet: a byte seen later
  * arrived after it, so the difference bounds the break-in latency. */
@@ -143,17 +130,17 @@ void debugger_poll(struct vcpu *v)
 {
 	uint64_t now = rdtsc();
 
-	if (!debug_uart) {
+	if (v->requests)
+		vcpu_service(v);	/* another vCPU asked: all-stop, INIT */
+	if (!debugger) {
 		v->poll_deadline = UINT64_MAX;	/* nobody to poll for */
 		return;
 	}
-	if (v->requests)
-		vcpu_service(v);	/* another vCPU asked: all-stop, INIT */
 	v->poll_deadline = now + BREAKIN_POLL_TICKS;
 	/* One processor at a time reads the line; the others skip this poll. */
 	if (!spin_trylock(&line_lock))
 		return;
-	bool stop = gdb_poll(gdb);
+	bool stop = debugger->poll(v);
 	spin_unlock(&line_lock);
 	if (!stop) {
 		uart_quiet_at = now;

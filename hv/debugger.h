@@ -1,6 +1,7 @@
 /* debugger.h — stopping the guest for a debugger and letting it go again:
  * breakpoints, single-step, watchpoints, break-in.  The mechanics live here;
- * the protocol lives in gdbstub/. */
+ * the protocol lives in the debugger front end (gdbstub/), which hv/ calls
+ * through the callbacks it registered (frontend.h). */
 #ifndef HV_DEBUGGER_H
 #define HV_DEBUGGER_H
 
@@ -9,11 +10,9 @@
 #include "target.h"
 #include "vcpu.h"
 
-struct uart;
-
-/* Wires the debug UART (NULL: no debugger); wait: stop before the guest's
- * first instruction until gdb attaches (gdb-wait). */
-void debugger_init(struct vcpu *v, struct uart *u, bool wait, bool poweroff_when_unattached);
+/* After debugger_frontend_set (none registered: no debugger).  wait: stop
+ * before the guest's first instruction until gdb attaches (gdb-wait). */
+void debugger_init(bool wait, bool poweroff_when_unattached);
 /* Before the first VM entry: honours gdb-wait. */
 void debugger_before_launch(struct vcpu *v);
 /* The guest stops here until the debugger resumes it.  Returns normally

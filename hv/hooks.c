@@ -1,6 +1,8 @@
-/* hooks.c — the hooked-reason bitmap, which exits a hook may skip, the
- * answer when no script engine is linked in, and the power-off callback. */
+/* hooks.c — the hooked-reason bitmap, which exits a hook may skip, and the
+ * calls into the registered script front end (frontend.h). */
 #include "hooks.h"
+
+#include "frontend.h"
 
 uint64_t exit_hook_bitmap[EXIT_HOOK_WORDS];
 
@@ -35,28 +37,24 @@ bool exit_hook_may_skip(unsigned reason, uint32_t interruption_info)
 	return false;
 }
 
-__attribute__((weak)) enum hook_verdict exit_hooks_run(struct vcpu *v, unsigned reason, char *stop_reason,
-							size_t len)
+static const struct script_frontend *scripts;
+static bool poweroff_armed;
+
+void script_frontend_set(const struct script_frontend *fe)
 {
-	(void)v;
-	(void)reason;
-	(void)stop_reason;
-	(void)len;
-	return HOOK_DEFAULT;
+	scripts = fe;
+	poweroff_armed = fe && fe->poweroff;
 }
 
-static poweroff_hook_fn poweroff_hook;
-
-void poweroff_hook_set(poweroff_hook_fn fn)
+enum hook_verdict exit_hooks_run(struct vcpu *v, unsigned reason, char *stop_reason, size_t len)
 {
-	poweroff_hook = fn;
+	return scripts ? scripts->exit_hooks(v, reason, stop_reason, len) : HOOK_DEFAULT;
 }
 
 void poweroff_hook_run(struct vcpu *v, const char *how)
 {
-	poweroff_hook_fn fn = poweroff_hook;
-
-	poweroff_hook = NULL;	/* once, even if the callback powers off itself */
-	if (fn)
-		fn(v, how);
+	if (!poweroff_armed)
+		return;
+	poweroff_armed = false;	/* once, even if the callback powers off itself */
+	scripts->poweroff(v, how);
 }

@@ -1,6 +1,6 @@
 /* hooks.h — the seam between the exit path and scripted exit handlers
- * (lua/).  An exit reason with no hook costs one bit test on the hot path.
- * The end of the run is a hook too. */
+ * (a script front end, frontend.h).  An exit reason with no hook costs one
+ * bit test on the hot path.  The end of the run is a hook too. */
 #ifndef HV_HOOKS_H
 #define HV_HOOKS_H
 
@@ -32,16 +32,15 @@ enum hook_verdict {
  * in interruption_info, read only for EXCEPTION_NMI). */
 bool exit_hook_may_skip(unsigned reason, uint32_t interruption_info);
 
-/* Runs the hooks of this exit (provided by lua/; a weak default returns
- * HOOK_DEFAULT when Lua is not linked in). */
+/* Runs the hooks of this exit through the registered script front end
+ * (an indirect call, off the hot path: only for a hooked reason);
+ * HOOK_DEFAULT when none is registered. */
 enum hook_verdict exit_hooks_run(struct vcpu *v, unsigned reason, char *stop_reason, size_t len);
 
 /* The end of the run: when the guest powers the machine off (how: "ACPI
  * S5", ...), right after that is logged and before the machine stops,
- * the callback a front end registered runs once (lua/: hv.on_poweroff).
- * NULL unregisters it. */
-typedef void (*poweroff_hook_fn)(struct vcpu *v, const char *how);
-void poweroff_hook_set(poweroff_hook_fn fn);
+ * the script front end's power-off callback runs once (lua/:
+ * hv.on_poweroff). */
 void poweroff_hook_run(struct vcpu *v, const char *how);
 
 #endif

@@ -9,9 +9,9 @@
 #include "debugger.h"
 #include "entry_failure.h"
 #include "exits.h"
+#include "gdbstub/monitor_lua.h"
 #include "guest.h"
 #include "lua/lhv.h"
-#include "monitor_lua.h"
 #include "platform/cpu.h"
 #include "platform/errno.h"
 #include "platform/kstring.h"
@@ -85,7 +85,7 @@ static __attribute__((noreturn)) void fail(const char *what, int rc)
 	platform_stop();
 }
 
-void hv_start(const struct boot_info *bi, const struct hv_config *cfg, struct uart *gdb_uart)
+void hv_start(const struct boot_info *bi, const struct hv_config *cfg)
 {
 	uint16_t debug_uart = cfg->gdb.port;
 	struct vcpu *v = &vcpu0;
@@ -122,6 +122,8 @@ void hv_start(const struct boot_info *bi, const struct hv_config *cfg, struct ua
 		log_info("cpus: %u vCPU%s; the guest's BSP runs, %u AP%s wait%s for its INIT-SIPI-SIPI", n,
 			 n == 1 ? "" : "s", n - 1, n == 2 ? "" : "s", n == 2 ? "s" : "");
 
+	/* Lua registers its script front end with hv/ (frontend.h) once its
+	 * state opens; its `monitor` commands join the stub's. */
 	lhv_set_limits(cfg->lua_heap, cfg->lua_budget, cfg->lua_ticks);
 	if ((rc = lhv_init(scripts)))
 		log_warn("lua: not available (%d); the guest runs without scripts", rc);
@@ -136,7 +138,7 @@ void hv_start(const struct boot_info *bi, const struct hv_config *cfg, struct ua
 		log_info("selftest: marking the guest's TR unusable before VMLAUNCH");
 		vmwrite(GUEST_TR_ACCESS_RIGHTS, 1u << 16);
 	}
-	debugger_init(v, gdb_uart, cfg->gdb_wait, cfg->panic == PANIC_POWEROFF);
+	debugger_init(cfg->gdb_wait, cfg->panic == PANIC_POWEROFF);	/* main.c registered the stub */
 	debugger_before_launch(v);
 
 	hv_launch_tsc = rdtsc();

@@ -7,11 +7,8 @@
 #include "platform/bootinfo.h"
 #include "platform/cmdline.h"
 
-struct uart;
-
-/* gdb_uart: the debug UART when one answered, else NULL; its ports
- * (cfg->gdb) are hidden from the guest either way. */
-__attribute__((noreturn)) void hv_start(const struct boot_info *bi, const struct hv_config *cfg,
-					struct uart *gdb_uart);
+/* The debugger front end, if any, is registered before (main.c); the
+ * debug UART's ports (cfg->gdb) are hidden from the guest either way. */
+__attribute__((noreturn)) void hv_start(const struct boot_info *bi, const struct hv_config *cfg);
 
 #endif

@@ -1,6 +1,10 @@
 /* main.c — kmain: from boot.S's long-mode entry to a running hypervisor.
- * Order: what the loader gave us, the console, CPU tables, memory, then VMX. */
+ * Order: what the loader gave us, the console, CPU tables, memory, then VMX.
+ * The composition root: it owns the debug UART and the gdb stub bound to
+ * it, and registers the stub as hv/'s debugger front end (frontend.h). */
 #include <stdint.h>
+
+#include "gdbstub/gdbstub.h"
 
 #include "platform/acpi.h"
 #include "platform/machine.h"
@@ -17,8 +21,10 @@
 #include "platform/trap.h"
 #include "serial/console.h"
 #include "serial/uart.h"
+#include "frontend.h"
 #include "hv_start.h"
 #include "io_ports.h"
+#include "vcpu.h"
 
 #define VMXDBG_VERSION "0.1"
 
@@ -62,6 +68,52 @@ static void debug_uart_init(void)
 		return;
 	}
 	log_info("gdb: debug UART %s (port 0x%x) at %u baud", cfg.gdb.name, cfg.gdb.port, cfg.gdb.baud);
+}
+
+static int uart_getc_nowait(void *ctx)
+{
+	struct uart *u = ctx;
+	return uart_rx_ready(u) ? uart_getc(u, 0) : GDB_IO_NONE;
+}
+
+static void uart_put(void *ctx, const void *buf, size_t n)
+{
+	uart_write_raw(ctx, buf, n);
+}
+
+/* One stub, vcpu0's: v is always vcpu0 (its binding in wire_gdb_stub). */
+static enum debug_outcome stub_serve(struct vcpu *v, const struct target_stop *why)
+{
+	static const enum debug_outcome outcome[] = {
+		[GDB_RESUMED] = DEBUG_RESUMED, [GDB_DETACHED] = DEBUG_DETACHED, [GDB_KILLED] = DEBUG_KILLED,
+	};
+	(void)v;
+	return outcome[gdb_serve(&gdb_stub0, why)];
+}
+
+static bool stub_poll(struct vcpu *v)
+{
+	(void)v;
+	return gdb_poll(&gdb_stub0);
+}
+
+static void stub_exited(int code)
+{
+	if (gdb_exited(&gdb_stub0, code))
+		uart_flush(&gdb_uart);	/* the W packet leaves before the machine stops */
+}
+
+static const struct debugger_frontend gdb_frontend = { stub_serve, stub_poll, stub_exited };
+
+/* With a debug UART, gdb_stub0 speaks on it for vcpu0; without one nothing
+ * is registered and hv/ runs with no debugger. */
+static void wire_gdb_stub(void)
+{
+	if (!cfg.gdb.enabled)
+		return;
+	struct gdb_io io = { .ctx = &gdb_uart, .getc = uart_getc_nowait, .write = uart_put };
+	gdb_init(&gdb_stub0, &io, &vcpu0);	/* copies io */
+	debugger_frontend_set(&gdb_frontend);
 }
 
 static void print_warnings(void)
@@ -108,11 +160,12 @@ void kmain(uint32_t magic, uint32_t info_addr)
 	acpi_init(boot.rsdp);
 	machine_report_dma();
 	debug_uart_init();
+	wire_gdb_stub();
 	run_selftest();
 	log_info("platform ready: %llu TSC ticks since GRUB hand-off",
 		 (unsigned long long)(rdtsc() - boot_tsc));
 
 	/* The configured debug UART's ports stay hidden from the guest even when
 	 * no UART answered there: the guest must not find one later. */
-	hv_start(&boot, &cfg, cfg.gdb.enabled ? &gdb_uart : NULL);
+	hv_start(&boot, &cfg);
 }

@@ -1,6 +1,7 @@
 /* lhv.h — the embedded Lua engine as the rest of the hypervisor sees it.
  * Plain integers only: included by code built -mgeneral-regs-only.  The
- * exit path's entry, exit_hooks_run(), is declared in hv/hooks.h. */
+ * exit path and the end of the run reach it through the script front end
+ * it registers with hv/ (hv/frontend.h) when its state opens. */
 #ifndef LUA_LHV_H
 #define LUA_LHV_H
 

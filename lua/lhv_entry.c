@@ -6,9 +6,11 @@
 #include "lhv.h"
 #include "lhv_entry.h"
 #include "lhv_internal.h"
+#include "hv/frontend.h"
 #include "platform/fmt.h"
 
-enum hook_verdict exit_hooks_run(struct vcpu *v, unsigned reason, char *stop_reason, size_t len)
+/* hv's exit_hooks_run(), through the script front end. */
+static enum hook_verdict exit_hooks(struct vcpu *v, unsigned reason, char *stop_reason, size_t len)
 {
 	struct lhv_exit x = { v, reason, stop_reason, len, HOOK_DEFAULT };
 
@@ -67,6 +69,9 @@ static void poweroff(struct vcpu *v, const char *how)
 	lhv.busy = false;
 }
 
+/* What hv/ calls (hv/frontend.h): registered once the state is open. */
+static const struct script_frontend frontend = { exit_hooks, poweroff };
+
 int lhv_start(const struct lhv_open *how)
 {
 	struct lhv_open o = *how;
@@ -75,7 +80,7 @@ int lhv_start(const struct lhv_open *how)
 	lhv_port_run(lhv_open_body, &o);
 	lhv.busy = false;
 	if (!o.result)
-		poweroff_hook_set(poweroff);
+		script_frontend_set(&frontend);
 	return o.result;
 }
 

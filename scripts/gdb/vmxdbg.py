@@ -23,8 +23,8 @@ import os
 import gdb
 
 # `vmx lua` sends a file in parts (monitor lua-begin / lua-part / lua-end,
-# hv/monitor_lua.c); the hypervisor assembles them and runs the whole.
-UPLOAD_MAX = 256 * 1024     # bytes per file: hv/monitor_lua.h's LUA_UPLOAD_MAX
+# gdbstub/monitor_lua.c); the hypervisor assembles them and runs the whole.
+UPLOAD_MAX = 256 * 1024     # bytes per file: gdbstub/monitor_lua.h's LUA_UPLOAD_MAX
 UPLOAD_PART = 2000          # bytes per lua-part: 4 hex digits each in the qRcmd
                             # packet, well inside the stub's 16 KiB PacketSize
 

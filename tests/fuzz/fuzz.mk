@@ -28,9 +28,9 @@ FUZZ_SHORT  ?= 30
 FUZZ_SHORT_LUA ?= 10
 FUZZ_GDB    := $(BUILD)/fuzz/fuzz_gdb
 FUZZ_GDB_SRC := tests/fuzz/fuzz_gdb.c $(wildcard gdbstub/*.c) tests/unit/fake_target.c \
-	platform/fmt.c hv/monitor_lua.c
+	platform/fmt.c
 
-$(FUZZ_GDB): $(FUZZ_GDB_SRC) $(wildcard gdbstub/*.h) tests/unit/fake_target.h hv/monitor_lua.h
+$(FUZZ_GDB): $(FUZZ_GDB_SRC) $(wildcard gdbstub/*.h) tests/unit/fake_target.h
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(FUZZ_GDB_SRC)
 

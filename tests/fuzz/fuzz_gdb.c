@@ -4,7 +4,7 @@
  * stopped again for every kind of stop, as the input's resumes ask.
  *
  * The monitor commands other modules register at boot are there too:
- * `lua`, `lua-begin`, `lua-part`, `lua-end` (hv/monitor_lua.c), in front of
+ * `lua`, `lua-begin`, `lua-part`, `lua-end` (gdbstub/monitor_lua.c), in front of
  * a stand-in for the Lua engine that checks what reaches it and echoes it
  * (tests/fuzz/fuzz_lua.c fuzzes the engine itself).
  *
@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "gdbstub/stub.h"
-#include "hv/monitor_lua.h"
+#include "gdbstub/monitor_lua.h"
 #include "lua/lhv.h"
 #include "platform/log.h"
 #include "tests/unit/fake_target.h"

@@ -12,7 +12,7 @@
 
 #include "test_lua_fake.h"
 #include "gdbstub/gdbstub.h"
-#include "hv/monitor_lua.h"
+#include "gdbstub/monitor_lua.h"
 
 /* The commands monitor_lua_register() gives the stub. */
 static struct {

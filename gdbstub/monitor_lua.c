@@ -9,10 +9,18 @@
  *
  * Hex keeps every byte (newlines, tabs, quotes, UTF-8) exactly as it was.
  * begin and part print nothing unless something is wrong; a bad part drops
- * the upload. */
+ * the upload.
+ *
+ * It lives with the stub, not in hv/ (which names no front end) nor in
+ * lua/: the stub sits above Lua in the dependency picture (gdbstub → lua →
+ * hv, docs/design.md), so the stub's side calling into lhv.h is an arrow
+ * that runs downward, and like the rest of gdbstub/ it is built without
+ * SSE — these commands run while the guest's FPU state is still live
+ * (lua/ code is built with SSE unless listed in lua.mk's LHV_NO_SSE).
+ * hv/hv_start.c registers it once Lua is up. */
 #include "monitor_lua.h"
 
-#include "gdbstub/gdbstub.h"
+#include "gdbstub.h"
 #include "lua/lhv.h"
 #include "platform/fmt.h"
 #include "platform/log.h"
