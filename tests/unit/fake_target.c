@@ -706,6 +706,19 @@ const char *fake_line_rest(void)
 	return buf;
 }
 
+const char *fake_hex_text(const char *hex)
+{
+	static char buf[512];
+	size_t n = strlen(hex) / 2;
+	for (size_t i = 0; i < n && i < sizeof(buf) - 1; i++) {
+		unsigned b;
+		sscanf(hex + 2 * i, "%2x", &b);
+		buf[i] = (char)b;
+	}
+	buf[n < sizeof(buf) ? n : sizeof(buf) - 1] = 0;
+	return buf;
+}
+
 const char *fake_frame(const char *data)
 {
 	static char buf[FAKE_LINE_OUT];

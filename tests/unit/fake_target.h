@@ -163,6 +163,8 @@ void fake_line_packet_bytes(const void *data, size_t n);
 const char *fake_line_next(size_t *len);
 /* The stub's output not yet read by fake_line_next, as a string. */
 const char *fake_line_rest(void);
+/* Hex (a console packet after its 'O', qThreadExtraInfo) as text. */
+const char *fake_hex_text(const char *hex);
 /* "$data#cs", as the stub should frame data (no run-length encoding). */
 const char *fake_frame(const char *data);
 

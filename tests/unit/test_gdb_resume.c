@@ -25,19 +25,6 @@ static int serve(struct target_stop stop)
 	return fake_serve(g, &stop);
 }
 
-static const char *hex_text(const char *hex)
-{
-	static char buf[512];
-	size_t n = strlen(hex) / 2;
-	for (size_t i = 0; i < n && i < sizeof(buf) - 1; i++) {
-		unsigned b;
-		sscanf(hex + 2 * i, "%2x", &b);
-		buf[i] = (char)b;
-	}
-	buf[n < sizeof(buf) ? n : sizeof(buf) - 1] = 0;
-	return buf;
-}
-
 static void test_the_stop_reply_names_the_thread_and_expedites_fp_sp_pc(void **state)
 {
 	(void)state;
@@ -178,7 +165,7 @@ static void test_a_hook_stop_tells_gdb_its_reason_on_the_console(void **state)
 	const char *o = fake_line_next(NULL);
 	assert_non_null(o);
 	assert_int_equal(o[0], 'O');
-	assert_string_equal(hex_text(o + 1), "vmxdbg: cpuid hook asked to stop\n");
+	assert_string_equal(fake_hex_text(o + 1), "vmxdbg: cpuid hook asked to stop\n");
 	assert_string_equal(fake_line_next(NULL), "T05thread:01;core:0;" REGS);
 }
 
@@ -318,7 +305,7 @@ static void test_a_dead_guest_that_cannot_resume_is_reported_at_once(void **stat
 			 FAKE_IDLE);
 	const char *o = fake_line_next(NULL);
 	assert_non_null(o);
-	assert_string_equal(hex_text(o + 1), "vmxdbg: the guest cannot run: triple fault\n");
+	assert_string_equal(fake_hex_text(o + 1), "vmxdbg: the guest cannot run: triple fault\n");
 	assert_string_equal(fake_line_next(NULL), "T09thread:01;core:0;" REGS);
 	assert_string_equal(fake_ask("qAttached"), "1");	/* still serving */
 	assert_int_equal(fake.rechecks, 0);		/* nothing to fix: no checker */
@@ -334,9 +321,9 @@ static void test_a_failed_entry_reaches_gdb_rule_by_rule(void **state)
 	fake.dead = fake.entry_failed = true;
 	fake.broken_rules = 2;
 	serve((struct target_stop){ .kind = STOP_GUEST_DEAD, .reason = "VM entry failed" });
-	assert_string_equal(hex_text(fake_line_next(NULL) + 1), "vmxdbg: the guest cannot run: VM entry failed\n");
-	assert_string_equal(hex_text(fake_line_next(NULL) + 1), "vmxdbg: vmentry:   rule 1 is broken\n");
-	assert_string_equal(hex_text(fake_line_next(NULL) + 1), "vmxdbg: vmentry:   rule 2 is broken\n");
+	assert_string_equal(fake_hex_text(fake_line_next(NULL) + 1), "vmxdbg: the guest cannot run: VM entry failed\n");
+	assert_string_equal(fake_hex_text(fake_line_next(NULL) + 1), "vmxdbg: vmentry:   rule 1 is broken\n");
+	assert_string_equal(fake_hex_text(fake_line_next(NULL) + 1), "vmxdbg: vmentry:   rule 2 is broken\n");
 	assert_string_equal(fake_line_next(NULL), "T09thread:01;core:0;" REGS);
 }
 
@@ -349,8 +336,8 @@ static void test_continue_after_a_failed_entry_rechecks_and_says_what_is_still_b
 	assert_int_equal(serve((struct target_stop){ .kind = STOP_GUEST_DEAD }), FAKE_IDLE);
 	assert_int_equal(fake.rechecks, 1);
 	assert_int_equal(fake.resumes, 0);
-	assert_string_equal(hex_text(fake_line_next(NULL) + 1), "vmxdbg: the guest cannot run: VM entry failed\n");
-	assert_string_equal(hex_text(fake_line_next(NULL) + 1), "vmxdbg: vmentry:   rule 1 is broken\n");
+	assert_string_equal(fake_hex_text(fake_line_next(NULL) + 1), "vmxdbg: the guest cannot run: VM entry failed\n");
+	assert_string_equal(fake_hex_text(fake_line_next(NULL) + 1), "vmxdbg: vmentry:   rule 1 is broken\n");
 	assert_string_equal(fake_line_next(NULL), "T09thread:01;core:0;" REGS);
 }
 
