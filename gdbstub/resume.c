@@ -9,9 +9,10 @@
  *
  * Per vCPU (all-stop, hv/target.h): a vCPU given no action stays stopped.
  * c and C let every vCPU run; s and S step the Hc vCPU alone (Hg's after
- * Hc0 or Hc-1; after a stop both are the vCPU that stopped), as a `stepi`
- * must not move the other processors; the signal and a resume address are
- * that vCPU's.  vCont gives each vCPU its own action.
+ * Hc0 or Hc-1; after a stop both are the vCPU that stopped): a step moves
+ * only the stepped vCPU unless vCont, which gives each vCPU its own
+ * action, says otherwise.  The signal and a resume address of c, s, C and
+ * S are the Hc vCPU's.
  *
  * Signals: gdb passes one with C/S (or vCont;C/S) when the user says
  * `signal N` or when "handle ... pass" is set for the stop's signal.  For a
@@ -117,8 +118,7 @@ static void resume(struct gdb_stub *g, enum target_resume_mode mode, int vector)
 
 	plan_clear(g);
 	for (unsigned i = 0; mode == RESUME_CONTINUE && i < gdb_thread_count(); i++)
-		if (target_vcpu(i))
-			plan_set(g, target_vcpu(i), 'c', -1);
+		g->plan[i] = (struct gdb_action){ 'c', -1 };
 	plan_set(g, v, mode == RESUME_STEP ? 's' : 'c', vector);
 	go(g, v);
 }

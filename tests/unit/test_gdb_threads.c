@@ -291,15 +291,21 @@ static void test_Hc_of_a_thread_that_is_no_vcpu_is_E02(void **state)
 
 /* ---- vCont ---- */
 
+/* gdb's `stepi` without scheduler locking: "vCont;s:2;c:-1" (or ";c"). */
 static void test_vCont_steps_one_vcpu_and_continues_the_rest(void **state)
 {
 	(void)state;
-	assert_int_equal(SERVE_AT(0, "vCont;s:2;c"), GDB_RESUMED);
-	assert_int_equal(fake.vresume[1].mode, RESUME_STEP);
-	assert_int_equal(fake.vresume[1].order, 0);	/* the step goes first */
-	assert_int_equal(fake.vresume[0].mode, RESUME_CONTINUE);
-	assert_int_equal(fake.vresume[2].mode, RESUME_CONTINUE);
-	assert_int_equal(fake.resumes, 3);
+	static const char *const packets[] = { "vCont;s:2;c", "vCont;s:2;c:-1" };
+	for (int i = 0; i < 2; i++) {
+		memset(fake.vresume, 0, sizeof(fake.vresume));
+		fake.resumes = 0;
+		assert_int_equal(SERVE_AT(0, packets[i]), GDB_RESUMED);
+		assert_int_equal(fake.vresume[1].mode, RESUME_STEP);
+		assert_int_equal(fake.vresume[1].order, 0);	/* the step goes first */
+		assert_int_equal(fake.vresume[0].mode, RESUME_CONTINUE);
+		assert_int_equal(fake.vresume[2].mode, RESUME_CONTINUE);
+		assert_int_equal(fake.resumes, 3);
+	}
 }
 
 static void test_vCont_with_one_action_leaves_the_others_stopped(void **state)
