@@ -123,7 +123,17 @@ void gdb_cmd_next_thread(struct gdb_stub *g, struct gdb_cursor *c)
 	gdb_out_char(g, 'l');
 }
 
-/* qThreadExtraInfo,tid: what `info threads` shows beside the id. */
+/* What `info threads` shows in parentheses: "APIC id 2", and ", waiting
+ * for SIPI" for an AP the guest has not started. */
+static const char *describe(const struct vcpu *v)
+{
+	static char text[48];
+	ksnprintf(text, sizeof(text), "APIC id %u%s", (unsigned)target_vcpu_apic_id(v),
+		  target_vcpu_started(v) ? "" : ", waiting for SIPI");
+	return text;
+}
+
+/* qThreadExtraInfo,tid — for debuggers without qXfer:threads: the name too. */
 void gdb_cmd_thread_info(struct gdb_stub *g, struct gdb_cursor *c)
 {
 	char text[80];
@@ -138,12 +148,12 @@ void gdb_cmd_thread_info(struct gdb_stub *g, struct gdb_cursor *c)
 		gdb_out_error(g, -ENOENT);
 		return;
 	}
-	int n = ksnprintf(text, sizeof(text), "vCPU %u, APIC id %u%s", target_vcpu_index(v),
-			  (unsigned)target_vcpu_apic_id(v), target_vcpu_started(v) ? "" : ", waiting for SIPI");
-	gdb_out_hex(g, text, (size_t)n);
+	int n = ksnprintf(text, sizeof(text), "vCPU %u, %s", target_vcpu_index(v), describe(v));
+	gdb_out_hex(g, text, (size_t)n < sizeof(text) ? (size_t)n : sizeof(text) - 1);
 }
 
-/* qXfer:threads:read::... — the list with the names `info threads` shows,
+/* qXfer:threads:read::... — the list with the names and descriptions
+ * `info threads` shows (gdb, having this, never sends qThreadExtraInfo),
  * built for each piece (the vCPUs cannot change while the guest is
  * stopped).  gdb reads it after every stop, a `stepi` included, so it is
  * kept short: no XML declaration, which the format does not need.  id is
@@ -155,8 +165,8 @@ void gdb_cmd_threads(struct gdb_stub *g, struct gdb_cursor *c)
 
 	n = (size_t)ksnprintf(doc, size, "<threads>");
 	for (unsigned i = 0; i < gdb_thread_count() && n < size; i++)
-		n += (size_t)ksnprintf(doc + n, size - n, "<thread id=\"%02x\" core=\"%u\" name=\"vCPU %u\"/>",
-				       i + 1, i, i);
+		n += (size_t)ksnprintf(doc + n, size - n, "<thread id=\"%02x\" core=\"%u\" name=\"vCPU %u\">%s</thread>",
+				       i + 1, i, i, describe(target_vcpu(i)));
 	if (n < size)
 		n += (size_t)ksnprintf(doc + n, size - n, "</threads>");
 	gdb_xfer(g, c, "", n < size ? doc : NULL, n < size ? n : 0);

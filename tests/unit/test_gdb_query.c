@@ -106,7 +106,7 @@ static void test_the_thread_list_names_vcpu_0(void **state)
 	static char doc[512];
 	size_t n = xfer_all("qXfer:threads:read::", 0x1000, doc, sizeof(doc));
 	doc[n] = 0;
-	assert_non_null(strstr(doc, "<thread id=\"01\" core=\"0\" name=\"vCPU 0\"/>"));
+	assert_non_null(strstr(doc, "<thread id=\"01\" core=\"0\" name=\"vCPU 0\">APIC id 0</thread>"));
 }
 
 static void test_one_thread_per_vcpu(void **state)

@@ -78,12 +78,13 @@ static void test_qfThreadInfo_lists_every_vcpu(void **state)
 	assert_string_equal(fake_ask("qsThreadInfo"), "l");
 }
 
-static void test_the_xml_thread_list_gives_each_vcpu_its_core_and_name(void **state)
+static void test_the_xml_thread_list_gives_each_vcpu_its_core_name_and_apic_id(void **state)
 {
 	(void)state;
-	static const char want[] = "<threads><thread id=\"01\" core=\"0\" name=\"vCPU 0\"/>"
-				   "<thread id=\"02\" core=\"1\" name=\"vCPU 1\"/>"
-				   "<thread id=\"03\" core=\"2\" name=\"vCPU 2\"/></threads>";
+	static const char want[] = "<threads><thread id=\"01\" core=\"0\" name=\"vCPU 0\">APIC id 0</thread>"
+				   "<thread id=\"02\" core=\"1\" name=\"vCPU 1\">APIC id 2</thread>"
+				   "<thread id=\"03\" core=\"2\" name=\"vCPU 2\">APIC id 4, waiting for SIPI</thread>"
+				   "</threads>";
 	char doc[512] = "", pkt[64];
 	size_t total = 0;
 	for (int round = 0; round < 100; round++) {	/* 16 bytes a piece */
@@ -436,7 +437,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_qfThreadInfo_lists_every_vcpu, setup),
-		cmocka_unit_test_setup(test_the_xml_thread_list_gives_each_vcpu_its_core_and_name, setup),
+		cmocka_unit_test_setup(test_the_xml_thread_list_gives_each_vcpu_its_core_name_and_apic_id, setup),
 		cmocka_unit_test_setup(test_extra_info_gives_the_apic_id_and_says_who_waits_for_its_sipi, setup),
 		cmocka_unit_test_setup(test_T_says_every_vcpu_is_alive_and_nothing_else, setup),
 		cmocka_unit_test_setup(test_the_stop_reply_names_the_vcpu_that_stopped_with_its_registers, setup),
