@@ -4,8 +4,8 @@
  * `core:n;` (thread n+1 is vCPU n), then the registers gdb needs first
  * after any stop (frame pointer, stack pointer, PC, by their numbers in
  * the connection's view: 06 07 10 for amd64, 05 04 08 for i386), for lldb
- * after QListThreadsInStopReply `threads:01,02;`, then the reason.  With those expedited, gdb builds
- * the innermost frame without a `g`.  A `stepi` still costs three round
+ * after QListThreadsInStopReply `threads:01,02;`, then the reason.  With
+ * those expedited, gdb builds the innermost frame without a `g`.  A `stepi` still costs three round
  * trips, the other two gdb's own after every stop: the thread list
  * (normal_stop refreshes it) and the caller's return address (its DWARF
  * unwinder reads it to look for tail calls) — tools/bench_gdb.py counts.
