@@ -1,12 +1,12 @@
-/* commands.c — from a packet to its handler, and the small commands that
- * fit no other file (`?`, thread selection).
+/* commands.c — from a packet to its handler, and `?`.
  *
  * A packet we do not know gets the empty reply: that is how the protocol
  * says "not supported", and gdb then stops asking or falls back (`vKill` to
  * `k`, `x` to `m`, `qOffsets` to nothing).  Not supported on purpose:
  * extended mode (`!`, `R`, vRun, vAttach: the guest is not a process gdb
  * may start), non-stop mode, tracepoints, Host I/O (vFile), `x` binary
- * reads (gdb 13 has none), qSymbol, qOffsets. */
+ * reads (gdb 13 has none), qSymbol, qOffsets, lldb's jThreadsInfo (it
+ * falls back to qThreadStopInfo per thread). */
 #include "stub.h"
 
 #include "platform/errno.h"
@@ -14,9 +14,11 @@
 
 typedef void (*gdb_handler)(struct gdb_stub *g, struct gdb_cursor *c);
 
+/* `?` — gdb takes the thread it names as selected (threads.c). */
 static void cmd_stop_reason(struct gdb_stub *g, struct gdb_cursor *c)
 {
 	(void)c;
+	gdb_select_stopped(g);
 	gdb_out_stop_reply(g, gdb_stop_signal(&g->stop));
 }
 
@@ -46,6 +48,7 @@ static const struct {
 	{ "qThreadExtraInfo", gdb_cmd_thread_info },
 	{ "qXfer:features:read", gdb_cmd_features },
 	{ "qXfer:threads:read", gdb_cmd_threads },
+	{ "QListThreadsInStopReply", gdb_cmd_list_threads },
 	{ "qRcmd", gdb_cmd_monitor },
 	{ "vCont?", gdb_cmd_vcont_query },
 	{ "vCont", gdb_cmd_vcont },
@@ -59,8 +62,13 @@ static gdb_handler find_handler(struct gdb_cursor *c)
 		c->p++;
 		return (unsigned char)first < 128 ? letters[(unsigned char)first] : NULL;
 	}
+	struct gdb_cursor n = *c;
+	if (gdb_take_str(&n, "qThreadStopInfo")) {	/* lldb's: the thread id follows at once */
+		*c = n;
+		return gdb_cmd_thread_stop_info;
+	}
 	for (size_t i = 0; i < sizeof(named) / sizeof(named[0]); i++) {
-		struct gdb_cursor n = *c;
+		n = *c;
 		if (!gdb_take_str(&n, named[i].name))
 			continue;
 		if (gdb_at_end(&n) || *n.p == ':' || *n.p == ',' || *n.p == ';') {
@@ -89,32 +97,4 @@ void gdb_dispatch(struct gdb_stub *g)
 	}
 	if (!g->no_reply)
 		gdb_send(g);
-}
-
-/* H and T: one thread per vCPU.  0 is "any thread", -1 "all threads". */
-static bool our_thread(int64_t tid)
-{
-	return tid == 0 || tid == -1 || tid == GDB_THREAD_ID;
-}
-
-void gdb_cmd_thread_select(struct gdb_stub *g, struct gdb_cursor *c)
-{
-	int64_t tid;
-	if (!(gdb_take(c, 'g') || gdb_take(c, 'c')) || !gdb_take_thread(c, &tid) || !gdb_at_end(c))
-		gdb_out_error(g, -EINVAL);
-	else if (!our_thread(tid))
-		gdb_out_error(g, -ENOENT);
-	else
-		gdb_out_str(g, "OK");
-}
-
-void gdb_cmd_thread_alive(struct gdb_stub *g, struct gdb_cursor *c)
-{
-	int64_t tid;
-	if (!gdb_take_thread(c, &tid) || !gdb_at_end(c))
-		gdb_out_error(g, -EINVAL);
-	else if (tid != GDB_THREAD_ID)
-		gdb_out_error(g, -ENOENT);
-	else
-		gdb_out_str(g, "OK");
 }

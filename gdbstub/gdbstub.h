@@ -25,10 +25,11 @@ struct gdb_io {
 };
 
 struct gdb_stub;
-extern struct gdb_stub gdb_stub0;	/* vcpu0's, on the debug UART: hv/main.c binds it */
+extern struct gdb_stub gdb_stub0;	/* the stub of the debug UART: every vCPU, as threads (hv/main.c binds it) */
 
 /* Resets every protocol state (ack mode, pending stop reply) and binds the
- * line and the vCPU.  *io is copied. */
+ * line; v is the vCPU selected until the first stop names one.  *io is
+ * copied. */
 void gdb_init(struct gdb_stub *g, const struct gdb_io *io, struct vcpu *v);
 
 enum gdb_outcome {
@@ -37,7 +38,8 @@ enum gdb_outcome {
 	GDB_KILLED,	/* `k`: breakpoints cleared; what a kill means is the hypervisor's call */
 };
 
-/* The guest stopped.  Sends the stop reply if gdb is waiting for one (it
+/* The guest stopped (every vCPU: all-stop); why->vcpu is the vCPU that
+ * stopped, which gdb then sees selected.  Sends the stop reply if gdb is waiting for one (it
  * resumed the guest earlier), then reads and answers packets, busy-polling
  * getc, until gdb resumes the guest, detaches or kills it.  A resume the
  * target refuses (dead guest) is answered with the stop reply at once and
@@ -57,7 +59,8 @@ bool gdb_poll(struct gdb_stub *g);
  * the packet went out (the caller lets the line drain). */
 bool gdb_exited(struct gdb_stub *g, int code);
 
-/* The vCPU a stub serves (for monitor commands). */
+/* The vCPU gdb selected (Hg, or the one that stopped): what `monitor`
+ * commands are about. */
 struct vcpu *gdb_vcpu(struct gdb_stub *g);
 
 /* Extra `monitor` commands from other modules (Lua adds `monitor lua CHUNK`).

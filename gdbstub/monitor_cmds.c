@@ -1,6 +1,6 @@
 /* monitor_cmds.c — the built-in `monitor` commands: windows onto what only
  * the hypervisor sees (VMCS, VMX capabilities, exit counts, EPT, guest-
- * physical memory).  The reports themselves are the target's; these parse
+ * physical memory), about the vCPU gdb selected (`thread N`).  The reports themselves are the target's; these parse
  * arguments and say what went wrong in a sentence. */
 #include "stub.h"
 
@@ -77,10 +77,15 @@ static void cmd_caps(struct gdb_stub *g, const char *args, target_emit_fn out, v
 	target_report_caps(out, ctx);
 }
 
+/* The selected vCPU's counts by reason, then the sum over all. */
 static void cmd_exits(struct gdb_stub *g, const char *args, target_emit_fn out, void *ctx)
 {
+	char line[48];
 	(void)args;
+	ksnprintf(line, sizeof(line), "vCPU %u (thread %u):", target_vcpu_index(g->v), gdb_vcpu_thread(g->v));
+	out(ctx, line);
 	target_report_exits(g->v, out, ctx);
+	target_report_exits_total(out, ctx);
 }
 
 static void cmd_info(struct gdb_stub *g, const char *args, target_emit_fn out, void *ctx)
@@ -157,7 +162,7 @@ const struct gdb_monitor_cmd gdb_monitor_builtins[] = {
 	{ "help", "this list", gdb_monitor_help },
 	{ "vmcs", "[FIELD [VALUE]]  the decoded VMCS, or read/write one field", cmd_vmcs },
 	{ "caps", "the VMX capabilities of this CPU", cmd_caps },
-	{ "exits", "VM exits so far, by reason", cmd_exits },
+	{ "exits", "VM exits so far, by reason (the selected vCPU), and in total", cmd_exits },
 	{ "ept", "GPA  the EPT translation of a guest-physical address", cmd_ept },
 	{ "phys", "ADDR LEN  hex dump of guest-physical memory", cmd_phys },
 	{ "info", "guest memory, paging mode, stepping method", cmd_info },

@@ -1,5 +1,5 @@
-/* query.c — general queries: qSupported, no-ack mode, threads, attach
- * state and the target description.
+/* query.c — general queries: qSupported, no-ack mode, attach state and
+ * the target description (the thread queries are threads.c's).
  *
  * What qSupported offers, and why:
  *   PacketSize=4000           16 KiB each way (stub.h says why that size);
@@ -12,10 +12,11 @@
  *   vContSupported+           vCont? lists what we do (c C s S t);
  *   qXfer:threads:read+       gdb refreshes its thread list after every
  *                             stop: one round trip this way, two with
- *                             qfThreadInfo/qsThreadInfo (kept for others);
+ *                             qfThreadInfo/qsThreadInfo (kept for lldb);
  *   QStartNoAckMode+          on a reliable line (a pty, a TCP relay) acks
  *                             only cost time; gdb asks for it by itself.
- * Not offered: multiprocess+ (one guest, no pids), ConditionalBreakpoints
+ * Not offered: multiprocess+ (one guest, no pids: thread ids stay plain,
+ * and a `p` form is malformed, E22), ConditionalBreakpoints
  * and BreakpointCommands (gdb evaluates conditions itself), QNonStop,
  * tracepoints. */
 #include "stub.h"
@@ -66,43 +67,10 @@ void gdb_cmd_attached(struct gdb_stub *g, struct gdb_cursor *c)
 	gdb_out_str(g, "1");
 }
 
-void gdb_cmd_current_thread(struct gdb_stub *g, struct gdb_cursor *c)
-{
-	(void)c;
-	gdb_out_fmt(g, "QC%02x", GDB_THREAD_ID);
-}
-
-void gdb_cmd_first_thread(struct gdb_stub *g, struct gdb_cursor *c)
-{
-	(void)c;
-	gdb_out_fmt(g, "m%02x", GDB_THREAD_ID);
-}
-
-void gdb_cmd_next_thread(struct gdb_stub *g, struct gdb_cursor *c)
-{
-	(void)c;
-	gdb_out_char(g, 'l');
-}
-
-/* qThreadExtraInfo,id: what `info threads` shows beside the id. */
-void gdb_cmd_thread_info(struct gdb_stub *g, struct gdb_cursor *c)
-{
-	static const char text[] = "vCPU 0";
-	int64_t tid;
-
-	if (!gdb_take(c, ',') || !gdb_take_thread(c, &tid) || !gdb_at_end(c))
-		gdb_out_error(g, -EINVAL);
-	else if (tid != GDB_THREAD_ID)
-		gdb_out_error(g, -ENOENT);
-	else
-		gdb_out_hex(g, text, sizeof(text) - 1);
-}
-
 /* qXfer reads: "annex:offset,length" → 'm' and a piece while more
  * follows, 'l' and the last piece.  E02 (ENOENT) for an annex we do not
  * have, E22 for a malformed request or an offset past the end. */
-static void xfer(struct gdb_stub *g, struct gdb_cursor *c, const char *annex, const char *doc,
-		 size_t size)
+void gdb_xfer(struct gdb_stub *g, struct gdb_cursor *c, const char *annex, const char *doc, size_t size)
 {
 	uint64_t offset, length;
 
@@ -138,17 +106,7 @@ void gdb_cmd_features(struct gdb_stub *g, struct gdb_cursor *c)
 {
 	size_t size;
 	const char *xml = gdb_target_xml(gdb_view(g), &size);
-	xfer(g, c, "target.xml", xml, size);
+	gdb_xfer(g, c, "target.xml", xml, size);
 	if (g->out_len && g->out[0] == 'l')
 		g->xml_read = true;	/* the whole description: its layout is agreed */
-}
-
-/* qXfer:threads:read::... — the thread list, with the name `info threads`
- * shows.  gdb reads it after every stop (normal_stop refreshes the thread
- * list), a `stepi` included, so it is kept short: no XML declaration,
- * which the format does not need. */
-void gdb_cmd_threads(struct gdb_stub *g, struct gdb_cursor *c)
-{
-	static const char doc[] = "<threads><thread id=\"01\" core=\"0\" name=\"vCPU 0\"/></threads>";
-	xfer(g, c, "", doc, sizeof(doc) - 1);
 }

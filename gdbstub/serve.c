@@ -10,7 +10,7 @@ void gdb_init(struct gdb_stub *g, const struct gdb_io *io, struct vcpu *v)
 {
 	memset(g, 0, sizeof(*g));
 	g->io = *io;
-	g->v = v;
+	g->v = g->vc = v;
 	g->outcome = -1;
 	gdb_reset_link(g);
 }
@@ -21,7 +21,8 @@ void gdb_init(struct gdb_stub *g, const struct gdb_io *io, struct vcpu *v)
 void gdb_new_debugger(struct gdb_stub *g)
 {
 	target_bp_clear_all(g->v);
-	g->gdb_swbreak = g->gdb_hwbreak = false;
+	g->gdb_swbreak = g->gdb_hwbreak = g->list_threads = false;
+	gdb_select_stopped(g);
 	gdb_view_forget(g);
 }
 
@@ -57,6 +58,7 @@ enum gdb_outcome gdb_serve(struct gdb_stub *g, const struct target_stop *why)
 {
 	g->stop = *why;
 	g->stop.reason[sizeof(g->stop.reason) - 1] = 0;
+	gdb_select_stopped(g);
 	g->outcome = -1;
 	g->hangup = false;
 	gdb_fpu_forget(g);

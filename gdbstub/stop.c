@@ -1,10 +1,11 @@
 /* stop.c — stop replies.
  *
- * Always the T form: `T` signal, `thread:01;`, then the registers gdb needs
- * first after any stop (frame pointer, stack pointer, PC, by their
- * numbers in the connection's view: 06 07 10 for amd64, 05 04 08 for
- * i386), then the reason.  With those expedited, gdb builds
- * the innermost frame without a `g`.  A `stepi` still costs three round
+ * Always the T form: `T` signal, the vCPU that stopped as `thread:N;` and
+ * `core:n;` (thread n+1 is vCPU n), then the registers gdb needs first
+ * after any stop (frame pointer, stack pointer, PC, by their numbers in
+ * the connection's view: 06 07 10 for amd64, 05 04 08 for i386), for lldb
+ * after QListThreadsInStopReply `threads:01,02;`, then the reason.  With
+ * those expedited, gdb builds the innermost frame without a `g`.  A `stepi` still costs three round
  * trips, the other two gdb's own after every stop: the thread list
  * (normal_stop refreshes it) and the caller's return address (its DWARF
  * unwinder reads it to look for tail calls) — tools/bench_gdb.py counts.
@@ -72,15 +73,32 @@ static void out_reason(struct gdb_stub *g)
 	}
 }
 
-void gdb_out_stop_reply(struct gdb_stub *g, int signal)
+/* v's stop reply: its registers are read with v selected for a moment
+ * (gdb_reg_get reads the Hg vCPU); only the stopping vCPU has a reason. */
+void gdb_out_thread_stop(struct gdb_stub *g, struct vcpu *v, int signal)
 {
+	struct vcpu *selected = g->v;
+	unsigned index = target_vcpu_index(v);
+
 	gdb_out_reset(g);
-	gdb_out_fmt(g, "T%02xthread:%02x;", signal, GDB_THREAD_ID);
+	gdb_out_fmt(g, "T%02xthread:%02x;core:%x;", signal, index + 1, index);
 	const struct gdb_view *view = gdb_view(g);
+	g->v = v;
 	for (unsigned i = 0; g->xml_read && i < sizeof(view->expedite); i++)
 		out_expedited(g, view->expedite[i]);
-	if (signal == gdb_stop_signal(&g->stop))
+	g->v = selected;
+	if (g->list_threads) {
+		gdb_out_str(g, "threads:");
+		gdb_out_thread_list(g);
+		gdb_out_char(g, ';');
+	}
+	if (index == g->stop.vcpu && signal == gdb_stop_signal(&g->stop))
 		out_reason(g);
+}
+
+void gdb_out_stop_reply(struct gdb_stub *g, int signal)
+{
+	gdb_out_thread_stop(g, gdb_stopped_vcpu(g), signal);
 }
 
 void gdb_console_line(void *ctx, const char *line)
@@ -102,7 +120,7 @@ void gdb_report_stop(struct gdb_stub *g)
 	const struct target_stop *s = &g->stop;
 
 	if (s->kind == STOP_GUEST_DEAD)
-		target_report_dead(g->v, gdb_console_line, g);
+		target_report_dead(gdb_stopped_vcpu(g), gdb_console_line, g);
 	else if (s->kind == STOP_HOOK && s->reason[0])
 		gdb_console_line(g, s->reason);
 	gdb_out_stop_reply(g, gdb_stop_signal(s));

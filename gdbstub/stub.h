@@ -15,7 +15,7 @@
  * (MAX_REMOTE_PACKET_SIZE in its remote.c), so 16 KiB lets one `m` carry
  * 8 KiB: a 64 KiB dump in 8 round trips (QEMU and bhyve say 4 KiB). */
 #define GDB_PACKET_SIZE 16384
-#define GDB_THREAD_ID 1		/* one thread per vCPU; vcpu0 is thread 1 */
+#define GDB_THREADS_MAX 64	/* vCPUs gdb sees (hv's VCPU_MAX); vCPU n is thread n+1 */
 #define GDB_MONITOR_MAX 16	/* extra monitor commands */
 #define GDB_MONITOR_NAME_MAX 15
 
@@ -58,9 +58,17 @@ struct gdb_fpu {
 	bool loaded;
 };
 
+/* What one vCPU does when the guest goes (resume.c): op 0 stays stopped
+ * (no action), 't' stays stopped by request, 'c' and 's' run. */
+struct gdb_action {
+	char op;
+	int vector;		/* exception to deliver first, or -1 */
+};
+
 struct gdb_stub {
 	struct gdb_io io;
-	struct vcpu *v;
+	struct vcpu *v;		/* Hg: registers, memory, Z/z, monitor */
+	struct vcpu *vc;	/* Hc: what `s` steps; NULL after Hc0/Hc-1 (then v) */
 	struct gdb_rx rx;
 
 	/* The reply being built. */
@@ -81,13 +89,15 @@ struct gdb_stub {
 	bool hangup;
 	bool waiting;		/* gdb resumed the guest: a stop reply is due */
 	bool gdb_swbreak, gdb_hwbreak;	/* stop reasons gdb asked for in qSupported */
+	bool list_threads;	/* lldb's QListThreadsInStopReply: threads: in stop replies */
 	const struct gdb_view *view;	/* this connection's registers; NULL: not chosen yet */
 	bool xml_read;		/* gdb has read the view's target.xml: stop replies may expedite */
 	enum gdb_arch arch;		/* `monitor arch`; outlives connections */
 	int outcome;		/* -1 while serving, else enum gdb_outcome */
 
-	struct target_stop stop;
+	struct target_stop stop;	/* stop.vcpu: always a vCPU that exists */
 	struct gdb_fpu fpu;
+	struct gdb_action plan[GDB_THREADS_MAX];	/* by vCPU index, for one resume */
 	uint8_t scratch[GDB_PACKET_SIZE / 2];	/* memory data, monitor text */
 	char mon[GDB_PACKET_SIZE / 2];		/* monitor output not yet sent */
 	size_t mon_len;
@@ -124,11 +134,27 @@ bool gdb_parse_number(const char **s, uint64_t *value);	/* monitor: 0x-hex or de
 
 /* commands.c */
 void gdb_dispatch(struct gdb_stub *g);
+
+/* threads.c: vCPU n is thread n+1 */
+unsigned gdb_thread_count(void);			/* at most GDB_THREADS_MAX */
+struct vcpu *gdb_thread_vcpu(int64_t tid);		/* NULL: no such thread (0 and -1 too) */
+unsigned gdb_vcpu_thread(const struct vcpu *v);
+struct vcpu *gdb_stopped_vcpu(struct gdb_stub *g);	/* the vCPU g->stop names */
+void gdb_select_stopped(struct gdb_stub *g);		/* Hg and Hc: the vCPU that stopped */
+void gdb_out_thread_list(struct gdb_stub *g);		/* "01,02,..." */
 void gdb_cmd_thread_select(struct gdb_stub *g, struct gdb_cursor *c);
 void gdb_cmd_thread_alive(struct gdb_stub *g, struct gdb_cursor *c);
+void gdb_cmd_current_thread(struct gdb_stub *g, struct gdb_cursor *c);
+void gdb_cmd_first_thread(struct gdb_stub *g, struct gdb_cursor *c);
+void gdb_cmd_next_thread(struct gdb_stub *g, struct gdb_cursor *c);
+void gdb_cmd_thread_info(struct gdb_stub *g, struct gdb_cursor *c);
+void gdb_cmd_threads(struct gdb_stub *g, struct gdb_cursor *c);
+void gdb_cmd_list_threads(struct gdb_stub *g, struct gdb_cursor *c);
+void gdb_cmd_thread_stop_info(struct gdb_stub *g, struct gdb_cursor *c);
 
 /* stop.c */
-void gdb_out_stop_reply(struct gdb_stub *g, int signal);
+void gdb_out_stop_reply(struct gdb_stub *g, int signal);	/* of the vCPU that stopped */
+void gdb_out_thread_stop(struct gdb_stub *g, struct vcpu *v, int signal);
 int gdb_stop_signal(const struct target_stop *s);
 void gdb_report_stop(struct gdb_stub *g);	/* console reason, then the stop reply */
 void gdb_console_line(void *ctx, const char *line);	/* ctx: the stub; an `O` packet "vmxdbg: line" */
@@ -200,12 +226,9 @@ void gdb_new_debugger(struct gdb_stub *g);	/* a debugger connects: nothing of th
 void gdb_cmd_supported(struct gdb_stub *g, struct gdb_cursor *c);
 void gdb_cmd_no_ack(struct gdb_stub *g, struct gdb_cursor *c);
 void gdb_cmd_attached(struct gdb_stub *g, struct gdb_cursor *c);
-void gdb_cmd_current_thread(struct gdb_stub *g, struct gdb_cursor *c);
-void gdb_cmd_first_thread(struct gdb_stub *g, struct gdb_cursor *c);
-void gdb_cmd_next_thread(struct gdb_stub *g, struct gdb_cursor *c);
-void gdb_cmd_thread_info(struct gdb_stub *g, struct gdb_cursor *c);
 void gdb_cmd_features(struct gdb_stub *g, struct gdb_cursor *c);
-void gdb_cmd_threads(struct gdb_stub *g, struct gdb_cursor *c);
+/* qXfer reads of one document: "annex:offset,length" */
+void gdb_xfer(struct gdb_stub *g, struct gdb_cursor *c, const char *annex, const char *doc, size_t size);
 
 /* target_xml.c */
 const char *gdb_target_xml(const struct gdb_view *view, size_t *len);	/* NULL if it did not fit */

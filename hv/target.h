@@ -174,6 +174,7 @@ enum target_image target_guest_image(void);
 void target_report_vmcs(target_emit_fn emit, void *ctx);		/* decoded dump */
 void target_report_caps(target_emit_fn emit, void *ctx);		/* book example 2-1 */
 void target_report_exits(struct vcpu *v, target_emit_fn emit, void *ctx);	/* counts by reason */
+void target_report_exits_total(target_emit_fn emit, void *ctx);	/* one line: all vCPUs' sum */
 void target_report_info(struct vcpu *v, target_emit_fn emit, void *ctx);	/* memory, paging mode, stepping method */
 void target_report_ept(struct vcpu *v, uint64_t gpa, target_emit_fn emit, void *ctx);
 

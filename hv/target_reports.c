@@ -45,6 +45,17 @@ void target_report_exits(struct vcpu *v, target_emit_fn emit, void *ctx)
 	}
 }
 
+void target_report_exits_total(target_emit_fn emit, void *ctx)
+{
+	char line[96];
+	uint64_t total = 0;
+	for (unsigned i = 0; i < target_vcpu_count(); i++)
+		total += target_vcpu(i)->exits;
+	ksnprintf(line, sizeof(line), "all %u vCPU%s: %llu VM exits", target_vcpu_count(),
+		  target_vcpu_count() == 1 ? "" : "s", (unsigned long long)total);
+	emit(ctx, line);
+}
+
 void target_report_info(struct vcpu *v, target_emit_fn emit, void *ctx)
 {
 	if (vcpu_vmcs_use(v))

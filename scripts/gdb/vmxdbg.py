@@ -6,14 +6,15 @@ hypervisor's view of the guest is one word away:
     vmx vmcs                 decoded dump of the current VMCS (book ch. 3 order)
     vmx vmcs FIELD [VALUE]   read or write one field (GUEST_RIP, 0x681e, ...)
     vmx ept GPA              the EPT translation of a guest-physical address
-    vmx exits                VM exits by reason
+    vmx exits                VM exits by reason (this vCPU), and in total
     vmx caps                 the decoded VMX capability report
     vmx info                 guest memory map, paging mode, stepping method
     vmx phys ADDR LEN        hex dump of guest-physical memory
     vmx lua FILE [ARGS]      run a local Lua file in the hypervisor, ARGS as its ...
     vmx arch [i386|amd64|auto]  the register view of the next connection
 
-and `vmx connect [PORT]`, which is `target remote localhost:PORT`.  The stub
+and `vmx connect [PORT]`, which is `target remote localhost:PORT`.  Each
+vCPU is a gdb thread; the `vmx` commands are about gdb's selected thread.  The stub
 describes the guest as gdb's i386 or amd64 by the image it was loaded from
 (ELF64 and Linux: amd64, even while in 32-bit mode; ELF32 and a.out: i386;
 `monitor arch` forces one), so the guest's ELF loads as it is.
@@ -29,7 +30,23 @@ UPLOAD_PART = 2000          # bytes per lua-part: 4 hex digits each in the qRcmd
                             # packet, well inside the stub's 16 KiB PacketSize
 
 
+def select_vcpu():
+    """`monitor` commands are about the vCPU the stub has selected (its Hg
+    thread), and gdb sends Hg only when it reads registers of a thread other
+    than the last it read: after `thread N` with N's registers cached, or an
+    `info threads`, the two differ.  Reading the PC afresh makes gdb select
+    its own thread in the stub."""
+    if gdb.selected_thread() is None:
+        return
+    try:
+        gdb.execute("maintenance flush register-cache", to_string=True)
+        gdb.selected_frame().read_register("pc")
+    except gdb.error:
+        pass        # no registers (a dead connection): the stub keeps its choice
+
+
 def monitor(line):
+    select_vcpu()
     gdb.execute("monitor " + line)
 
 
@@ -76,10 +93,11 @@ traceback naming FILE:LINE) come back here."""
         if len(data) > UPLOAD_MAX:
             raise gdb.GdbError(f"{path}: {len(data)} bytes; the hypervisor takes files of up to "
                                f"{UPLOAD_MAX} bytes (larger ones as GRUB modules: make run SCRIPTS=...)")
+        select_vcpu()
         self.quiet("lua-begin " + os.path.basename(path))
         for at in range(0, len(data), UPLOAD_PART):
             self.quiet("lua-part " + data[at:at + UPLOAD_PART].hex())
-        monitor(" ".join(["lua-end"] + argv[1:]))
+        gdb.execute("monitor " + " ".join(["lua-end"] + argv[1:]))
 
 
 class VmxConnect(gdb.Command):
@@ -96,7 +114,7 @@ class VmxConnect(gdb.Command):
 Vmx()
 for word, doc in (("vmcs", "vmx vmcs [FIELD [VALUE]]: dump the VMCS, or read/write one field."),
                   ("ept", "vmx ept GPA: the EPT translation of a guest-physical address."),
-                  ("exits", "vmx exits: VM exits by reason."),
+                  ("exits", "vmx exits: VM exits by reason, of this vCPU and in total."),
                   ("caps", "vmx caps: the decoded VMX capabilities."),
                   ("info", "vmx info: guest memory, paging mode, stepping method."),
                   ("phys", "vmx phys ADDR LEN: hex dump of guest-physical memory."),

@@ -1,7 +1,8 @@
 /* fuzz_gdb.c — libFuzzer over the gdb stub: arbitrary bytes, as if from
  * gdb, through the packet layer and every command, against the fake
- * target (tests/unit/fake_target.c).  The guest is stopped, resumed and
- * stopped again for every kind of stop, as the input's resumes ask.
+ * target (tests/unit/fake_target.c), with one to three vCPUs.  The guest is
+ * stopped, resumed and stopped again for every kind of stop, on each vCPU
+ * (and on one that does not exist), as the input's resumes ask.
  *
  * The monitor commands other modules register at boot are there too:
  * `lua`, `lua-begin`, `lua-part`, `lua-end` (gdbstub/monitor_lua.c), in front of
@@ -86,6 +87,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	fake_target_reset();
 	fake_set_mode((enum fake_mode)(size % 3));	/* both register views, by input */
+	fake_set_vcpus(1 + size / 3 % FAKE_VCPUS);	/* one vCPU or several, by input */
 	fake_line_reset();
 	line.auto_ack = false;		/* the input acknowledges, or not */
 	fake_line_raw(data, size);
@@ -100,7 +102,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		while (line.in_pos < line.in_len && !gdb_poll(&gdb_stub0))
 			;
 		stop = stops[round % (sizeof(stops) / sizeof(stops[0]))];
+		stop.vcpu = round % (FAKE_VCPUS + 1);	/* one past the last too */
 		fake.dead = stop.kind == STOP_GUEST_DEAD;
+		fake.ap[0].dead = round % 5 == 4;
 	}
 	return 0;
 }

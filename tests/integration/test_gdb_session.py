@@ -129,11 +129,11 @@ def test_no_stop_reply_expedites_registers_before_target_xml_is_read(t):
         s.sendall(b"+")
         rsp(s, "qSupported:swbreak+;hwbreak+")
         before = rsp(s, "?")
-        t.check(before == "T05thread:01;", f"before target.xml the stop reply was {before!r}")
+        t.check(before == "T05thread:01;core:0;", f"before target.xml the stop reply was {before!r}")
         xml = rsp(s, "qXfer:features:read:target.xml:0,3fff")
         t.check(xml.startswith("l") and "i386:x86-64" in xml, f"target.xml: {xml[:200]!r}")
         after = rsp(s, "?")
-        t.check(re.fullmatch(r"T05thread:01;06:[0-9a-f]{16};07:[0-9a-f]{16};10:0c00100000000000;", after),
+        t.check(re.fullmatch(r"T05thread:01;core:0;06:[0-9a-f]{16};07:[0-9a-f]{16};10:0c00100000000000;", after),
                 f"after target.xml the stop reply was {after!r}")
         rsp(s, "D")
     ends_undisturbed(t, m)

@@ -74,6 +74,77 @@ void fake_target_reset(void)
 	fake.injected_vector = -1;
 	for (unsigned i = 0; i < FAKE_PHYS_SIZE / 0x1000; i++)
 		fake.ept_perms[i] = EPT_RWX;
+	fake.vcpu_count = 1;
+	fake.bp_vcpu = -1;
+}
+
+void fake_set_vcpus(unsigned n)
+{
+	fake.vcpu_count = n;
+	for (unsigned i = 1; i < FAKE_VCPUS; i++) {
+		struct fake_ap *a = &fake.ap[i - 1];
+		memset(a, 0, sizeof(*a));
+		a->vcpu.index = i;
+		a->vcpu.apic_id = 2 * i;
+		memcpy(a->regs, fake.regs, sizeof(a->regs));
+		for (unsigned r = 0; r < 16; r++)
+			a->regs[r] += 0x10000ull * i;
+		a->regs[4] = FAKE_VA_DATA + 0x1ff0 - 0x100ull * i;
+		a->regs[TREG_RIP] = FAKE_VA_DATA + 0x10 + 0x20ull * i;
+		a->regs[TREG_CR3] += 0x1000ull * i;
+		a->fx = fake.fx;
+		a->waiting_sipi = i == 2;
+	}
+}
+
+/* NULL for vCPU 0 (and any pointer that is not an AP's). */
+static struct fake_ap *ap_of(const struct vcpu *v)
+{
+	for (unsigned i = 0; i + 1 < FAKE_VCPUS; i++)
+		if (v == &fake.ap[i].vcpu)
+			return &fake.ap[i];
+	return NULL;
+}
+
+static unsigned index_of(const struct vcpu *v)
+{
+	struct fake_ap *a = ap_of(v);
+	return a ? a->vcpu.index : 0;
+}
+
+static uint64_t *regs_of(const struct vcpu *v)
+{
+	struct fake_ap *a = ap_of(v);
+	return a ? a->regs : fake.regs;
+}
+
+unsigned target_vcpu_count(void)
+{
+	return fake.vcpu_count;
+}
+
+struct vcpu *target_vcpu(unsigned index)
+{
+	if (index >= fake.vcpu_count)
+		return NULL;
+	return index ? &fake.ap[index - 1].vcpu : &fake.vcpu;
+}
+
+unsigned target_vcpu_index(const struct vcpu *v)
+{
+	return index_of(v);
+}
+
+uint32_t target_vcpu_apic_id(const struct vcpu *v)
+{
+	struct fake_ap *a = ap_of(v);
+	return a ? a->vcpu.apic_id : 0;
+}
+
+bool target_vcpu_started(const struct vcpu *v)
+{
+	struct fake_ap *a = ap_of(v);
+	return !a || !a->waiting_sipi;
 }
 
 /* EFER (SCE LME LMA NXE, or none) and the code segment's access rights:
@@ -100,25 +171,23 @@ int target_reg_by_name(const char *name)
 
 int target_reg_read(struct vcpu *v, enum target_reg r, uint64_t *value)
 {
-	(void)v;
 	if ((unsigned)r >= TREG_COUNT)
 		return -EINVAL;
 	if (fake.reg_read_error[r])
 		return fake.reg_read_error[r];
-	*value = fake.regs[r];
+	*value = regs_of(v)[r];
 	return 0;
 }
 
 int target_reg_write(struct vcpu *v, enum target_reg r, uint64_t value)
 {
-	(void)v;
 	if ((unsigned)r >= TREG_COUNT)
 		return -EINVAL;
 	if (r == TREG_CR0 || r == TREG_CR2 || r == TREG_CR4 || r == TREG_CR8)
 		return -EPERM;
 	if (r == TREG_RFLAGS)
 		value |= 2;
-	fake.regs[r] = value;
+	regs_of(v)[r] = value;
 	fake.reg_writes++;
 	return 0;
 }
@@ -148,12 +217,14 @@ int target_write_phys(uint64_t gpa, const void *buf, size_t len)
 	return rc;
 }
 
+/* Each vCPU's CR3 maps FAKE_VA_DATA's two pages to pages of its own. */
 int target_virt_to_phys(struct vcpu *v, uint64_t gva, uint64_t *gpa)
 {
-	(void)v;
 	for (unsigned i = 0; i < fake.map_count; i++) {
 		if ((gva & ~0xfffull) == fake.maps[i].gva) {
 			*gpa = fake.maps[i].gpa + (gva & 0xfff);
+			if (gva - FAKE_VA_DATA < 0x2000)
+				*gpa += 0x4000ull * index_of(v);
 			return 0;
 		}
 	}
@@ -316,17 +387,17 @@ int target_inject_nmi(struct vcpu *v)
 
 int target_fpu_read(struct vcpu *v, struct target_fxsave *out)
 {
-	(void)v;
+	struct fake_ap *a = ap_of(v);
 	if (fake.fpu_read_error)
 		return fake.fpu_read_error;
-	*out = fake.fx;
+	*out = a ? a->fx : fake.fx;
 	return 0;
 }
 
 int target_fpu_write(struct vcpu *v, const struct target_fxsave *in)
 {
-	(void)v;
-	fake.fx = *in;
+	struct fake_ap *a = ap_of(v);
+	*(a ? &a->fx : &fake.fx) = *in;
 	fake.fpu_writes++;
 	return 0;
 }
@@ -350,6 +421,7 @@ struct fake_bp *fake_bp_find(enum target_bp_type type, uint64_t addr)
 int target_bp_insert(struct vcpu *v, enum target_bp_type type, uint64_t addr, unsigned len)
 {
 	uint64_t gpa;
+	fake.bp_vcpu = (int)index_of(v);
 	if ((unsigned)type > BP_ACCESS)
 		return -EINVAL;
 	if (type >= BP_WRITE ? len == 0 : len != 1)
@@ -371,8 +443,8 @@ int target_bp_insert(struct vcpu *v, enum target_bp_type type, uint64_t addr, un
 
 int target_bp_remove(struct vcpu *v, enum target_bp_type type, uint64_t addr, unsigned len)
 {
-	(void)v;
 	(void)len;
+	fake.bp_vcpu = (int)index_of(v);
 	struct fake_bp *b = fake_bp_find(type, addr);
 	if (!b)
 		return -ENOENT;
@@ -387,22 +459,27 @@ void target_bp_clear_all(struct vcpu *v)
 	fake.bp_clear_calls++;
 }
 
+/* vCPU 0 dies with the guest (fake.dead), an AP by itself. */
 int target_resume(struct vcpu *v, enum target_resume_mode mode, int signal)
 {
-	(void)v;
-	if (fake.dead && (!fake.entry_failed || mode == RESUME_DETACH))
+	struct fake_ap *a = ap_of(v);
+	if (a && a->dead)
 		return -EPERM;
-	if (fake.dead) {
+	if (!a && fake.dead && (!fake.entry_failed || mode == RESUME_DETACH))
+		return -EPERM;
+	if (!a && fake.dead) {
 		fake.rechecks++;
 		if (fake.broken_rules)
 			return -EAGAIN;
 		fake.dead = fake.entry_failed = false;
 	}
-	fake.resumes++;
-	fake.resume_mode = mode;
-	fake.resume_signal = signal;
+	struct fake_resume *r = &fake.vresume[index_of(v)];
+	r->calls++;
+	r->order = fake.resumes++;
+	r->mode = fake.resume_mode = mode;
+	r->signal = fake.resume_signal = signal;
 	if (mode == RESUME_STEP)
-		fake.regs[TREG_RIP]++;
+		regs_of(v)[TREG_RIP]++;
 	return 0;
 }
 
@@ -410,7 +487,11 @@ void target_report_dead(struct vcpu *v, target_emit_fn emit, void *ctx)
 {
 	char buf[96];
 
-	(void)v;
+	if (ap_of(v)) {
+		if (ap_of(v)->dead)
+			emit(ctx, "the AP cannot run: triple fault");
+		return;
+	}
 	if (!fake.dead)
 		return;
 	emit(ctx, fake.entry_failed ? "the guest cannot run: VM entry failed" :
@@ -442,17 +523,31 @@ void target_report_caps(target_emit_fn emit, void *ctx)
 	emit(ctx, "EPT: yes, VPID: yes");
 }
 
+/* vCPU i had 12 + i CPUID exits. */
 void target_report_exits(struct vcpu *v, target_emit_fn emit, void *ctx)
 {
-	(void)v;
-	emit(ctx, "CPUID 12");
+	char buf[32];
+	snprintf(buf, sizeof(buf), "CPUID %u", 12 + index_of(v));
+	emit(ctx, buf);
 	emit(ctx, "PREEMPTION_TIMER 3");
+}
+
+void target_report_exits_total(target_emit_fn emit, void *ctx)
+{
+	char buf[48];
+	unsigned total = 0;
+	for (unsigned i = 0; i < fake.vcpu_count; i++)
+		total += 15 + i;
+	snprintf(buf, sizeof(buf), "all %u vCPUs: %u VM exits", fake.vcpu_count, total);
+	emit(ctx, buf);
 }
 
 void target_report_info(struct vcpu *v, target_emit_fn emit, void *ctx)
 {
-	(void)v;
-	emit(ctx, "guest memory: 64 KiB; paging: 4-level; stepping: RFLAGS.TF");
+	char buf[96];
+	snprintf(buf, sizeof(buf), "vCPU %u: guest memory: 64 KiB; paging: 4-level; stepping: RFLAGS.TF",
+		 index_of(v));
+	emit(ctx, buf);
 }
 
 void target_report_ept(struct vcpu *v, uint64_t gpa, target_emit_fn emit, void *ctx)
@@ -608,6 +703,19 @@ const char *fake_line_rest(void)
 	size_t n = line.out_len - line.out_pos;
 	memcpy(buf, line.out + line.out_pos, n);
 	buf[n] = 0;
+	return buf;
+}
+
+const char *fake_hex_text(const char *hex)
+{
+	static char buf[512];
+	size_t n = strlen(hex) / 2;
+	for (size_t i = 0; i < n && i < sizeof(buf) - 1; i++) {
+		unsigned b;
+		sscanf(hex + 2 * i, "%2x", &b);
+		buf[i] = (char)b;
+	}
+	buf[n < sizeof(buf) ? n : sizeof(buf) - 1] = 0;
 	return buf;
 }
 

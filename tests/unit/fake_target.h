@@ -8,6 +8,10 @@
  * real target puts what DR0-3 cannot take on EPT), the EPT rights of each
  * page, a CPUID with VMX hidden, and resume/inject records;
  * a dead guest (triple fault, or a failed VM entry the checker judges);
+ * one vCPU after reset, up to FAKE_VCPUS with fake_set_vcpus(): each AP
+ * with registers, CR3, FPU state and a view of FAKE_VA_DATA of its own
+ * (gpa 0x1000 + 0x4000 * index), one of them waiting for its SIPI, and
+ * target_resume calls recorded per vCPU;
  *
  * the debug line (struct gdb_io) as a script: bytes gdb would send, the
  * bytes the stub wrote, and a reader that checks and decodes the stub's
@@ -54,8 +58,27 @@ struct fake_vmcs_field {
 	bool hypervisor;	/* refused like EPT_POINTER */
 };
 
+#define FAKE_VCPUS 3
+
+/* vCPU 1 and up. */
+struct fake_ap {
+	struct vcpu vcpu;	/* .index and .apic_id set */
+	uint64_t regs[TREG_COUNT];
+	struct target_fxsave fx;
+	bool waiting_sipi;
+	bool dead;		/* target_resume refuses it: -EPERM */
+};
+
+/* target_resume calls for one vCPU. */
+struct fake_resume {
+	int calls;
+	int order;		/* the call's place among all (fake.resumes before it) */
+	enum target_resume_mode mode;
+	int signal;
+};
+
 struct fake_target {
-	struct vcpu vcpu;
+	struct vcpu vcpu;		/* vCPU 0: the BSP, with the fields below */
 	uint64_t regs[TREG_COUNT];
 	int reg_read_error[TREG_COUNT];	/* nonzero: target_reg_read fails so */
 	int reg_writes;
@@ -81,6 +104,10 @@ struct fake_target {
 	struct fake_vmcs_field vmcs[FAKE_VMCS_FIELDS];
 	unsigned vmcs_report_lines;	/* target_report_vmcs emits this many */
 	int injected_vector;
+	unsigned vcpu_count;	/* target_vcpu_count() */
+	struct fake_ap ap[FAKE_VCPUS - 1];
+	struct fake_resume vresume[FAKE_VCPUS];	/* by vCPU index */
+	int bp_vcpu;		/* the vCPU of the last target_bp_insert/remove, -1: none */
 };
 extern struct fake_target fake;
 
@@ -97,6 +124,11 @@ void fake_target_reset(void);
  * line written (empty after fake_target_reset). */
 extern char fake_last_log[256];
 void fake_set_mode(enum fake_mode mode);	/* EFER and GUEST_CS_ACCESS_RIGHTS */
+/* n vCPUs (1..FAKE_VCPUS).  vCPU i > 0: APIC id 2*i; registers vCPU 0's
+ * (as they are now) with the GPRs + 0x10000 * i, RIP FAKE_VA_DATA +
+ * 0x10 + 0x20 * i, RSP 0x100 * i lower, CR3 0x1000 * i higher; vCPU 2 waits for
+ * its SIPI. */
+void fake_set_vcpus(unsigned n);
 unsigned fake_bp_count(enum target_bp_type type);
 struct fake_bp *fake_bp_find(enum target_bp_type type, uint64_t addr);
 
@@ -131,6 +163,8 @@ void fake_line_packet_bytes(const void *data, size_t n);
 const char *fake_line_next(size_t *len);
 /* The stub's output not yet read by fake_line_next, as a string. */
 const char *fake_line_rest(void);
+/* Hex (a console packet after its 'O', qThreadExtraInfo) as text. */
+const char *fake_hex_text(const char *hex);
 /* "$data#cs", as the stub should frame data (no run-length encoding). */
 const char *fake_frame(const char *data);
 

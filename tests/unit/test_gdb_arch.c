@@ -233,7 +233,7 @@ static void test_i386_stop_replies_expedite_ebp_esp_eip(void **state)
 {
 	(void)state;
 	char want[128];
-	snprintf(want, sizeof(want), "T05thread:01;05:%s;04:%s;08:%s;", le(fake.regs[5], 4),
+	snprintf(want, sizeof(want), "T05thread:01;core:0;05:%s;04:%s;08:%s;", le(fake.regs[5], 4),
 		 le(fake.regs[4], 4), le(fake.regs[TREG_RIP], 4));
 	target_xml();
 	assert_string_equal(fake_ask("?"), want);
@@ -244,11 +244,11 @@ static void test_i386_stop_replies_expedite_ebp_esp_eip(void **state)
 static void test_before_target_xml_a_stop_reply_expedites_nothing(void **state)
 {
 	(void)state;
-	assert_string_equal(fake_ask("?"), "T05thread:01;");
+	assert_string_equal(fake_ask("?"), "T05thread:01;core:0;");
 	target_xml();
 	assert_non_null(strstr(fake_ask("?"), ";08:"));
 	fake_ask("qSupported");		/* a new gdb: not agreed yet */
-	assert_string_equal(fake_ask("?"), "T05thread:01;");
+	assert_string_equal(fake_ask("?"), "T05thread:01;core:0;");
 }
 
 /* The issue's case: `file guest64.elf` then `target remote` while the

@@ -128,8 +128,9 @@ static void test_caps_exits_and_info_are_the_targets_reports(void **state)
 {
 	(void)state;
 	assert_string_equal(monitor("caps"), "IA32_VMX_BASIC = 0x00d810000000002b\nEPT: yes, VPID: yes\n");
-	assert_string_equal(monitor("exits"), "CPUID 12\nPREEMPTION_TIMER 3\n");
-	assert_string_equal(monitor("info"), "guest memory: 64 KiB; paging: 4-level; stepping: RFLAGS.TF\n");
+	assert_string_equal(monitor("exits"), "vCPU 0 (thread 1):\nCPUID 12\nPREEMPTION_TIMER 3\n"
+					      "all 1 vCPUs: 15 VM exits\n");
+	assert_string_equal(monitor("info"), "vCPU 0: guest memory: 64 KiB; paging: 4-level; stepping: RFLAGS.TF\n");
 }
 
 static void test_ept_reports_one_guest_physical_address(void **state)

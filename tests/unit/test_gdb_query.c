@@ -106,7 +106,7 @@ static void test_the_thread_list_names_vcpu_0(void **state)
 	static char doc[512];
 	size_t n = xfer_all("qXfer:threads:read::", 0x1000, doc, sizeof(doc));
 	doc[n] = 0;
-	assert_non_null(strstr(doc, "<thread id=\"01\" core=\"0\" name=\"vCPU 0\"/>"));
+	assert_non_null(strstr(doc, "<thread id=\"01\" core=\"0\" name=\"vCPU 0\">APIC id 0</thread>"));
 }
 
 static void test_one_thread_per_vcpu(void **state)
@@ -115,7 +115,8 @@ static void test_one_thread_per_vcpu(void **state)
 	assert_string_equal(fake_ask("qfThreadInfo"), "m01");
 	assert_string_equal(fake_ask("qsThreadInfo"), "l");
 	assert_string_equal(fake_ask("qC"), "QC01");
-	assert_string_equal(fake_ask("qThreadExtraInfo,1"), "764350552030");	/* "vCPU 0" */
+	assert_string_equal(fake_ask("qThreadExtraInfo,1"),
+			    "7643505520302c20415049432069642030");	/* "vCPU 0, APIC id 0" */
 	assert_string_equal(fake_ask("qThreadExtraInfo,2"), "E02");
 	assert_string_equal(fake_ask("qThreadExtraInfo"), "E22");
 }
@@ -137,7 +138,7 @@ static void test_T_says_only_our_thread_is_alive(void **state)
 {
 	(void)state;
 	assert_string_equal(fake_ask("T1"), "OK");
-	assert_string_equal(fake_ask("T2"), "E02");
+	assert_string_equal(fake_ask("T2"), "E01");
 	assert_string_equal(fake_ask("T"), "E22");
 }
 

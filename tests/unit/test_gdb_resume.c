@@ -25,30 +25,17 @@ static int serve(struct target_stop stop)
 	return fake_serve(g, &stop);
 }
 
-static const char *hex_text(const char *hex)
-{
-	static char buf[512];
-	size_t n = strlen(hex) / 2;
-	for (size_t i = 0; i < n && i < sizeof(buf) - 1; i++) {
-		unsigned b;
-		sscanf(hex + 2 * i, "%2x", &b);
-		buf[i] = (char)b;
-	}
-	buf[n < sizeof(buf) ? n : sizeof(buf) - 1] = 0;
-	return buf;
-}
-
 static void test_the_stop_reply_names_the_thread_and_expedites_fp_sp_pc(void **state)
 {
 	(void)state;
-	assert_string_equal(fake_ask("?"), "T05thread:01;" REGS);
+	assert_string_equal(fake_ask("?"), "T05thread:01;core:0;" REGS);
 }
 
 static void test_an_unreadable_expedited_register_is_left_out(void **state)
 {
 	(void)state;
 	fake.reg_read_error[5] = -EIO;	/* rbp */
-	assert_string_equal(fake_ask("?"), "T05thread:01;07:f01f400000000000;10:1000400000000000;");
+	assert_string_equal(fake_ask("?"), "T05thread:01;core:0;07:f01f400000000000;10:1000400000000000;");
 }
 
 static void test_a_software_breakpoint_says_swbreak_to_a_gdb_that_asked(void **state)
@@ -60,7 +47,7 @@ static void test_a_software_breakpoint_says_swbreak_to_a_gdb_that_asked(void **s
 	serve((struct target_stop){ .kind = STOP_SW_BREAKPOINT });
 	fake_line_next(NULL);
 	fake_line_next(NULL);
-	assert_string_equal(fake_line_next(NULL), "T05thread:01;" REGS "swbreak:;");
+	assert_string_equal(fake_line_next(NULL), "T05thread:01;core:0;" REGS "swbreak:;");
 }
 
 static void test_an_older_gdb_gets_no_swbreak_or_hwbreak(void **state)
@@ -68,10 +55,10 @@ static void test_an_older_gdb_gets_no_swbreak_or_hwbreak(void **state)
 	(void)state;
 	fake_line_packet("?");
 	serve((struct target_stop){ .kind = STOP_SW_BREAKPOINT });
-	assert_string_equal(fake_line_next(NULL), "T05thread:01;" REGS);
+	assert_string_equal(fake_line_next(NULL), "T05thread:01;core:0;" REGS);
 	fake_line_packet("?");
 	serve((struct target_stop){ .kind = STOP_HW_BREAKPOINT });
-	assert_string_equal(fake_line_next(NULL), "T05thread:01;" REGS);
+	assert_string_equal(fake_line_next(NULL), "T05thread:01;core:0;" REGS);
 }
 
 static void test_a_hardware_breakpoint_says_hwbreak(void **state)
@@ -83,7 +70,7 @@ static void test_a_hardware_breakpoint_says_hwbreak(void **state)
 	serve((struct target_stop){ .kind = STOP_HW_BREAKPOINT });
 	fake_line_next(NULL);
 	fake_line_next(NULL);
-	assert_string_equal(fake_line_next(NULL), "T05thread:01;" REGS "hwbreak:;");
+	assert_string_equal(fake_line_next(NULL), "T05thread:01;core:0;" REGS "hwbreak:;");
 }
 
 static void test_watchpoints_say_which_kind_and_the_data_address(void **state)
@@ -111,10 +98,10 @@ static void test_a_break_in_is_SIGINT_and_a_dead_guest_SIGKILL(void **state)
 	(void)state;
 	fake_line_packet("?");
 	serve((struct target_stop){ .kind = STOP_INTERRUPT });
-	assert_string_equal(fake_line_next(NULL), "T02thread:01;" REGS);
+	assert_string_equal(fake_line_next(NULL), "T02thread:01;core:0;" REGS);
 	fake_line_packet("?");
 	serve((struct target_stop){ .kind = STOP_GUEST_DEAD, .reason = "triple fault" });
-	assert_string_equal(fake_line_next(NULL), "T09thread:01;" REGS);
+	assert_string_equal(fake_line_next(NULL), "T09thread:01;core:0;" REGS);
 }
 
 static void test_c_resumes_the_guest_with_no_reply(void **state)
@@ -138,7 +125,7 @@ static void test_the_next_stop_is_reported_to_the_waiting_gdb(void **state)
 	fake_line_next(NULL);
 	fake_line_next(NULL);
 	assert_int_equal(serve((struct target_stop){ .kind = STOP_SW_BREAKPOINT }), FAKE_IDLE);
-	assert_string_equal(fake_line_next(NULL), "T05thread:01;" REGS "swbreak:;");
+	assert_string_equal(fake_line_next(NULL), "T05thread:01;core:0;" REGS "swbreak:;");
 	assert_null(fake_line_next(NULL));
 	serve((struct target_stop){ .kind = STOP_STEP });
 	assert_null(fake_line_next(NULL));	/* reported once */
@@ -152,7 +139,7 @@ static void test_a_break_in_while_running_is_reported_as_SIGINT(void **state)
 	fake_line_str("\x03");
 	assert_true(gdb_poll(g));
 	serve((struct target_stop){ .kind = STOP_INTERRUPT });
-	assert_string_equal(fake_line_next(NULL), "T02thread:01;" REGS);
+	assert_string_equal(fake_line_next(NULL), "T02thread:01;core:0;" REGS);
 }
 
 static void test_a_new_gdb_connecting_to_a_running_guest_gets_no_stale_stop_reply(void **state)
@@ -178,8 +165,8 @@ static void test_a_hook_stop_tells_gdb_its_reason_on_the_console(void **state)
 	const char *o = fake_line_next(NULL);
 	assert_non_null(o);
 	assert_int_equal(o[0], 'O');
-	assert_string_equal(hex_text(o + 1), "vmxdbg: cpuid hook asked to stop\n");
-	assert_string_equal(fake_line_next(NULL), "T05thread:01;" REGS);
+	assert_string_equal(fake_hex_text(o + 1), "vmxdbg: cpuid hook asked to stop\n");
+	assert_string_equal(fake_line_next(NULL), "T05thread:01;core:0;" REGS);
 }
 
 static void test_c_with_an_address_moves_rip_first(void **state)
@@ -264,7 +251,7 @@ static void test_vCont_query_lists_the_actions(void **state)
 	assert_string_equal(fake_ask("vCont?"), "vCont;c;C;s;S;t");
 }
 
-static void test_vCont_applies_the_leftmost_action_for_our_thread(void **state)
+static void test_vCont_gives_our_thread_its_action(void **state)
 {
 	(void)state;
 	static const struct {
@@ -275,7 +262,7 @@ static void test_vCont_applies_the_leftmost_action_for_our_thread(void **state)
 		{ "vCont;c", RESUME_CONTINUE, -1 },
 		{ "vCont;s:1", RESUME_STEP, -1 },
 		{ "vCont;s:1;c", RESUME_STEP, -1 },
-		{ "vCont;c:2;s", RESUME_STEP, -1 },
+		{ "vCont;s:0", RESUME_STEP, -1 },
 		{ "vCont;S0b:01", RESUME_STEP, 13 },
 		{ "vCont;C04:-1", RESUME_CONTINUE, 6 },
 	};
@@ -291,7 +278,7 @@ static void test_vCont_applies_the_leftmost_action_for_our_thread(void **state)
 static void test_vCont_t_answers_at_once_with_signal_0(void **state)
 {
 	(void)state;
-	assert_string_equal(fake_ask("vCont;t"), "T00thread:01;" REGS);
+	assert_string_equal(fake_ask("vCont;t"), "T00thread:01;core:0;" REGS);
 	assert_int_equal(fake.resumes, 0);
 }
 
@@ -300,7 +287,7 @@ static void test_malformed_vCont_is_E22(void **state)
 	(void)state;
 	assert_string_equal(fake_ask("vCont;r400000,400010"), "E22");
 	assert_string_equal(fake_ask("vCont;c:zz"), "E22");
-	assert_string_equal(fake_ask("vCont;c:2"), "E22");
+	assert_string_equal(fake_ask("vCont;c:2"), "E02");	/* no such thread */
 	assert_string_equal(fake_ask("vCont;"), "E22");
 	assert_string_equal(fake_ask("vCont;C"), "E22");
 	assert_string_equal(fake_ask("vCont;cc"), "E22");
@@ -318,8 +305,8 @@ static void test_a_dead_guest_that_cannot_resume_is_reported_at_once(void **stat
 			 FAKE_IDLE);
 	const char *o = fake_line_next(NULL);
 	assert_non_null(o);
-	assert_string_equal(hex_text(o + 1), "vmxdbg: the guest cannot run: triple fault\n");
-	assert_string_equal(fake_line_next(NULL), "T09thread:01;" REGS);
+	assert_string_equal(fake_hex_text(o + 1), "vmxdbg: the guest cannot run: triple fault\n");
+	assert_string_equal(fake_line_next(NULL), "T09thread:01;core:0;" REGS);
 	assert_string_equal(fake_ask("qAttached"), "1");	/* still serving */
 	assert_int_equal(fake.rechecks, 0);		/* nothing to fix: no checker */
 }
@@ -334,10 +321,10 @@ static void test_a_failed_entry_reaches_gdb_rule_by_rule(void **state)
 	fake.dead = fake.entry_failed = true;
 	fake.broken_rules = 2;
 	serve((struct target_stop){ .kind = STOP_GUEST_DEAD, .reason = "VM entry failed" });
-	assert_string_equal(hex_text(fake_line_next(NULL) + 1), "vmxdbg: the guest cannot run: VM entry failed\n");
-	assert_string_equal(hex_text(fake_line_next(NULL) + 1), "vmxdbg: vmentry:   rule 1 is broken\n");
-	assert_string_equal(hex_text(fake_line_next(NULL) + 1), "vmxdbg: vmentry:   rule 2 is broken\n");
-	assert_string_equal(fake_line_next(NULL), "T09thread:01;" REGS);
+	assert_string_equal(fake_hex_text(fake_line_next(NULL) + 1), "vmxdbg: the guest cannot run: VM entry failed\n");
+	assert_string_equal(fake_hex_text(fake_line_next(NULL) + 1), "vmxdbg: vmentry:   rule 1 is broken\n");
+	assert_string_equal(fake_hex_text(fake_line_next(NULL) + 1), "vmxdbg: vmentry:   rule 2 is broken\n");
+	assert_string_equal(fake_line_next(NULL), "T09thread:01;core:0;" REGS);
 }
 
 static void test_continue_after_a_failed_entry_rechecks_and_says_what_is_still_broken(void **state)
@@ -349,9 +336,9 @@ static void test_continue_after_a_failed_entry_rechecks_and_says_what_is_still_b
 	assert_int_equal(serve((struct target_stop){ .kind = STOP_GUEST_DEAD }), FAKE_IDLE);
 	assert_int_equal(fake.rechecks, 1);
 	assert_int_equal(fake.resumes, 0);
-	assert_string_equal(hex_text(fake_line_next(NULL) + 1), "vmxdbg: the guest cannot run: VM entry failed\n");
-	assert_string_equal(hex_text(fake_line_next(NULL) + 1), "vmxdbg: vmentry:   rule 1 is broken\n");
-	assert_string_equal(fake_line_next(NULL), "T09thread:01;" REGS);
+	assert_string_equal(fake_hex_text(fake_line_next(NULL) + 1), "vmxdbg: the guest cannot run: VM entry failed\n");
+	assert_string_equal(fake_hex_text(fake_line_next(NULL) + 1), "vmxdbg: vmentry:   rule 1 is broken\n");
+	assert_string_equal(fake_line_next(NULL), "T09thread:01;core:0;" REGS);
 }
 
 static void test_continue_after_a_fixed_entry_enters_the_guest_again(void **state)
@@ -469,7 +456,7 @@ int main(void)
 		cmocka_unit_test_setup(test_C_and_S_take_an_address_after_a_semicolon, fake_setup_agreed),
 		cmocka_unit_test_setup(test_malformed_C_and_S_are_E22, fake_setup_agreed),
 		cmocka_unit_test_setup(test_vCont_query_lists_the_actions, fake_setup_agreed),
-		cmocka_unit_test_setup(test_vCont_applies_the_leftmost_action_for_our_thread, fake_setup_agreed),
+		cmocka_unit_test_setup(test_vCont_gives_our_thread_its_action, fake_setup_agreed),
 		cmocka_unit_test_setup(test_vCont_t_answers_at_once_with_signal_0, fake_setup_agreed),
 		cmocka_unit_test_setup(test_malformed_vCont_is_E22, fake_setup_agreed),
 		cmocka_unit_test_setup(test_a_dead_guest_that_cannot_resume_is_reported_at_once, fake_setup_agreed),
