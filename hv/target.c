@@ -255,7 +255,7 @@ int target_cpuid(struct vcpu *v, uint32_t leaf, uint32_t subleaf, uint32_t out[4
 
 /* Through the one write policy (vmcs_write_policy.h); a high-half access
  * writes bits 63:32 and keeps bits 31:0. */
-int target_vmcs_write(const char *field, uint64_t value, char *err, size_t errlen)
+static int vmcs_write_as(struct vcpu *v, const char *field, uint64_t value, char *err, size_t errlen)
 {
 	uint32_t enc;
 	uint64_t full;
@@ -272,7 +272,36 @@ int target_vmcs_write(const char *field, uint64_t value, char *err, size_t errle
 			  vmcs_enc_is_high(enc) ? 32 : vmcs_width_bits(f->width));
 		return -EINVAL;
 	}
-	return vmcs_guarded_write(&vcpu0, &w, 1, err, errlen);
+	return vmcs_guarded_write(v, &w, 1, err, errlen);
+}
+
+int target_vmcs_write(const char *field, uint64_t value, char *err, size_t errlen)
+{
+	return vmcs_write_as(this_vcpu(), field, value, err, errlen);
+}
+
+/* VMREAD and VMWRITE reach the current VMCS of the processor that runs
+ * them (SDM Vol. 3C §25.1); a VMCS is current on one processor at a time.
+ * Until the all-stop of issue 11 hands another vCPU's VMCS over, only
+ * this processor's own is reachable. */
+static int vmcs_reachable(struct vcpu *v, char *err, size_t errlen)
+{
+	if (v == this_vcpu())
+		return 0;
+	ksnprintf(err, errlen, "vCPU %u's VMCS is current on its own processor, not on this one", v->index);
+	return -EBUSY;
+}
+
+int target_vcpu_vmcs_read(struct vcpu *v, const char *field, uint64_t *value, char *err, size_t errlen)
+{
+	int rc = vmcs_reachable(v, err, errlen);
+	return rc ? rc : target_vmcs_read(field, value, err, errlen);
+}
+
+int target_vcpu_vmcs_write(struct vcpu *v, const char *field, uint64_t value, char *err, size_t errlen)
+{
+	int rc = vmcs_reachable(v, err, errlen);
+	return rc ? rc : vmcs_write_as(v, field, value, err, errlen);
 }
 
 int target_ept_query(struct vcpu *v, uint64_t gpa, struct ept_mapping *out)
