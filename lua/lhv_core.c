@@ -13,7 +13,7 @@
 #include "platform/errno.h"
 #include "platform/log.h"
 
-struct lhv_state lhv = { .vcpu = &vcpu0 };
+struct lhv_state lhv;
 
 /* ---- output: print() and Lua's own error writer (LUA_USER_H) */
 

@@ -12,14 +12,17 @@
  * the lock (a door reached from inside Lua, say an NMI that parks it for
  * another vCPU's stop and serves gdb there) would spin on itself forever:
  * the owner's processor index says so, and that door declines instead.
- * A hook and a power-off wait for another processor's call (it ends
- * within its limits); `monitor lua` waits at most one call's ticks, since
- * the holder may be a vCPU parked for this very stop. */
+ * A hook waits for another processor's call (it ends within its limits,
+ * or its processor is parked for a stop, and so will this one be); the
+ * doors used while the guest is stopped — `monitor lua`, and power-off
+ * (gdb's kill) — wait at most one call's ticks, since the holder may be a
+ * vCPU parked for this very stop, and then decline. */
 #include "lhv.h"
 #include "lhv_entry.h"
 #include "lhv_internal.h"
 #include "platform/cpu.h"
 #include "platform/fmt.h"
+#include "platform/log.h"
 #include "platform/spinlock.h"
 
 #define NO_OWNER (-1)
@@ -57,6 +60,22 @@ static void lhv_leave(void)
 	spin_unlock(&lhv_lock);
 }
 
+/* Who kept the lock from a door that stopped waiting. */
+static void held_elsewhere(char *line, size_t size, const char *what)
+{
+	int owner = lhv_owner;
+	if (owner >= 0)
+		ksnprintf(line, size, "lua: %s: vCPU %d holds the Lua state and did not let go", what, owner);
+	else
+		ksnprintf(line, size, "lua: %s: another vCPU held the Lua state too long", what);
+}
+
+/* How long the doors used while the guest is stopped wait for the lock. */
+static uint64_t stopped_patience(void)
+{
+	return lhv.ticks_per_call ? lhv.ticks_per_call : 1;
+}
+
 /* Runs body(arg) with v as the current vCPU; all_stopped: every vCPU is
  * stopped for the debugger. */
 static void run_locked(void (*body)(void *), void *arg, struct vcpu *v, bool all_stopped)
@@ -91,15 +110,14 @@ static void run_for_monitor(void (*body)(void *), void *arg, struct vcpu *v,
 		emit(ctx, "lua: not available (the boot log says why)");
 		return;
 	}
-	enum enter_result e = lhv_enter(lhv.ticks_per_call ? lhv.ticks_per_call : 1);
+	enum enter_result e = lhv_enter(stopped_patience());
 	if (e == REENTRY) {
-		emit(ctx, "lua: busy: this processor is inside Lua already (a hook that stopped)");
+		emit(ctx, "lua: busy: this processor is inside Lua already");
 		return;
 	}
 	if (e == HELD_ELSEWHERE) {
 		char line[96];
-		int owner = lhv_owner;
-		ksnprintf(line, sizeof(line), "lua: busy: vCPU %d holds the Lua state and did not let go", owner);
+		held_elsewhere(line, sizeof(line), "busy");
 		emit(ctx, line);
 		return;
 	}
@@ -131,7 +149,15 @@ void lhv_monitor_file(struct vcpu *v, const char *name, const char *text, size_t
  * saw it, then the machine stops. */
 static void poweroff(struct vcpu *v, const char *how)
 {
-	if (!lhv.L || lhv_enter(0) != ENTERED)
+	if (!lhv.L)
+		return;
+	enum enter_result e = lhv_enter(stopped_patience());
+	if (e == HELD_ELSEWHERE) {
+		char line[96];
+		held_elsewhere(line, sizeof(line), "power-off hooks skipped");
+		log_warn("%s", line);
+	}
+	if (e != ENTERED)
 		return;
 	if (lhv.L)
 		run_locked(lhv_poweroff_body, (void *)how, v, false);

@@ -244,6 +244,27 @@ static void test_monitor_lua_gives_up_on_a_lock_another_processor_keeps(void **s
 	expect_output("hv.vcpu()", "0 (0x0)");
 }
 
+/* gdb's kill on processor 0 while processor 1 is inside a hook. */
+static void poweroff_from_cpu0(void)
+{
+	unsigned was = fake_cpu;
+	fake_cpu = 0;
+	poweroff_hook_run(&vcpu0, "gdb kill");
+	fake_cpu = was;
+}
+
+static void test_a_poweroff_gives_up_on_a_lock_another_processor_keeps(void **state)
+{
+	(void)state;
+	lhv.ticks_per_call = 20000000;
+	monitor("hv.on_poweroff(function() print('poweroff ran') end)\n"
+		"hv.on_exit('hlt', function() hv.cpuid(0) end)");
+	fake_on_cpuid = poweroff_from_cpu0;
+	exit_on(1, EXIT_REASON_HLT);
+	expect_log("[W] lua: power-off hooks skipped: vCPU 1 holds the Lua state and did not let go");
+	assert_null(strstr(log_text, "poweroff ran"));
+}
+
 #define RACE_EXITS 3000
 
 static void *race_cpu1(void *arg)
@@ -289,6 +310,7 @@ int main(void)
 		T(test_a_boot_script_sees_its_own_processors_vcpu_only),
 		T(test_a_processor_inside_lua_coming_back_in_does_not_deadlock),
 		T(test_monitor_lua_gives_up_on_a_lock_another_processor_keeps),
+		T(test_a_poweroff_gives_up_on_a_lock_another_processor_keeps),
 		T(test_two_processors_share_the_state_one_call_at_a_time),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
