@@ -32,8 +32,7 @@ static bool uploading;
 
 static void monitor_lua(struct gdb_stub *g, const char *args, target_emit_fn out, void *ctx)
 {
-	(void)g;
-	lhv_monitor_lua(args, out, ctx);
+	lhv_monitor_lua(gdb_vcpu(g), args, out, ctx);
 }
 
 static void lua_begin(struct gdb_stub *g, const char *args, target_emit_fn out, void *ctx)
@@ -90,14 +89,13 @@ static void lua_part(struct gdb_stub *g, const char *args, target_emit_fn out, v
 
 static void lua_end(struct gdb_stub *g, const char *args, target_emit_fn out, void *ctx)
 {
-	(void)g;
 	if (!uploading) {
 		out(ctx, "lua-end: no upload under way (monitor lua-begin NAME starts one)");
 		return;
 	}
 	uploading = false;
 	upload[upload_len] = '\0';
-	lhv_monitor_file(upload_name, upload, upload_len, args, out, ctx);
+	lhv_monitor_file(gdb_vcpu(g), upload_name, upload, upload_len, args, out, ctx);
 }
 
 static const struct {

@@ -259,10 +259,9 @@ struct vcpu *target_selected_vcpu(void)
 	return v;
 }
 
-int target_vmcs_read(const char *field, uint64_t *value, char *err, size_t errlen)
+static int vmcs_read_current(const char *field, uint64_t *value, char *err, size_t errlen)
 {
 	uint32_t enc;
-	target_selected_vcpu();
 	uint64_t full;
 	const struct vmcs_field_info *f = field_lookup(field, &enc, err, errlen);
 	if (!f)
@@ -271,6 +270,12 @@ int target_vmcs_read(const char *field, uint64_t *value, char *err, size_t errle
 	if (!rc)
 		*value = vmcs_access_read(enc, full);
 	return rc;
+}
+
+int target_vmcs_read(const char *field, uint64_t *value, char *err, size_t errlen)
+{
+	target_selected_vcpu();
+	return vmcs_read_current(field, value, err, errlen);
 }
 
 int target_vmcs_read_encoding(uint32_t encoding, uint64_t *value)
@@ -288,9 +293,8 @@ int target_cpuid(struct vcpu *v, uint32_t leaf, uint32_t subleaf, uint32_t out[4
 
 /* Through the one write policy (vmcs_write_policy.h); a high-half access
  * writes bits 63:32 and keeps bits 31:0. */
-int target_vmcs_write(const char *field, uint64_t value, char *err, size_t errlen)
+static int vmcs_write_as(struct vcpu *v, const char *field, uint64_t value, char *err, size_t errlen)
 {
-	struct vcpu *v = target_selected_vcpu();
 	uint32_t enc;
 	uint64_t full;
 	const struct vmcs_field_info *f = field_lookup(field, &enc, err, errlen);
@@ -307,6 +311,35 @@ int target_vmcs_write(const char *field, uint64_t value, char *err, size_t errle
 		return -EINVAL;
 	}
 	return vmcs_guarded_write(v, &w, 1, err, errlen);
+}
+
+int target_vmcs_write(const char *field, uint64_t value, char *err, size_t errlen)
+{
+	return vmcs_write_as(target_selected_vcpu(), field, value, err, errlen);
+}
+
+/* VMREAD and VMWRITE reach the current VMCS of the processor that runs
+ * them (SDM Vol. 3C §25.1), and a VMCS is current on one processor at a
+ * time: another vCPU's is reachable only while it is parked (all-stop),
+ * when this processor may load it (allstop.c). */
+static int vmcs_reachable(struct vcpu *v, char *err, size_t errlen)
+{
+	if (!vcpu_vmcs_use(v) && (v == this_vcpu() || v->parked))
+		return 0;
+	ksnprintf(err, errlen, "vCPU %u is running; its VMCS is reachable while the guest is stopped", v->index);
+	return -EBUSY;
+}
+
+int target_vcpu_vmcs_read(struct vcpu *v, const char *field, uint64_t *value, char *err, size_t errlen)
+{
+	int rc = vmcs_reachable(v, err, errlen);
+	return rc ? rc : vmcs_read_current(field, value, err, errlen);
+}
+
+int target_vcpu_vmcs_write(struct vcpu *v, const char *field, uint64_t value, char *err, size_t errlen)
+{
+	int rc = vmcs_reachable(v, err, errlen);
+	return rc ? rc : vmcs_write_as(v, field, value, err, errlen);
 }
 
 int target_ept_query(struct vcpu *v, uint64_t gpa, struct ept_mapping *out)

@@ -45,6 +45,11 @@ int target_write_virt(struct vcpu *v, uint64_t gva, const void *buf, size_t len)
  * VM-entry rule the value would break, unsupported on this CPU). */
 int target_vmcs_read(const char *field, uint64_t *value, char *err, size_t errlen);
 int target_vmcs_write(const char *field, uint64_t value, char *err, size_t errlen);
+/* The same on vCPU v's VMCS: v is this processor's vCPU, or any while the
+ * guest is stopped for the debugger (all-stop).  -EBUSY, with a sentence,
+ * for a VMCS current on another processor that this one cannot reach. */
+int target_vcpu_vmcs_read(struct vcpu *v, const char *field, uint64_t *value, char *err, size_t errlen);
+int target_vcpu_vmcs_write(struct vcpu *v, const char *field, uint64_t value, char *err, size_t errlen);
 /* By encoding, for callers that resolved the name once (an exit hook's
  * event fields): -ENODEV when the CPU's VMCS lacks the field. */
 int target_vmcs_read_encoding(uint32_t encoding, uint64_t *value);

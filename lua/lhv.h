@@ -1,7 +1,19 @@
 /* lhv.h — the embedded Lua engine as the rest of the hypervisor sees it.
  * Plain integers only: included by code built -mgeneral-regs-only.  The
  * exit path and the end of the run reach it through the script front end
- * it registers with hv/ (hv/frontend.h) when its state opens. */
+ * it registers with hv/ (hv/frontend.h) when its state opens.
+ *
+ * Processors (issue 11): one Lua state serves every vCPU, and every entry
+ * below (exit hooks, power-off hooks, boot scripts, `monitor lua` and
+ * files from gdb) runs under one spinlock, so scripts see one call at a
+ * time whichever processor makes it.  The budget and the time limit
+ * (lua-budget=, lua-ticks=) apply to each call, counted from inside the
+ * lock.  A hook runs on the vCPU that exited and sees it as the current
+ * vCPU (`regs`, `vmcs`, `mem`, `inject`, hv.vcpu()); another vCPU is
+ * reachable (regs.of(n), vmcs.of(n)) only from `monitor lua`, while the
+ * guest is stopped for the debugger.  An entry made again by the
+ * processor already inside Lua does not deadlock: a hook or power-off
+ * then does nothing (default handling), `monitor lua` says "lua: busy". */
 #ifndef LUA_LHV_H
 #define LUA_LHV_H
 
@@ -42,15 +54,19 @@ bool lhv_is_script_module(const char *cmdline);
  * into its guard pages; Lua is turned off and the hypervisor goes on. */
 void lhv_selftest_stack(void);
 
-/* `monitor lua CHUNK`: runs CHUNK (an expression's values are printed);
- * print() output, results and errors with their traceback go to emit, one
- * line per call.  Valid while the guest is stopped in root mode. */
-void lhv_monitor_lua(const char *chunk, void (*emit)(void *ctx, const char *line), void *ctx);
+struct vcpu;
+
+/* `monitor lua CHUNK`: runs CHUNK (an expression's values are printed)
+ * with v, the vCPU the debugger selected, as the current vCPU; print()
+ * output, results and errors with their traceback go to emit, one line
+ * per call.  Valid while the guest is stopped for the debugger (every
+ * vCPU stopped: regs.of(n) and vmcs.of(n) reach any of them). */
+void lhv_monitor_lua(struct vcpu *v, const char *chunk, void (*emit)(void *ctx, const char *line), void *ctx);
 
 /* A whole file from gdb (`monitor lua-end`): text[len] runs as one chunk
- * named name ("@FILE"), with args (words) as `...`; its results, print()
- * output and errors go to emit as for lhv_monitor_lua. */
-void lhv_monitor_file(const char *name, const char *text, size_t len, const char *args,
+ * named name ("@FILE"), with args (words) as `...`, on v; its results,
+ * print() output and errors go to emit as for lhv_monitor_lua. */
+void lhv_monitor_file(struct vcpu *v, const char *name, const char *text, size_t len, const char *args,
 		      void (*emit)(void *ctx, const char *line), void *ctx);
 
 #endif

@@ -1,6 +1,8 @@
 /* lhv_api.c — the `hv`, `regs`, `vmcs` and `inject` tables, over the debug
  * target API (hv/target.h) only: names come from the .def tables, errors
- * are the target's sentences.  scripts/README.md documents them. */
+ * are the target's sentences.  `regs` and `vmcs` reach the current vCPU;
+ * regs.of(n) and vmcs.of(n) the same bound to vCPU n (lhv_vcpus.c says
+ * when it is reachable).  scripts/README.md documents them. */
 #include <stdio.h>
 #include <string.h>
 
@@ -27,33 +29,6 @@ static int l_log(lua_State *L)
 	luaL_pushresult(&b);
 	lhv_report_info(lua_tostring(L, -1));
 	return 0;
-}
-
-/* hv.stats() -> { total = N, CPUID = n, ... } (reasons seen at least once) */
-static int l_stats(lua_State *L)
-{
-	const struct vcpu *v = lhv.vcpu;
-
-	lua_createtable(L, 0, 8);
-	lua_pushinteger(L, (lua_Integer)v->exits);
-	lua_setfield(L, -2, "total");
-	for (unsigned r = 0; r < EXIT_REASON_LIMIT; r++) {
-		if (!v->exit_counts[r])
-			continue;
-		const char *name = exit_reason_name(r);
-		lua_pushinteger(L, (lua_Integer)v->exit_counts[r]);
-		if (name)
-			lua_setfield(L, -2, name);
-		else
-			lua_rawseti(L, -2, r);
-	}
-	return 1;
-}
-
-static int l_vcpu(lua_State *L)
-{
-	lua_pushinteger(L, 0);	/* one vcpu for now: vcpu0 */
-	return 1;
 }
 
 /* hv.reason(name | number) -> number, name */
@@ -88,13 +63,35 @@ static int l_cpuid(lua_State *L)
 static const luaL_Reg hv_funcs[] = {
 	{ "cpuid", l_cpuid },
 	{ "log", l_log },
-	{ "stats", l_stats },
-	{ "vcpu", l_vcpu },
 	{ "reason", l_reason },
 	{ NULL, NULL },
 };
 
-/* ---- regs: regs.rax, regs.rip = x, regs.cr3 ... */
+/* ---- regs: regs.rax, regs.rip = x, regs.cr3 ..., regs.of(n).rax */
+
+#define REGS_MT "vmxdbg.regs"
+#define CURRENT_VCPU (-1)	/* a proxy that follows the current vCPU */
+
+/* The vCPU behind the regs proxy at index 1. */
+static struct vcpu *regs_vcpu(lua_State *L)
+{
+	const int *bound = luaL_checkudata(L, 1, REGS_MT);
+	return *bound == CURRENT_VCPU ? lhv.vcpu : lhv_reachable(L, (unsigned)*bound, "regs.of");
+}
+
+static void push_regs(lua_State *L, int bound)
+{
+	int *p = lua_newuserdatauv(L, sizeof(int), 0);	/* not a table: rawset cannot go around __newindex */
+	*p = bound;
+	luaL_setmetatable(L, REGS_MT);
+}
+
+/* regs.of(n) -> vCPU n's registers, the same kind of proxy */
+static int regs_of(lua_State *L)
+{
+	push_regs(L, (int)target_vcpu_index(lhv_check_vcpu(L, 1, "regs.of")));
+	return 1;
+}
 
 static int unknown_register(lua_State *L, const char *name)
 {
@@ -107,17 +104,18 @@ static int unknown_register(lua_State *L, const char *name)
 		luaL_addchar(&b, ' ');
 		luaL_addstring(&b, target_reg_name((enum target_reg)r));
 	}
+	luaL_addstring(&b, ", and regs.of(n) for vCPU n's");
 	luaL_pushresult(&b);
 	return lua_error(L);
 }
 
-static enum target_reg check_register(lua_State *L)
+static enum target_reg check_register(lua_State *L, const struct vcpu *v)
 {
 	const char *name = luaL_checkstring(L, 2);
 	int r = target_reg_by_name(name);
 	if (r < 0)
 		unknown_register(L, name);
-	if (r < TREG_RIP && !lhv.vcpu->gprs)
+	if (r < TREG_RIP && !v->gprs)
 		luaL_error(L, "regs.%s: the guest's general-purpose registers exist from its first VM exit on",
 			   target_reg_name((enum target_reg)r));
 	return (enum target_reg)r;
@@ -125,27 +123,43 @@ static enum target_reg check_register(lua_State *L)
 
 static int regs_index(lua_State *L)
 {
-	enum target_reg r = check_register(L);
-	uint64_t v;
-	int rc = target_reg_read(lhv.vcpu, r, &v);
+	struct vcpu *v = regs_vcpu(L);
+	if (lua_type(L, 2) == LUA_TSTRING && !strcmp(lua_tostring(L, 2), "of")) {
+		lua_pushcfunction(L, regs_of);
+		return 1;
+	}
+	enum target_reg r = check_register(L, v);
+	uint64_t value;
+	int rc = target_reg_read(v, r, &value);
 	if (rc)
 		return lhv_error(L, "regs.%s: cannot be read (error %d)", target_reg_name(r), -rc);
-	lua_pushinteger(L, (lua_Integer)v);
+	lua_pushinteger(L, (lua_Integer)value);
 	return 1;
 }
 
 static int regs_newindex(lua_State *L)
 {
-	enum target_reg r = check_register(L);
-	uint64_t v = (uint64_t)luaL_checkinteger(L, 3);
-	int rc = target_reg_write(lhv.vcpu, r, v);
+	struct vcpu *v = regs_vcpu(L);
+	enum target_reg r = check_register(L, v);
+	uint64_t value = (uint64_t)luaL_checkinteger(L, 3);
+	int rc = target_reg_write(v, r, value);
 	if (rc == -EPERM)
 		return lhv_error(L, "regs.%s is read-only here: changing it under the guest is for the guest to do",
 				 target_reg_name(r));
 	if (rc)
 		return lhv_error(L, "regs.%s = 0x%llx refused (error %d)", target_reg_name(r),
-				 (unsigned long long)v, -rc);
+				 (unsigned long long)value, -rc);
 	return 0;
+}
+
+static int regs_tostring(lua_State *L)
+{
+	const int *bound = luaL_checkudata(L, 1, REGS_MT);
+	if (*bound == CURRENT_VCPU)
+		lua_pushliteral(L, "regs (the current vCPU's)");
+	else
+		lua_pushfstring(L, "regs.of(%d)", *bound);
+	return 1;
 }
 
 /* ---- vmcs */
@@ -159,11 +173,20 @@ static const char *field_arg(lua_State *L, int arg, char *buf, size_t n)
 	return luaL_checkstring(L, arg);
 }
 
+/* The vCPU of a vmcs function: upvalue 1 is CURRENT_VCPU or the index
+ * vmcs.of bound it to. */
+static struct vcpu *vmcs_vcpu(lua_State *L)
+{
+	lua_Integer bound = lua_tointeger(L, lua_upvalueindex(1));
+	return bound == CURRENT_VCPU ? lhv.vcpu : lhv_reachable(L, (unsigned)bound, "vmcs.of");
+}
+
 static int l_vmcs_read(lua_State *L)
 {
 	char num[24], err[320];
 	uint64_t v;
-	if (target_vmcs_read(field_arg(L, 1, num, sizeof(num)), &v, err, sizeof(err)))
+	struct vcpu *vc = vmcs_vcpu(L);
+	if (target_vcpu_vmcs_read(vc, field_arg(L, 1, num, sizeof(num)), &v, err, sizeof(err)))
 		return luaL_error(L, "vmcs.read: %s", err);
 	lua_pushinteger(L, (lua_Integer)v);
 	return 1;
@@ -172,9 +195,10 @@ static int l_vmcs_read(lua_State *L)
 static int l_vmcs_write(lua_State *L)
 {
 	char num[24], err[320];
+	struct vcpu *vc = vmcs_vcpu(L);
 	const char *f = field_arg(L, 1, num, sizeof(num));
 	uint64_t v = (uint64_t)luaL_checkinteger(L, 2);
-	if (target_vmcs_write(f, v, err, sizeof(err)))
+	if (target_vcpu_vmcs_write(vc, f, v, err, sizeof(err)))
 		return luaL_error(L, "vmcs.write: %s", err);
 	lua_pushboolean(L, 1);
 	return 1;
@@ -246,6 +270,20 @@ static const luaL_Reg vmcs_funcs[] = {
 	{ NULL, NULL },
 };
 
+/* vmcs.of(n) -> vCPU n's read, write, fields and info (read-only) */
+static int l_vmcs_of(lua_State *L)
+{
+	unsigned n = target_vcpu_index(lhv_check_vcpu(L, 1, "vmcs.of"));
+	char name[24];
+
+	lua_createtable(L, 0, 4);
+	lua_pushinteger(L, n);
+	luaL_setfuncs(L, vmcs_funcs, 1);
+	snprintf(name, sizeof(name), "vmcs.of(%u)", n);
+	lhv_push_readonly(L, -1, name);
+	return 1;
+}
+
 /* ---- inject */
 
 static unsigned check_vector(lua_State *L, int arg)
@@ -310,16 +348,24 @@ void lhv_open_api(lua_State *L)
 	static const luaL_Reg regs_meta[] = {
 		{ "__index", regs_index },
 		{ "__newindex", regs_newindex },
+		{ "__tostring", regs_tostring },
 		{ NULL, NULL },
 	};
 	new_library(L, "hv", hv_funcs);
-	new_library(L, "vmcs", vmcs_funcs);
 	new_library(L, "inject", inject_funcs);
-	/* A userdata, not a table: rawset cannot go around regs_newindex. */
-	lua_newuserdatauv(L, 0, 0);
-	luaL_newlib(L, regs_meta);
+	lua_newtable(L);
+	lua_pushinteger(L, CURRENT_VCPU);
+	luaL_setfuncs(L, vmcs_funcs, 1);
+	lua_pushcfunction(L, l_vmcs_of);
+	lua_setfield(L, -2, "of");
+	lua_setglobal(L, "vmcs");
+	luaL_newmetatable(L, REGS_MT);
+	luaL_setfuncs(L, regs_meta, 0);
 	lua_pushliteral(L, "regs");
 	lua_setfield(L, -2, "__metatable");
-	lua_setmetatable(L, -2);
+	lua_pushnil(L);		/* a plain userdata in messages, as before regs.of */
+	lua_setfield(L, -2, "__name");
+	lua_pop(L, 1);
+	push_regs(L, CURRENT_VCPU);
 	lua_setglobal(L, "regs");
 }

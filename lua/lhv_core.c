@@ -13,7 +13,7 @@
 #include "platform/errno.h"
 #include "platform/log.h"
 
-struct lhv_state lhv = { .vcpu = &vcpu0 };
+struct lhv_state lhv;
 
 /* ---- output: print() and Lua's own error writer (LUA_USER_H) */
 
@@ -249,6 +249,7 @@ static int open_all(lua_State *L)
 
 	lhv_open_strmatch(L);
 	lhv_open_api(L);
+	lhv_open_vcpus(L);
 	lhv_open_mem(L);
 	lhv_open_hooks(L);
 	lhv_seal(L);	/* last: the tables are complete */

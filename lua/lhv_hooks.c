@@ -34,6 +34,7 @@ static int next_id = 1;
 struct lhv_event {
 	uint64_t seq;	/* lhv.exit_seq of its exit */
 	unsigned reason;
+	unsigned vcpu;	/* the exiting vCPU's index: the hook runs on it */
 };
 
 static void update_bitmap(void)
@@ -186,7 +187,7 @@ static uint64_t event_vmcs(lua_State *L, const char *field)
 {
 	char err[160];
 	uint64_t v;
-	if (target_vmcs_read(field, &v, err, sizeof(err)))
+	if (target_vcpu_vmcs_read(lhv.vcpu, field, &v, err, sizeof(err)))
 		luaL_error(L, "%s", err);
 	return v;
 }
@@ -204,7 +205,7 @@ static int event_computed(lua_State *L, struct lhv_event *e, const char *key)
 	} else if (!strcmp(key, "name")) {
 		lua_pushstring(L, reason_name((int)e->reason));
 	} else if (!strcmp(key, "vcpu")) {
-		lua_pushinteger(L, 0);
+		lua_pushinteger(L, e->vcpu);
 	} else if (!strcmp(key, "rip")) {
 		uint64_t rip = 0;
 		target_reg_read(lhv.vcpu, TREG_RIP, &rip);
@@ -315,7 +316,7 @@ static int hooks_main(lua_State *L)
 		if (hooks[i].reason == ANY_REASON || hooks[i].reason == (int)x->reason)
 			due[n++] = hooks[i];
 	struct lhv_event *e = lua_newuserdatauv(L, sizeof(*e), 0);
-	*e = (struct lhv_event){ lhv.exit_seq, x->reason };
+	*e = (struct lhv_event){ lhv.exit_seq, x->reason, target_vcpu_index(x->v) };
 	luaL_setmetatable(L, EVENT_MT);
 
 	for (int i = 0; i < n; i++) {

@@ -26,7 +26,11 @@ typedef void (*lhv_emit_fn)(void *ctx, const char *line);
 
 struct lhv_state {
 	lua_State *L;
-	struct vcpu *vcpu;		/* the vcpu scripts see: the exiting one, else vcpu0 */
+	/* The current vCPU, `regs` and `vmcs` without .of(n): the exiting one
+	 * in a hook, the debugger's selected one in `monitor lua`, this
+	 * processor's at boot and power-off.  Set by each entry (lhv_entry.c). */
+	struct vcpu *vcpu;
+	bool all_stopped;		/* every vCPU stopped for the debugger: any is reachable */
 	int64_t budget;			/* VM instructions left in this call */
 	int64_t budget_per_call;
 	uint64_t call_start;		/* TSC when this call began */
@@ -35,7 +39,6 @@ struct lhv_state {
 	bool timed;			/* inside lhv_pcall: the deadline applies */
 	lua_Alloc alloc;		/* the heap's allocator, under timed_alloc */
 	void *alloc_ud;
-	bool busy;			/* Lua is running: no re-entry */
 	bool in_hook;			/* exit events are readable */
 	uint64_t exit_seq;		/* which exit the live event belongs to */
 	lhv_emit_fn emit;		/* print()'s destination; NULL: the log */
@@ -80,6 +83,15 @@ int lhv_on_exit(lua_State *L, int reason, int fn_index);
 /* Pushes the values at first..last as one line: tab-separated; integers in
  * decimal and hex; tables as {...} with their keys sorted. */
 void lhv_show_values(lua_State *L, int first, int last);
+
+/* lhv_vcpus.c: hv.vcpu, hv.vcpus, hv.stats, and which vCPUs a call may reach. */
+void lhv_open_vcpus(lua_State *L);
+/* vCPU n as the argument at arg names it (what: "regs.of", "vmcs.of"):
+ * raises an error for an index no vCPU has, and for one other than the
+ * current vCPU unless every vCPU is stopped for the debugger. */
+struct vcpu *lhv_check_vcpu(lua_State *L, int arg, const char *what);
+/* The same check on a vCPU already chosen (a proxy bound to it). */
+struct vcpu *lhv_reachable(lua_State *L, unsigned index, const char *what);
 
 /* lhv_api.c, lhv_api_mem.c, lhv_strmatch.c */
 void lhv_open_api(lua_State *L);

@@ -135,7 +135,11 @@ static void show_table(lua_State *L, struct show *s, int t, int depth)
 		return;
 	}
 	put_str(s, "{");
-	for (; shown < LHV_SHOW_ENTRIES; shown++, seq++) {
+	/* A table from 0 (hv.stats().vcpus) shows every index in brackets,
+	 * [0] first, rather than 1.. bare and [0] after them. */
+	bool from_zero = lua_rawgeti(L, t, 0) != LUA_TNIL;
+	lua_pop(L, 1);
+	for (; !from_zero && shown < LHV_SHOW_ENTRIES; shown++, seq++) {
 		if (lua_rawgeti(L, t, seq + 1) == LUA_TNIL) {
 			lua_pop(L, 1);
 			break;

@@ -22,17 +22,20 @@
 #include "platform/log.h"
 #include "tests/unit/fake_target.h"
 
-/* The engine's doors, as monitor_lua.c calls them: a chunk is a string;
- * a file is named "@NAME", holds len bytes and ends with a NUL. */
-void lhv_monitor_lua(const char *chunk, void (*emit)(void *ctx, const char *line), void *ctx)
+/* The engine's doors, as monitor_lua.c calls them: on the stub's vCPU; a
+ * chunk is a string; a file is named "@NAME", holds len bytes and ends
+ * with a NUL. */
+void lhv_monitor_lua(struct vcpu *v, const char *chunk, void (*emit)(void *ctx, const char *line), void *ctx)
 {
+	if (!v)
+		__builtin_trap();
 	emit(ctx, chunk);
 }
 
-void lhv_monitor_file(const char *name, const char *text, size_t len, const char *args,
+void lhv_monitor_file(struct vcpu *v, const char *name, const char *text, size_t len, const char *args,
 		      void (*emit)(void *ctx, const char *line), void *ctx)
 {
-	if (name[0] != '@' || strlen(name) >= LHV_CHUNK_NAME_MAX || len > LUA_UPLOAD_MAX || text[len])
+	if (!v || name[0] != '@' || strlen(name) >= LHV_CHUNK_NAME_MAX || len > LUA_UPLOAD_MAX || text[len])
 		__builtin_trap();
 	emit(ctx, name);
 	emit(ctx, args);

@@ -35,7 +35,7 @@ static void expect_emitted(const char *chunk_text, const char *want)
 {
 	emitted_len = 0;
 	emitted[0] = '\0';
-	lhv_monitor_lua(chunk_text, emit, NULL);
+	lhv_monitor_lua(&vcpu0, chunk_text, emit, NULL);
 	if (strcmp(emitted, want) != 0)
 		__builtin_trap();
 }
@@ -56,16 +56,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fake_setup(NULL);
 	}
 	log_len = 0;
+	fake_cpu = 0;
+	selected = (how >> 1) % FAKE_VCPUS;	/* gdb may have selected any vCPU */
 	if (how & 1)
-		lhv_monitor_file("@fuzz.lua", chunk, len, "a b", emit, NULL);
+		lhv_monitor_file(&vcpus[selected], "@fuzz.lua", chunk, len, "a b", emit, NULL);
 	else
-		lhv_monitor_lua(chunk, emit, NULL);
+		lhv_monitor_lua(&vcpus[selected], chunk, emit, NULL);
 	for (unsigned i = 0; i < 3; i++) {
 		unsigned reason = ((how >> 1) * 7 + i * 13) % EXIT_REASON_LIMIT;
 		char why[96];
+		fake_cpu = i % 2;	/* the hooks run on the vCPU that exited */
 		if (exit_hooked(reason))
-			exit_hooks_run(&vcpu0, reason, why, sizeof(why));
+			exit_hooks_run(&vcpus[fake_cpu], reason, why, sizeof(why));
 	}
+	fake_cpu = 0;
 	poweroff_hook_run(&vcpu0, "fuzz");
 	/* Whatever the input did, the API is still there for the next chunk. */
 	expect_emitted("for _, h in ipairs(hv.hooks()) do hv.off(h.id) end", "");

@@ -180,8 +180,14 @@ handle = hv.on_exit("CPUID", function(e)
   calls = calls + 1
   if calls == 1 or calls == 10 then
     local s = hv.stats()
-    print(string.format("stats at hook call %d: total=%d CPUID=%d vcpu=%d e.vcpu=%d",
-      calls, s.total, s.CPUID, hv.vcpu(), e.vcpu))
+    print(string.format("stats at hook call %d: total=%d CPUID=%d vcpu=%d e.vcpu=%d vcpu0 CPUID=%d",
+      calls, s.total, s.CPUID, hv.vcpu(), e.vcpu, s.vcpus[0].by_reason.CPUID))
+  end
+  if calls == 1 then
+    local v = hv.vcpus()[1]
+    print(string.format("vcpus: %d, vcpu0 index=%d started=%s exits=%d, of(0) is the current: %s",
+      #hv.vcpus(), v.index, tostring(v.started), v.exits,
+      tostring(regs.of(0).rip == regs.rip and vmcs.of(0).read("GUEST_RIP") == e.rip)))
   end
   if calls == 10 then hv.off(handle) end
   local leaf, rip = regs.rax & 0xffffffff, regs.rip
@@ -212,14 +218,16 @@ def test_a_hook_reads_and_writes_registers_and_sees_the_exit_counts(t):
     r.expect(r"lua: hv\.log: rbx is now 0x2161754c")
     r.expect(rf'GUEST INFO cpuid-leaf0: vendor "Lua!{re.escape(vendor[4:])}"')
     counts = {}
-    for m in re.finditer(r"lua: stats at hook call (\d+): total=(\d+) CPUID=(\d+) vcpu=(\d+) e\.vcpu=(\d+)",
-                         r.console):
-        n, total, cpuid, vcpu, e_vcpu = map(int, m.groups())
-        # Counted before the hooks run: the hook's nth call is the nth CPUID exit.
-        t.check(cpuid == n and total >= cpuid and vcpu == 0 and e_vcpu == 0, f"implausible: {m.group(0)}")
+    for m in re.finditer(r"lua: stats at hook call (\d+): total=(\d+) CPUID=(\d+) vcpu=(\d+) e\.vcpu=(\d+) "
+                         r"vcpu0 CPUID=(\d+)", r.console):
+        n, total, cpuid, vcpu, e_vcpu, cpuid0 = map(int, m.groups())
+        # Counted before the hooks run: the hook's nth call is the nth CPUID exit (all on vCPU 0).
+        t.check(cpuid == cpuid0 == n and total >= cpuid and vcpu == 0 and e_vcpu == 0,
+                f"implausible: {m.group(0)}")
         counts[n] = total
     t.check(sorted(counts) == [1, 10], f"stats printed at hook calls {sorted(counts)}, want 1 and 10")
     t.check(counts[10] >= counts[1] + 9, f"total went from {counts[1]} to {counts[10]} over 9 CPUID exits")
+    r.expect(r"lua: vcpus: [1-9]\d*, vcpu0 index=0 started=true exits=[1-9]\d*, of\(0\) is the current: true")
     r.forbid(r"stats at hook call 11")
     r.expect(DONE)
     r.forbid(r"GUEST FAIL|removed; the guest continues")
@@ -454,7 +462,8 @@ def test_the_gdb_helper_sends_a_file_of_any_size_and_monitor_lua_shows_tables(t)
     t.check(re.search(r"^args:\tone\ttwo\nerror: broken\.lua:153: attempt to index a nil value \(local 'x'\)\n"
                       r"\s*stack traceback:(?:\n.*)*?broken\.lua:153: in main chunk", out, re.M),
             f"broken.lua's arguments or error: {out[-600:]!r}")
-    t.check(re.search(r"^\{ (?:\w+ = \d+ \(0x[0-9a-f]+\), )*total = \d+ \(0x[0-9a-f]+\) \}$", out, re.M),
+    t.check(re.search(r"^\{ (?:\w+ = \d+ \(0x[0-9a-f]+\), )*total = \d+ \(0x[0-9a-f]+\), vcpus = \{ "
+                      r"\[0 \(0x0\)\] = \{ by_reason = \{\.\.\.\}, exits = \d+ \(0x[0-9a-f]+\) \}.* \} \}$", out, re.M),
             f"hv.stats() is not shown as a table: {out[-600:]!r}")
     t.check(re.search(r"^\{ accessed = \w+, dirty = \w+, hpa = 1048576 \(0x100000\), level = \d \(0x\d\), "
                       r"memtype = \"WB\", page_size = \d+ \(0x[0-9a-f]+\), perms = \"rwx\", present = true \}$",

@@ -31,15 +31,15 @@ static void test_monitor_errors_come_back_with_a_traceback(void **state)
 static void test_regs_read_and_write_the_guest_registers(void **state)
 {
 	(void)state;
-	fake_gprs.rbx = 0x1234;
-	fake_regs[TREG_RIP] = 0xfff0;
+	fake_gprs[0].rbx = 0x1234;
+	fake_regs[0][TREG_RIP] = 0xfff0;
 	expect_output("regs.rbx", "4660 (0x1234)");
 	expect_output("regs.RIP", "65520 (0xfff0)");
 	monitor("regs.rax = 0xdeadbeef; regs.rip = regs.rip + 2");
-	assert_int_equal(fake_gprs.rax, 0xdeadbeef);
-	assert_int_equal(fake_regs[TREG_RIP], 0xfff2);
+	assert_int_equal(fake_gprs[0].rax, 0xdeadbeef);
+	assert_int_equal(fake_regs[0][TREG_RIP], 0xfff2);
 	expect_output("regs.rax = -1", "");
-	assert_int_equal(fake_gprs.rax, UINT64_MAX);
+	assert_int_equal(fake_gprs[0].rax, UINT64_MAX);
 }
 
 static void test_regs_refuses_unknown_and_read_only_registers(void **state)

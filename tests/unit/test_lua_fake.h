@@ -1,8 +1,10 @@
 /* test_lua_fake.h — a fake debug target (hv/target.h) for the Lua binding
  * tests: 1 MiB of guest RAM at guest-physical 0, the "hypervisor's region"
  * at 8-16 MiB, a higher half mapping guest-virtual 0xffff800000000000+x to
- * x, a VMCS of the real field table's names, EPT rights per page, pending
- * events; plus the log and the port, captured.  Included once per test. */
+ * x, EPT rights per page, pending events; FAKE_VCPUS vCPUs, each with its
+ * registers and a VMCS of the real field table's names (vCPU 2 waits for
+ * its SIPI), and the processor each thread runs on (fake_cpu); plus the
+ * log and the port, captured.  Included once per test. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,12 +27,16 @@
 #define LOG_SIZE 65536
 #define HEAP_SIZE (2u << 20)
 
+#define FAKE_VCPUS 3
+
 struct vcpu vcpus[VCPU_MAX];
-unsigned vcpu_count = 1;
-static struct guest_gprs fake_gprs;
-static uint64_t fake_regs[TREG_COUNT];
+unsigned vcpu_count = FAKE_VCPUS;
+static __thread unsigned fake_cpu;	/* the processor this thread plays */
+static unsigned selected;		/* the vCPU gdb selected, for monitor() */
+static struct guest_gprs fake_gprs[FAKE_VCPUS];
+static uint64_t fake_regs[FAKE_VCPUS][TREG_COUNT];
 static uint8_t guest_ram[GUEST_RAM];
-static uint64_t vmcs_values[512];	/* by field table index */
+static uint64_t vmcs_values[FAKE_VCPUS][512];	/* by field table index */
 static unsigned ept_perms[GUEST_RAM / 4096];
 static int pending_exception = -1, pending_irq = -1, pending_nmi;
 static uint32_t pending_error;
@@ -103,7 +109,7 @@ int target_reg_read(struct vcpu *v, enum target_reg r, uint64_t *value)
 {
 	if ((unsigned)r >= TREG_COUNT)
 		return -EINVAL;
-	*value = r < 16 ? ((uint64_t *)v->gprs)[r] : fake_regs[r];
+	*value = r < 16 ? ((uint64_t *)v->gprs)[r] : fake_regs[v->index][r];
 	return 0;
 }
 
@@ -116,7 +122,7 @@ int target_reg_write(struct vcpu *v, enum target_reg r, uint64_t value)
 	if (r < 16)
 		((uint64_t *)v->gprs)[r] = value;
 	else
-		fake_regs[r] = value;
+		fake_regs[v->index][r] = value;
 	return 0;
 }
 
@@ -185,16 +191,16 @@ static int field_index(const char *field, char *err, size_t errlen)
 	return -1;
 }
 
-int target_vmcs_read(const char *field, uint64_t *value, char *err, size_t errlen)
+int target_vcpu_vmcs_read(struct vcpu *v, const char *field, uint64_t *value, char *err, size_t errlen)
 {
 	int i = field_index(field, err, errlen);
 	if (i < 0)
 		return -ENOENT;
-	*value = vmcs_values[i];
+	*value = vmcs_values[v->index][i];
 	return 0;
 }
 
-int target_vmcs_write(const char *field, uint64_t value, char *err, size_t errlen)
+int target_vcpu_vmcs_write(struct vcpu *v, const char *field, uint64_t value, char *err, size_t errlen)
 {
 	int i = field_index(field, err, errlen);
 	if (i < 0)
@@ -208,17 +214,60 @@ int target_vmcs_write(const char *field, uint64_t value, char *err, size_t errle
 		snprintf(err, errlen, "%s belongs to the hypervisor", f->name);
 		return -EPERM;
 	}
-	vmcs_values[i] = value;
+	vmcs_values[v->index][i] = value;
 	return 0;
 }
 
-static __attribute__((unused)) void set_vmcs(const char *name, uint64_t value)
+static void set_vmcs_on(unsigned vcpu, const char *name, uint64_t value)
 {
 	char err[128];
 	int i = field_index(name, err, sizeof(err));
 	assert_true(i >= 0);
-	vmcs_values[i] = value;
+	vmcs_values[vcpu][i] = value;
 }
+
+static __attribute__((unused)) void set_vmcs(const char *name, uint64_t value)
+{
+	set_vmcs_on(0, name, value);
+}
+
+static __attribute__((unused)) uint64_t get_vmcs_on(unsigned vcpu, const char *name)
+{
+	char err[128];
+	int i = field_index(name, err, sizeof(err));
+	assert_true(i >= 0);
+	return vmcs_values[vcpu][i];
+}
+
+/* ---- the vCPU set: its facts kept apart from struct vcpu, so that lua/
+ * can only have them through the target API */
+
+static uint32_t fake_apic_id[FAKE_VCPUS];
+static bool fake_started[FAKE_VCPUS];
+
+struct vcpu *this_vcpu(void)
+{
+	return &vcpus[fake_cpu];
+}
+
+unsigned target_vcpu_count(void)
+{
+	return vcpu_count;
+}
+
+struct vcpu *target_vcpu(unsigned index)
+{
+	return index < vcpu_count ? &vcpus[index] : NULL;
+}
+
+unsigned target_vcpu_index(const struct vcpu *v)
+{
+	assert_true(v >= vcpus && v < vcpus + FAKE_VCPUS);
+	return (unsigned)(v - vcpus);
+}
+
+uint32_t target_vcpu_apic_id(const struct vcpu *v) { return fake_apic_id[target_vcpu_index(v)]; }
+bool target_vcpu_started(const struct vcpu *v) { return fake_started[target_vcpu_index(v)]; }
 
 /* ---- EPT */
 
@@ -309,9 +358,15 @@ int target_exit_reason_possible(unsigned reason, char *why, size_t len)
 
 /* ---- CPUID: a made-up CPU */
 
+/* Called from inside Lua by hv.cpuid when set: where a test makes
+ * something happen while a script runs. */
+static void (*fake_on_cpuid)(void);
+
 int target_cpuid(struct vcpu *v, uint32_t leaf, uint32_t subleaf, uint32_t out[4])
 {
 	(void)v;
+	if (fake_on_cpuid)
+		fake_on_cpuid();
 	if (leaf == 0) {
 		out[0] = 0x16;
 		memcpy(&out[1], "Genu", 4);
@@ -331,17 +386,26 @@ int target_cpuid(struct vcpu *v, uint32_t leaf, uint32_t subleaf, uint32_t out[4
 static int fake_setup(void **state)
 {
 	(void)state;
-	memset(&vcpu0, 0, sizeof(vcpu0));
-	memset(&fake_gprs, 0, sizeof(fake_gprs));
+	memset(vcpus, 0, sizeof(vcpus));
+	memset(fake_gprs, 0, sizeof(fake_gprs));
 	memset(fake_regs, 0, sizeof(fake_regs));
 	memset(guest_ram, 0, sizeof(guest_ram));
 	memset(vmcs_values, 0, sizeof(vmcs_values));
 	for (size_t i = 0; i < GUEST_RAM / 4096; i++)
 		ept_perms[i] = EPT_RWX;
 	pending_exception = pending_irq = -1;
+	selected = 0;
 	pending_nmi = 0;
 	fake_no_mtf = false;
-	vcpu0.gprs = &fake_gprs;
+	fake_on_cpuid = NULL;
+	fake_cpu = 0;
+	vcpu_count = FAKE_VCPUS;
+	for (unsigned i = 0; i < FAKE_VCPUS; i++) {
+		vcpus[i].index = i;
+		vcpus[i].gprs = &fake_gprs[i];
+		fake_apic_id[i] = 2 * i;	/* not the index: the APIC ids of a machine with HT off */
+		fake_started[i] = i < 2;	/* vCPU 2 waits for its SIPI */
+	}
 	log_len = emitted_len = 0;
 	log_text[0] = emitted[0] = '\0';
 	heap_region = aligned_alloc(4096, HEAP_SIZE);
@@ -360,12 +424,13 @@ static int fake_teardown(void **state)
 	return 0;
 }
 
-/* Runs `monitor lua CHUNK`; the emitted lines since the last call. */
+/* Runs `monitor lua CHUNK` with vCPU `selected` selected; the emitted
+ * lines since the last call. */
 static __attribute__((unused)) const char *monitor(const char *chunk)
 {
 	emitted_len = 0;
 	emitted[0] = '\0';
-	lhv_monitor_lua(chunk, emit, NULL);
+	lhv_monitor_lua(&vcpus[selected], chunk, emit, NULL);
 	return emitted;
 }
 

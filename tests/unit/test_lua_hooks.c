@@ -68,7 +68,7 @@ static void test_a_hook_sees_the_exit_and_its_fields(void **state)
 	set_vmcs("EXIT_QUALIFICATION", 0x1b);
 	set_vmcs("VM_EXIT_INSTRUCTION_LENGTH", 2);
 	set_vmcs("GUEST_LINEAR_ADDRESS", 0x401000);
-	fake_regs[TREG_RIP] = 0x100000;
+	fake_regs[0][TREG_RIP] = 0x100000;
 	monitor("hv.on_exit('CPUID', function(e)\n"
 		"  print(string.format('seen %s %d q=%x len=%d lin=%x rip=%x vcpu=%d %s', e.name, e.reason,\n"
 		"    e.qualification, e.instruction_length, e.guest_linear, e.rip, e.vcpu, tostring(e)))\n"
@@ -102,14 +102,14 @@ static void test_verdicts_map_to_the_exit_path(void **state)
 	monitor("hv.on_exit('cpuid', function() return ({ 'skip', 'resume', 'stop', 'stop' })[regs.rax],\n"
 		"  regs.rax == 3 and 'CPUID leaf 0x4000_0000 asked' or nil end)");
 	assert_int_equal(exit_with(EXIT_REASON_CPUID), HOOK_DEFAULT);
-	fake_gprs.rax = 1;
+	fake_gprs[0].rax = 1;
 	assert_int_equal(exit_with(EXIT_REASON_CPUID), HOOK_SKIP);
-	fake_gprs.rax = 2;
+	fake_gprs[0].rax = 2;
 	assert_int_equal(exit_with(EXIT_REASON_CPUID), HOOK_RESUME);
-	fake_gprs.rax = 3;
+	fake_gprs[0].rax = 3;
 	assert_int_equal(exit_with(EXIT_REASON_CPUID), HOOK_STOP);
 	assert_string_equal(stop_reason, "CPUID leaf 0x4000_0000 asked");
-	fake_gprs.rax = 4;
+	fake_gprs[0].rax = 4;
 	assert_int_equal(exit_with(EXIT_REASON_CPUID), HOOK_STOP);
 	assert_string_equal(stop_reason, "Lua hook 1 on CPUID");
 }
@@ -175,12 +175,12 @@ static void test_a_hook_may_remove_itself_and_add_others(void **state)
 static void test_a_hook_changing_the_guest_uses_the_exiting_vcpu(void **state)
 {
 	(void)state;
-	fake_gprs.rax = 0;
+	fake_gprs[0].rax = 0;
 	monitor("hv.on_exit('cpuid', function() regs.rax = 0x756e6547 regs.rip = regs.rip + 2 return 'resume' end)");
-	fake_regs[TREG_RIP] = 0x1000;
+	fake_regs[0][TREG_RIP] = 0x1000;
 	assert_int_equal(exit_with(EXIT_REASON_CPUID), HOOK_RESUME);
-	assert_int_equal(fake_gprs.rax, 0x756e6547);
-	assert_int_equal(fake_regs[TREG_RIP], 0x1002);
+	assert_int_equal(fake_gprs[0].rax, 0x756e6547);
+	assert_int_equal(fake_regs[0][TREG_RIP], 0x1002);
 }
 
 static void test_print_in_a_hook_goes_to_the_log(void **state)

@@ -55,13 +55,13 @@ static void test_the_api_tables_and_libraries_refuse_assignment_and_rawset(void 
 static void test_rawset_on_regs_fails_and_regs_still_reach_the_guest(void **state)
 {
 	(void)state;
-	fake_regs[TREG_RIP] = 0x1000;
+	fake_regs[0][TREG_RIP] = 0x1000;
 	expect_output("rawset(regs, 'rip', 0)", "bad argument #1 to 'rawset' (table expected, got userdata)");
 	expect_output("setmetatable(regs, {})", "bad argument #1 to 'setmetatable'");
 	expect_output("getmetatable(regs)", "regs");
 	expect_output("regs.rip", "4096 (0x1000)");
 	monitor("regs.rip = 0x2000");
-	assert_int_equal(fake_regs[TREG_RIP], 0x2000);
+	assert_int_equal(fake_regs[0][TREG_RIP], 0x2000);
 }
 
 static void test_the_string_metatable_is_protected(void **state)
@@ -126,7 +126,7 @@ static void test_one_script_cannot_break_another_scripts_hook(void **state)
 	bi.modules[1] = (struct boot_module){ (uintptr_t)b, (uintptr_t)b + sizeof(b) - 1, "script:b.lua" };
 	assert_int_equal(lhv_run_boot_scripts(&bi), 1);
 	expect_log("[E] lua: b.lua: b.lua:5: b is done");
-	fake_regs[TREG_RIP] = 0xabc;
+	fake_regs[0][TREG_RIP] = 0xabc;
 	assert_true(exit_hooked(EXIT_REASON_CPUID));
 	assert_int_equal(exit_hooks_run(&vcpu0, EXIT_REASON_CPUID, NULL, 0), HOOK_DEFAULT);
 	assert_int_equal(exit_hooks_run(&vcpu0, EXIT_REASON_CPUID, NULL, 0), HOOK_DEFAULT);
@@ -162,7 +162,7 @@ static void test_an_uploaded_file_has_its_own_globals(void **state)
 	(void)state;
 	static const char file[] = "hv = 1 inject = nil left = 1\nreturn hv";
 	emitted_len = 0;
-	lhv_monitor_file("@f.lua", file, sizeof(file) - 1, "", emit, NULL);
+	lhv_monitor_file(&vcpu0, "@f.lua", file, sizeof(file) - 1, "", emit, NULL);
 	assert_string_equal(emitted, "1 (0x1)\n");
 	expect_output("return type(hv), type(inject), left", "userdata\tuserdata\tnil");
 }

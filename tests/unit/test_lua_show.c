@@ -25,7 +25,15 @@ static void test_hv_stats_shows_its_keys_and_values_sorted(void **state)
 	vcpu0.exits = 13;
 	vcpu0.exit_counts[EXIT_REASON_CPUID] = 12;
 	vcpu0.exit_counts[EXIT_REASON_HLT] = 1;
-	expect_exactly("hv.stats()", "{ CPUID = 12 (0xc), HLT = 1 (0x1), total = 13 (0xd) }");
+	vcpus[1].exits = 2;
+	vcpus[1].exit_counts[EXIT_REASON_CPUID] = 2;
+	vcpu_count = 2;
+	/* Indexed from 0, the vCPUs show in brackets, [0] first. */
+	expect_exactly("hv.stats()", "{ CPUID = 14 (0xe), HLT = 1 (0x1), total = 15 (0xf), vcpus = { "
+		       "[0 (0x0)] = { by_reason = {...}, exits = 13 (0xd) }, "
+		       "[1 (0x1)] = { by_reason = {...}, exits = 2 (0x2) } } }");
+	expect_exactly("hv.stats().vcpus[1].by_reason", "{ CPUID = 2 (0x2) }");
+	expect_exactly("{ [0] = 'a', 'b' }", "{ [0 (0x0)] = \"a\", [1 (0x1)] = \"b\" }");
 }
 
 static void test_sequences_nesting_strings_and_odd_keys(void **state)

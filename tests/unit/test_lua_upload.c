@@ -27,6 +27,13 @@ int gdb_monitor_register(const char *name, const char *help, gdb_monitor_fn fn)
 	return 0;
 }
 
+/* The vCPU gdb selected (the stub is NULL here). */
+struct vcpu *gdb_vcpu(struct gdb_stub *g)
+{
+	assert_null(g);
+	return &vcpus[selected];
+}
+
 /* `monitor NAME ARGS`: what it printed. */
 static const char *run(const char *name, const char *args)
 {
