@@ -170,10 +170,22 @@ static void arm_single_step(struct vcpu *v)
 		v->step_rip = vmread(GUEST_RIP);
 	}
 	vmwrite(GUEST_RFLAGS, rflags | RFLAGS_TF);
-	if ((rflags & RFLAGS_IF) && !(vmread(GUEST_INTERRUPTIBILITY_STATE) & 3))
-		vmwrite(GUEST_INTERRUPTIBILITY_STATE, 1);	/* hold interrupts for one instruction */
 	if (vmread(GUEST_ACTIVITY_STATE))
 		vmwrite(GUEST_ACTIVITY_STATE, 0);		/* a halted guest steps past HLT */
+	/* Interrupts held off for the stepped instruction: MOV-SS blocking,
+	 * which also holds a pending debug exception until the instruction is
+	 * done (SDM Vol. 3C §27.7.3; STI blocking would not).  With TF=1 under
+	 * either blocking, VM entry wants BS set in the pending debug
+	 * exceptions (§27.3.1.5): that pending single-step trap is the step's
+	 * #DB.  No blocking when an interrupt or NMI goes in at this entry:
+	 * their injection wants none (§27.3.1.5). */
+	uint32_t event = (uint32_t)vmread(VM_ENTRY_INTERRUPTION_INFO);
+	unsigned type = (event >> 8) & 7;
+	if ((event & (1u << 31)) && (type == 0 || type == 2))
+		return;
+	uint64_t intr = vmread(GUEST_INTERRUPTIBILITY_STATE);
+	vmwrite(GUEST_INTERRUPTIBILITY_STATE, (intr & ~3ull) | 2);
+	vmwrite(GUEST_PENDING_DEBUG_EXCEPTIONS, vmread(GUEST_PENDING_DEBUG_EXCEPTIONS) | DBG_BS);
 }
 
 /* The page stays open for one instruction (TF), or, when the access was
@@ -214,6 +226,10 @@ static void finish_step(struct vcpu *v)
 
 	v->stepping = false;
 	v->rearm_step = false;
+	/* An emulated instruction ended the step: no trap may stay pending. */
+	uint64_t pending = vmread(GUEST_PENDING_DEBUG_EXCEPTIONS);
+	if (pending & DBG_BS)
+		vmwrite(GUEST_PENDING_DEBUG_EXCEPTIONS, pending & ~DBG_BS);
 	if (op == OPCODE_PUSHF && !v->step_guest_tf) {
 		uint64_t rsp = vmread(GUEST_RSP), pushed = 0;
 		unsigned width = (vmread(GUEST_CS_ACCESS_RIGHTS) & (1u << 13)) ? 8 : 4;

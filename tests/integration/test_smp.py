@@ -189,12 +189,20 @@ def test_linux_with_two_cpus_brings_up_both_under_vmx(t):
         t.skip("the Linux guest is absent (make linux-guest fetches it into build/linux)")
     with open(info_path) as f:
         info = json.load(f)
-    r = t.boot(hv_args="panic=poweroff",
-               modules=[(os.path.join(LINUX, "vmlinux"), f"guest {info['cmdline']}"),
-                        (os.path.join(LINUX, "initramfs.cpio"), "initrd")],
-               megs=512, cpus=2, timeout=1500)
+    m = t.start(hv_args="panic=poweroff",
+                modules=[(os.path.join(LINUX, "vmlinux"), f"guest {info['cmdline']}"),
+                         (os.path.join(LINUX, "initramfs.cpio"), "initrd")],
+                megs=512, cpus=2, timeout=1500)
+    t.wait_for(m, r"smp: Brought up 1 node, 2 CPUs", timeout=1200)
+    # gdb sees both CPUs, each at a kernel address of its own.
+    out = t.gdb(m, "info threads", "thread 2", "info registers rip", "thread 1", "info registers rip",
+                "detach", elf=t.path(os.path.join(LINUX, "symbols.elf")), timeout=300)
+    rips = [int(x, 16) for x in re.findall(r"^rip\s+(0x[0-9a-f]+)", out, re.M)]
+    t.check(re.search(r'^\s+2\s+Thread 2 "vCPU 1"', out, re.M), f"gdb lists no vCPU 1: {out[-600:]!r}")
+    t.check(len(rips) == 2 and all(x >= 0xffffffff80000000 for x in rips),
+            f"the two vCPUs' RIPs are not kernel addresses: {out[-600:]!r}")
+    r = t.finish(m)
     r.expect(r"cpus: 2 vCPUs; the guest's BSP runs, 1 AP waits for its INIT-SIPI-SIPI")
-    r.expect(r"smp: Brought up 1 node, 2 CPUs")
     r.expect(r"Run /init as init process")
     r.expect(re.escape(info["marker"]))
     r.forbid(r"Kernel panic|guest stopped|EXCEPTION: |PANIC|do_boot_cpu failed")
