@@ -29,7 +29,7 @@ struct vcpu *allstop_owner(void)
 
 static bool needs_parking(const struct vcpu *u)
 {
-	return u->state != VCPU_ABSENT && u->vmcs_phys && !u->parked;
+	return u->state != VCPU_ABSENT && u->vmcs_phys && !u->parked && !u->native_wait;
 }
 
 static void park_others(struct vcpu *v)

@@ -6,6 +6,7 @@
 
 #include "platform/fmt.h"
 #include "platform/log.h"
+#include "vcpu_ap.h"
 
 /* Reports of bad input are rate-limited per kind: the first few lines in
  * full, then one at every power of ten with the count, so a guest looping
@@ -145,8 +146,8 @@ void apic_icr_write(struct vcpu *sender, uint32_t dest, uint32_t low)
 			log_debug("apic: vCPU %u sent INIT level de-assert: ignored%s", sender->index, note);
 		return;
 	}
-	if (mode == ICR_DELIVERY_INIT || mode == ICR_DELIVERY_STARTUP)
-		init_or_sipi(sender, dest, low);
+	if ((mode == ICR_DELIVERY_INIT || mode == ICR_DELIVERY_STARTUP) && !vcpu_sipi_native)
+		init_or_sipi(sender, dest, low);	/* the native path lets the processor take them */
 	else
 		apic_hw_send_ipi(dest, low);
 }

@@ -2,6 +2,7 @@
  * WBINVD, HLT, the VMX instructions, and the events that end a guest. */
 #include "debugger.h"
 #include "exits.h"
+#include "vcpu_ap.h"
 #include "vcpu_kick.h"
 #include "platform/cpu.h"
 #include "platform/log.h"
@@ -180,6 +181,9 @@ enum exit_action exit_triple_fault(struct vcpu *v)
 enum exit_action exit_init_sipi(struct vcpu *v)
 {
 	unsigned reason = (unsigned)vmread(VM_EXIT_REASON) & 0xffff;
-	return exit_stop(v, "%s signal received (vector 0x%llx): only one vCPU is modelled",
-			 exit_reason_name(reason), (unsigned long long)vmread(EXIT_QUALIFICATION));
+	if (reason == EXIT_REASON_INIT)
+		vcpu_init_exit(v);
+	else
+		vcpu_sipi_exit(v, (uint8_t)vmread(EXIT_QUALIFICATION));
+	return EXIT_RESUME;
 }

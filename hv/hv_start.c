@@ -117,6 +117,7 @@ void hv_start(const struct boot_info *bi, const struct hv_config *cfg)
 	guest_cpuid_init();
 	if ((rc = vmcs_setup(v, &vmx_caps, &entry, debug_uart)))
 		fail("VMCS setup", rc);
+	vcpu_choose_sipi_path(cfg->sipi_native, &vmx_caps);
 	unsigned n = vcpu_ap_prepare_all(&vmx_caps);
 	if (vcpu_count > 1)
 		log_info("cpus: %u vCPU%s; the guest's BSP runs, %u AP%s wait%s for its INIT-SIPI-SIPI", n,

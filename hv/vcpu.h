@@ -76,6 +76,7 @@ struct vcpu {
 	volatile bool go;		/* the debugger's owner lets it run again */
 	bool run_next;			/* the debugger gave it an action (target_resume) */
 	volatile int sipi_vector;	/* a SIPI waiting to start it, or -1 */
+	bool native_wait;		/* in the guest, in the wait-for-SIPI activity state */
 	uint8_t fxsave[512] __attribute__((aligned(16)));	/* x87/SSE while parked */
 	bool own_drs;			/* the debugger's DR0-DR3/DR7 are in force */
 	uint64_t shadow_dr[4], shadow_dr7;	/* the guest's own, meanwhile */

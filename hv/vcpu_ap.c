@@ -10,7 +10,9 @@
 #include "vcpu_kick.h"
 #include "vcpu_run.h"
 #include "vmcs_setup.h"
+#include "vmx.h"
 #include "vmx_on.h"
+#include "platform/machine.h"
 
 /* An AP builds its VMCS within this many ticks of being told to (≈ 60 K
  * under Bochs); one that has not is reported and left out. */
@@ -87,8 +89,45 @@ unsigned vcpu_ap_prepare_all(const struct vmx_caps_raw *caps)
 	return ready;
 }
 
+bool vcpu_sipi_native;
+
+#define VMX_MISC_WAIT_FOR_SIPI (1ull << 8)	/* SDM Vol. 3D §A.6 */
+#define ACTIVITY_WAIT_FOR_SIPI 3
+
+void vcpu_choose_sipi_path(bool native_wanted, const struct vmx_caps_raw *caps)
+{
+	if (!native_wanted)
+		return;
+	if (!(caps->misc & VMX_MISC_WAIT_FOR_SIPI))
+		log_warn("sipi=native: this CPU has no wait-for-SIPI activity state (IA32_VMX_MISC bit 8); "
+			 "guest APs start the software way");
+	else if (machine_detect() == MACHINE_BOCHS)
+		log_warn("sipi=native: Bochs 2.7's INIT and SIPI exits are broken (an INIT exits again at every "
+			 "entry; docs/platform-notes.md); guest APs start the software way");
+	else
+		vcpu_sipi_native = true;
+	log_info("cpus: guest APs start %s", vcpu_sipi_native ?
+		 "the SDM's way: in wait-for-SIPI, by INIT and SIPI exits" :
+		 "the software way: INIT/SIPI caught at the ICR");
+}
+
+/* The SDM's path: the AP enters the guest in the wait-for-SIPI activity
+ * state; the processor itself waits, and its SIPI is a VM exit
+ * (exit_init_sipi).  An NMI does not end that state, so all-stop leaves
+ * such a vCPU alone (it runs no guest code). */
+static void native_wait_for_sipi(struct vcpu *v)
+{
+	vmcs_guest_sipi_state(v, ap_caps, 0);
+	vmwrite(GUEST_ACTIVITY_STATE, ACTIVITY_WAIT_FOR_SIPI);
+	v->state = VCPU_WAIT_SIPI;
+	v->native_wait = true;
+	vcpu_run(v);
+}
+
 void vcpu_ap_wait_for_sipi(struct vcpu *v)
 {
+	if (vcpu_sipi_native)
+		native_wait_for_sipi(v);
 	v->state = VCPU_WAIT_SIPI;
 	for (;;) {
 		if (v->requests & VCPU_REQ_PARK)
@@ -105,6 +144,30 @@ void vcpu_ap_wait_for_sipi(struct vcpu *v)
 	v->state = VCPU_RUNNING;
 	log_debug("vCPU %u: start-up IPI, vector 0x%02x: real mode at %04x:0000", v->index, vector, vector << 8);
 	vcpu_run(v);
+}
+
+/* INIT and SIPI as VM exits (SDM Vol. 3C §28.2, Table 28-1 reasons 3 and
+ * 4): INIT puts the vCPU into wait-for-SIPI (the software path waits in
+ * root mode, the native one in the guest); a SIPI's vector is the exit
+ * qualification's bits 7:0 and starts a waiting vCPU in real mode. */
+void vcpu_init_exit(struct vcpu *v)
+{
+	v->native_wait = false;
+	if (!vcpu_sipi_native)
+		vcpu_ap_wait_for_sipi(v);	/* never returns */
+	vmcs_guest_sipi_state(v, ap_caps, 0);
+	vmwrite(GUEST_ACTIVITY_STATE, ACTIVITY_WAIT_FOR_SIPI);
+	v->state = VCPU_WAIT_SIPI;
+	v->native_wait = true;
+	log_debug("vCPU %u: INIT exit: wait-for-SIPI", v->index);
+}
+
+void vcpu_sipi_exit(struct vcpu *v, uint8_t vector)
+{
+	vmcs_guest_sipi_state(v, ap_caps, vector);	/* activity state: active */
+	v->native_wait = false;
+	v->state = VCPU_RUNNING;
+	log_debug("vCPU %u: SIPI exit, vector 0x%02x: real mode at %04x:0000", v->index, vector, vector << 8);
 }
 
 /* The guest's INIT: a running vCPU leaves the guest for wait-for-SIPI (SDM

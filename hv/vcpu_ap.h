@@ -22,4 +22,16 @@ unsigned vcpu_ap_prepare_all(const struct vmx_caps_raw *caps);
 /* On v's processor: wait-for-SIPI, then the guest at the SIPI's vector. */
 void vcpu_ap_wait_for_sipi(struct vcpu *v) __attribute__((noreturn));
 
+/* How guest APs start (sipi=): false, the software path (the guest's
+ * INIT/SIPI caught at the ICR, the AP waiting in root mode); true, the
+ * SDM's (the AP in the guest in the wait-for-SIPI activity state, INIT and
+ * SIPI VM exits: SDM Vol. 3C §26.4.2, §28.2; book §3.10.1.7).  Chosen once
+ * at start-up: native only where the CPU offers the activity state and not
+ * under Bochs 2.7, whose INIT/SIPI exits are broken (docs/platform-notes.md). */
+extern bool vcpu_sipi_native;
+/* The INIT and SIPI exits, on the vCPU that took them. */
+void vcpu_init_exit(struct vcpu *v);
+void vcpu_sipi_exit(struct vcpu *v, uint8_t vector);
+void vcpu_choose_sipi_path(bool native_wanted, const struct vmx_caps_raw *caps);
+
 #endif

@@ -16,6 +16,8 @@ const char cmdline_help[] =
 	"lua-heap=SIZE[K|M]                              Lua heap cap (default 4M, at most 16M)\n"
 	"lua-budget=N                                    Lua VM instructions per hook call (default 1000000)\n"
 	"lua-ticks=N                                     TSC ticks per hook call, C work included (default 200000000)\n"
+	"sipi=software|native                            guest APs start at INIT/SIPI caught at the ICR (default), or\n"
+	"                                                in wait-for-SIPI with INIT/SIPI exits (SDM; not Bochs 2.7)\n"
 	"selftest=pagefault|vmentry|luastack             fault on purpose to show the exception report, or\n"
 	"                                                break the guest state to show the VM-entry checker,\n"
 	"                                                or overrun the Lua stack into its guard pages\n";
@@ -172,12 +174,21 @@ static bool opt_lua_heap(struct hv_config *c, const char *v) { return parse_size
 static bool opt_lua_budget(struct hv_config *c, const char *v) { return parse_size(v, 1000, 1000000000, &c->lua_budget); }
 static bool opt_lua_ticks(struct hv_config *c, const char *v) { return parse_size(v, 100000, 1ull << 40, &c->lua_ticks); }
 
+static bool opt_sipi(struct hv_config *c, const char *v)
+{
+	if (!strcmp(v, "software")) c->sipi_native = false;
+	else if (!strcmp(v, "native")) c->sipi_native = true;
+	else return false;
+	return true;
+}
+
 static const char *cur_console(const struct hv_config *c) { return c->console.name; }
 static const char *cur_gdb(const struct hv_config *c) { return c->gdb.name; }
 static const char *cur_none(const struct hv_config *c) { (void)c; return "none"; }
 static const char *cur_default(const struct hv_config *c) { (void)c; return "the default"; }
 static const char *cur_panic(const struct hv_config *c) { return c->panic == PANIC_HALT ? "halt" : "poweroff"; }
 static const char *cur_e9(const struct hv_config *c) { return c->e9 ? "on" : "off"; }
+static const char *cur_sipi(const struct hv_config *c) { return c->sipi_native ? "native" : "software"; }
 
 static const char *cur_loglevel(const struct hv_config *c)
 {
@@ -196,6 +207,7 @@ static const struct option options[] = {
 	{ "lua-heap", true, opt_lua_heap, cur_default },
 	{ "lua-budget", true, opt_lua_budget, cur_default },
 	{ "lua-ticks", true, opt_lua_ticks, cur_default },
+	{ "sipi", true, opt_sipi, cur_sipi },
 };
 
 static void apply_word(struct hv_config *cfg, char *word)

@@ -212,3 +212,15 @@ def test_linux_with_two_cpus_brings_up_both_under_vmx(t):
 
 
 test_linux_with_two_cpus_brings_up_both_under_vmx.timeout = 1620
+
+
+def test_sipi_native_falls_back_to_the_software_path_under_bochs(t):
+    """sipi=native asks for the SDM's path (the AP in wait-for-SIPI, INIT
+    and SIPI exits); Bochs 2.7's INIT exit never clears, so vmxdbg says why
+    it keeps the software path, and the probe's AP still starts under VMX."""
+    r = t.boot(hv_args="panic=poweroff sipi=native", modules=[(SMPPROBE, "guest")], cpus=2)
+    r.expect(r"sipi=native: Bochs 2\.7's INIT and SIPI exits are broken .*; guest APs start the software way")
+    r.expect(r"cpus: guest APs start the software way: INIT/SIPI caught at the ICR")
+    r.expect(r"SMPPROBE ap: started \(marker 0xa11f\)")
+    r.forbid(r"guest stopped|EXCEPTION|PANIC")
+    r.expect_poweroff()

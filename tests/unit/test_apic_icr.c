@@ -23,6 +23,7 @@
 /* The vCPU set: three CPUs, APIC ids 0, 1 and 4 (ids need not be dense). */
 struct vcpu vcpus[VCPU_MAX];
 unsigned vcpu_count;
+bool vcpu_sipi_native;	/* the software path: INIT/SIPI reach the vCPUs, not the hardware */
 
 struct vcpu *vcpu_by_apic_id(uint32_t apic_id)
 {
@@ -114,6 +115,22 @@ static void test_init_sipi_sipi_to_a_physical_id_starts_that_vcpu(void **state)
 	expect_log("debug: apic: vCPU 0 sent INIT to APIC id 1\n");
 	expect_log("debug: apic: vCPU 0 sent SIPI vector 0x08 to APIC id 1\n");
 	expect_log("debug: apic: vCPU 0 sent INIT level de-assert: ignored");
+}
+
+/* sipi=native: the processor takes INIT and SIPI itself (wait-for-SIPI,
+ * INIT/SIPI exits), so they go to the hardware like every other IPI. */
+static void test_the_native_path_sends_init_and_sipi_to_the_hardware(void **state)
+{
+	(void)state;
+	vcpu_sipi_native = true;
+	apic_icr_write(&vcpus[0], 1, INIT_ASSERT_LEVEL);
+	apic_icr_write(&vcpus[0], 1, STARTUP(0x08));
+	vcpu_sipi_native = false;
+	char init[32], sipi[32];
+	snprintf(init, sizeof(init), "hw 0x1 0x%x", INIT_ASSERT_LEVEL);
+	snprintf(sipi, sizeof(sipi), "hw 0x1 0x%x", STARTUP(0x08));
+	const char *const want[] = { init, sipi };
+	expect_calls(want, 2);
 }
 
 static void test_an_ap_may_start_another_by_sparse_apic_id(void **state)
@@ -233,6 +250,7 @@ static void test_ipis_spread_over_time_are_no_storm(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup(test_the_native_path_sends_init_and_sipi_to_the_hardware, setup),
 		cmocka_unit_test_setup(test_init_sipi_sipi_to_a_physical_id_starts_that_vcpu, setup),
 		cmocka_unit_test_setup(test_an_ap_may_start_another_by_sparse_apic_id, setup),
 		cmocka_unit_test_setup(test_all_excluding_self_names_every_other_vcpu, setup),

@@ -60,6 +60,20 @@ static void test_an_unknown_option_is_named_and_ignored(void **state)
 	assert_int_equal(cfg.loglevel, LOG_WARN);
 }
 
+static void test_sipi_chooses_the_software_or_the_native_path(void **state)
+{
+	(void)state;
+	parse("");
+	assert_false(cfg.sipi_native);
+	parse("sipi=native");
+	assert_true(cfg.sipi_native);
+	parse("sipi=native sipi=software");
+	assert_false(cfg.sipi_native);
+	parse("sipi=magic");
+	assert_false(cfg.sipi_native);
+	assert_string_equal(cfg.warnings[0], "cmdline: bad value \"magic\" for sipi=, using software");
+}
+
 static void test_a_bad_console_keeps_the_default_and_says_so(void **state)
 {
 	(void)state;
@@ -152,6 +166,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults_are_console_com1_and_gdb_com2_at_115200),
+		cmocka_unit_test(test_sipi_chooses_the_software_or_the_native_path),
 		cmocka_unit_test(test_every_option_is_applied),
 		cmocka_unit_test(test_an_unknown_option_is_named_and_ignored),
 		cmocka_unit_test(test_a_bad_console_keeps_the_default_and_says_so),
