@@ -198,7 +198,7 @@ def test_linux_with_two_cpus_brings_up_both_under_vmx(t):
     out = t.gdb(m, "info threads", "thread 2", "info registers rip", "thread 1", "info registers rip",
                 "detach", elf=t.path(os.path.join(LINUX, "symbols.elf")), timeout=300)
     rips = [int(x, 16) for x in re.findall(r"^rip\s+(0x[0-9a-f]+)", out, re.M)]
-    t.check(re.search(r'^\s+2\s+Thread 2 "vCPU 1"', out, re.M), f"gdb lists no vCPU 1: {out[-600:]!r}")
+    t.check(re.search(r'^\*?\s+2\s+Thread 2 "vCPU 1"', out, re.M), f"gdb lists no vCPU 1: {out[-600:]!r}")
     t.check(len(rips) == 2 and all(x >= 0xffffffff80000000 for x in rips),
             f"the two vCPUs' RIPs are not kernel addresses: {out[-600:]!r}")
     r = t.finish(m)
