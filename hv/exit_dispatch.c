@@ -9,6 +9,7 @@
 #include "hooks.h"
 #include "platform/cpu.h"
 #include "platform/fmt.h"
+#include "platform/kstring.h"
 #include "platform/log.h"
 #include "entry_failure.h"
 #include "vcpu_run.h"
@@ -97,16 +98,40 @@ static enum exit_action exit_unhandled(struct vcpu *v)
 	return exit_stop(v, "unhandled exit reason %u (%s)", basic, name ? name : "unassigned");
 }
 
-/* "exits: CPUID 12, IO_INSTRUCTION 3, ..." — what the guest did. */
-void exit_counts_log(const struct vcpu *v)
+/* "exits: 124 in all, CPUID 12, IO_INSTRUCTION 3, ..." — what the guest
+ * did; with several vCPUs one line each ("exits: vCPU 1: ...") and the sum. */
+static void exit_counts_line(const char *who, uint64_t exits, const uint64_t *counts)
 {
 	char line[256];
-	int n = ksnprintf(line, sizeof(line), "exits: %llu in all", (unsigned long long)v->exits);
+	int n = ksnprintf(line, sizeof(line), "exits: %s%llu in all", who, (unsigned long long)exits);
 	for (unsigned r = 0; r < EXIT_REASON_LIMIT && n < (int)sizeof(line); r++)
-		if (v->exit_counts[r])
+		if (counts[r])
 			n += ksnprintf(line + n, sizeof(line) - n, ", %s %llu", exit_reason_name(r),
-				       (unsigned long long)v->exit_counts[r]);
+				       (unsigned long long)counts[r]);
 	log_info("%s", line);
+}
+
+void exit_counts_log(const struct vcpu *v)
+{
+	if (vcpu_count < 2) {
+		exit_counts_line("", v->exits, v->exit_counts);
+		return;
+	}
+	static uint64_t total[EXIT_REASON_LIMIT];
+	uint64_t all = 0;
+	char who[24];
+	memset(total, 0, sizeof(total));
+	for (unsigned i = 0; i < vcpu_count; i++) {
+		const struct vcpu *u = &vcpus[i];
+		if (u->state == VCPU_ABSENT)
+			continue;
+		ksnprintf(who, sizeof(who), "vCPU %u: ", i);
+		exit_counts_line(who, u->exits, u->exit_counts);
+		all += u->exits;
+		for (unsigned r = 0; r < EXIT_REASON_LIMIT; r++)
+			total[r] += u->exit_counts[r];
+	}
+	exit_counts_line("all vCPUs: ", all, total);
 }
 
 /* What the hypervisor does for an exit whatever a hook decided: the
