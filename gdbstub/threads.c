@@ -83,9 +83,10 @@ void gdb_cmd_thread_select(struct gdb_stub *g, struct gdb_cursor *c)
 		gdb_out_error(g, -ENOENT);
 		return;
 	}
-	if (op == 'g' && v)
+	if (op == 'g' && v) {
 		g->v = v;
-	else if (op == 'c')
+		target_vcpu_select(v);	/* `monitor vmcs` and the VMCS reads mean it too */
+	} else if (op == 'c')
 		g->vc = v;
 	gdb_out_str(g, "OK");
 }

@@ -27,9 +27,12 @@ struct vcpu *allstop_owner(void)
 	return owner;
 }
 
+static void park(struct vcpu *v);
+
 static bool needs_parking(const struct vcpu *u)
 {
-	return u->state != VCPU_ABSENT && u->vmcs_phys && !u->parked && !u->native_wait;
+	return u->state != VCPU_ABSENT && u->vmcs_phys && !__atomic_load_n(&u->parked, __ATOMIC_ACQUIRE) &&
+	       !u->native_wait;
 }
 
 static void park_others(struct vcpu *v)
@@ -37,8 +40,10 @@ static void park_others(struct vcpu *v)
 	uint64_t t0 = rdtsc(), kicked_at = t0;
 
 	for (unsigned i = 0; i < vcpu_count; i++)
-		if (&vcpus[i] != v && needs_parking(&vcpus[i]))
+		if (&vcpus[i] != v && needs_parking(&vcpus[i])) {
+			vcpus[i].parked_by = v;
 			vcpu_request(&vcpus[i], VCPU_REQ_PARK);
+		}
 	for (;;) {
 		bool all = true;
 		for (unsigned i = 0; i < vcpu_count; i++)
@@ -66,27 +71,39 @@ static void park_others(struct vcpu *v)
 	}
 }
 
-void allstop_begin(struct vcpu *v)
+bool allstop_begin(struct vcpu *v)
 {
+	bool parked_meanwhile = false;
 	if (vcpu_count < 2)
-		return;
+		return false;
 	/* Another vCPU may be stopping the machine right now: be parked by it
 	 * first; this stop is reported after it, when this vCPU runs again. */
 	while (!spin_trylock(&owner_lock)) {
-		if (v->requests & VCPU_REQ_PARK)
+		if (v->requests & VCPU_REQ_PARK) {
 			allstop_park(v);
+			parked_meanwhile = true;
+		}
 		pause();
 	}
 	owner = v;
 	foreign = NULL;
 	park_others(v);
+	return parked_meanwhile;
 }
 
+/* Only the owner switches VMCSs, and only to a parked vCPU's (SDM Vol. 3C
+ * §25.1: a VMCS is active on one processor at a time); any other processor
+ * reaches its own vCPU's VMCS only. */
 int vcpu_vmcs_use(struct vcpu *v)
 {
-	if (vcpu_count < 2 || v == (foreign ? foreign : owner) || !owner)
+	if (vcpu_count < 2)
 		return 0;
-	if (v != owner && !v->parked)
+	struct vcpu *me = this_vcpu();
+	if (me != owner)
+		return v == me ? 0 : -EBUSY;
+	if (v == (foreign ? foreign : owner))
+		return 0;
+	if (v != owner && !__atomic_load_n(&v->parked, __ATOMIC_ACQUIRE))
 		return -EBUSY;
 	if (foreign)
 		vmclear(foreign->vmcs_phys);	/* its processor may load it again */
@@ -94,10 +111,30 @@ int vcpu_vmcs_use(struct vcpu *v)
 	return vmptrld(v->vmcs_phys) == VMX_OK ? 0 : -EIO;
 }
 
+/* Not parked from here on, for anyone who looks: a new owner parks it
+ * again instead of loading a VMCS its processor is about to load. */
 static void release(struct vcpu *u)
 {
+	u->parked_by = NULL;
+	__atomic_store_n(&u->parked, false, __ATOMIC_SEQ_CST);
 	__atomic_store_n(&u->go, true, __ATOMIC_RELEASE);
 	vcpu_kick(u);
+}
+
+void allstop_resume_those_parked_by(struct vcpu *v)
+{
+	for (unsigned i = 0; i < vcpu_count; i++)
+		if (vcpus[i].parked_by == v)
+			vcpus[i].run_next = true;
+	v->run_next = true;
+}
+
+bool allstop_something_runs(void)
+{
+	for (unsigned i = 0; i < vcpu_count; i++)
+		if (vcpus[i].run_next && vcpus[i].state == VCPU_RUNNING)
+			return true;
+	return false;
 }
 
 void allstop_end(struct vcpu *v)
@@ -109,7 +146,14 @@ void allstop_end(struct vcpu *v)
 	v->run_next = false;
 	for (unsigned i = 0; i < vcpu_count; i++) {
 		struct vcpu *u = &vcpus[i];
-		if (u != v && u->parked && u->run_next) {
+		if (u == v)
+			continue;
+		/* A vCPU the stop gave up on must not park later with nobody
+		 * to release it. */
+		if (!u->parked)
+			__atomic_and_fetch(&u->requests, ~VCPU_REQ_PARK, __ATOMIC_SEQ_CST);
+		/* A vCPU waiting for its SIPI runs no guest code: back to its wait. */
+		if (u->parked && (u->run_next || u->state == VCPU_WAIT_SIPI)) {
 			u->run_next = false;
 			release(u);
 		}
@@ -118,7 +162,7 @@ void allstop_end(struct vcpu *v)
 	owner = NULL;
 	spin_unlock(&owner_lock);
 	if (!self_runs)
-		allstop_park(v);
+		park(v);
 }
 
 /* The FPU image a parked vCPU leaves (target_fpu_read reads it). */
@@ -132,22 +176,37 @@ static void fx_restore(struct vcpu *v)
 	__asm__ volatile("fxrstor64 %0" : : "m"(v->fxsave));
 }
 
-void allstop_park(struct vcpu *v)
+/* What lives only in the processor is kept in the vcpu: x87/SSE and CR2
+ * (gdb reads both through the owner), then the VMCS goes to memory. */
+static void park(struct vcpu *v)
 {
 	__atomic_and_fetch(&v->requests, ~VCPU_REQ_PARK, __ATOMIC_SEQ_CST);
 	fx_save(v);
+	v->cr2 = read_cr2();
 	vmclear(v->vmcs_phys);
 	v->launched = false;
 	v->go = false;
 	__atomic_store_n(&v->parked, true, __ATOMIC_RELEASE);
-	while (!__atomic_load_n(&v->go, __ATOMIC_ACQUIRE)) {
-		cpu_wait_nmi();
-		/* INIT while parked: the owner let it go to wait for its SIPI. */
+	for (;;) {
+		uint64_t seen = cpu_nmi_count();
+		if (__atomic_load_n(&v->go, __ATOMIC_ACQUIRE))
+			break;
+		cpu_wait_nmi_since(seen);
 	}
-	v->kicked = false;
 	__atomic_store_n(&v->parked, false, __ATOMIC_RELEASE);
 	vmptrld(v->vmcs_phys);
 	fx_restore(v);
+	write_cr2(v->cr2);
 	breakpoints_sync_vcpu(v);	/* the debugger's DR0-DR3, DR7 and exception bitmap */
 	invept(INVEPT_SINGLE_CONTEXT, v->eptp);	/* EPT may have changed meanwhile */
+}
+
+/* A request to park is only good while someone owns the stop. */
+void allstop_park(struct vcpu *v)
+{
+	if (!owner) {
+		__atomic_and_fetch(&v->requests, ~VCPU_REQ_PARK, __ATOMIC_SEQ_CST);
+		return;
+	}
+	park(v);
 }

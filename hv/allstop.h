@@ -8,12 +8,19 @@
 #ifndef HV_ALLSTOP_H
 #define HV_ALLSTOP_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "vcpu.h"
 
-/* On the stopping vCPU, before the debugger hears of the stop. */
-void allstop_begin(struct vcpu *v);
+/* On the stopping vCPU, before the debugger hears of the stop.  True when
+ * it was parked by another vCPU's stop first: its own stop may be stale. */
+bool allstop_begin(struct vcpu *v);
+/* A stop dropped before the debugger heard of it: v and the vCPUs its
+ * stop parked run on as they were. */
+void allstop_resume_those_parked_by(struct vcpu *v);
+/* Whether the debugger's resume lets any started vCPU run. */
+bool allstop_something_runs(void);
 /* After the debugger resumed: releases the vCPUs with run_next set (all
  * when every_vcpu), makes v's own VMCS current again, and parks v itself
  * when it was given no action. */

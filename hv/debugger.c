@@ -80,6 +80,13 @@ static __attribute__((noreturn)) void let_dead_guest_go(struct vcpu *v, enum deb
 
 static void arm_single_step(struct vcpu *v);
 
+static bool stale_stop(struct vcpu *v, const struct target_stop *why)
+{
+	if (v->stepping && why->kind != STOP_STEP)
+		return true;
+	return why->kind == STOP_SW_BREAKPOINT && !debugger_is_our_breakpoint(vmread(GUEST_RIP));
+}
+
 void debugger_stop(struct vcpu *v, const struct target_stop *why)
 {
 	if (!debugger || (why->kind == STOP_GUEST_DEAD && !ever_attached && poweroff_unattached)) {
@@ -88,7 +95,14 @@ void debugger_stop(struct vcpu *v, const struct target_stop *why)
 		return;	/* nobody to stop for: carry on */
 	}
 	ever_attached = true;
-	allstop_begin(v);	/* every other vCPU leaves the guest first */
+	/* Every other vCPU leaves the guest first.  One that another stop
+	 * parked meanwhile may hold a stale stop: its breakpoint removed, or
+	 * gdb gave it a step of its own: drop it, the guest runs on. */
+	if (allstop_begin(v) && stale_stop(v, why)) {
+		allstop_resume_those_parked_by(v);
+		allstop_end(v);
+		return;
+	}
 	target_vcpu_select(v);
 	struct target_stop stop = *why;
 	stop.vcpu = v->index;
@@ -96,6 +110,13 @@ void debugger_stop(struct vcpu *v, const struct target_stop *why)
 	vmcs_guard_save();
 	spin_lock(&line_lock);
 	enum debug_outcome out = debugger->serve(v, &stop);
+	/* Resuming only vCPUs that wait for their SIPI would leave nothing
+	 * running and nobody to hear a Ctrl-C: stop again at once. */
+	while (out == DEBUG_RESUMED && vcpu_count > 1 && !allstop_something_runs()) {
+		log_info("gdb: only vCPUs waiting for their SIPI were resumed; nothing runs: stopped again");
+		stop.kind = STOP_INTERRUPT;
+		out = debugger->serve(v, &stop);
+	}
 	spin_unlock(&line_lock);
 	vcpu_vmcs_use(v);	/* the stub may have left another vCPU's VMCS current */
 	if (out != DEBUG_RESUMED && v->stopped)

@@ -30,8 +30,20 @@ static void drop_single_step_trap(void)
 /* The hypervisor's own part of every EPT violation, hooked or not: the
  * event whose delivery it interrupted goes back in, and a debugger watch
  * page is opened for one step (true: the violation was the watch's). */
+/* An EPT violation during the guest's IRET from its NMI handler ended
+ * virtual-NMI blocking before the exit (qualification bit 12, "NMI
+ * unblocking due to IRET"); the IRET runs again, so blocking is put back
+ * (SDM Vol. 3C §28.2.3 "Information About NMI Unblocking Due to IRET"). */
+static void nmi_unblocking_undone(struct vcpu *v, uint64_t q)
+{
+	if ((q & (1u << 12)) && (v->pin_ctls & VMX_PIN_VIRTUAL_NMIS) &&
+	    !(vmread(IDT_VECTORING_INFO) & (1u << 31)))
+		vmwrite(GUEST_INTERRUPTIBILITY_STATE, vmread(GUEST_INTERRUPTIBILITY_STATE) | (1u << 3));
+}
+
 bool ept_violation_bookkeeping(struct vcpu *v, uint64_t gpa, uint64_t q)
 {
+	nmi_unblocking_undone(v, q);
 	inject_vectoring_event(v);
 	if (!ept_watch_on_violation(v, gpa, q))
 		return false;
@@ -48,8 +60,10 @@ enum exit_action exit_ept_violation(struct vcpu *v)
 	/* A store to the guest's xAPIC page: the software INIT/SIPI path,
 	 * ahead of the watch bookkeeping (the page's write right is never
 	 * opened for a watch's step). */
-	if ((q & QUAL_WRITE) && (gpa & PAGE_MASK) == apic_mmio_protected_page())
+	if ((q & QUAL_WRITE) && (gpa & PAGE_MASK) == apic_mmio_protected_page()) {
+		nmi_unblocking_undone(v, q);
 		return apic_mmio_write(v, gpa, q);
+	}
 	if (ept_violation_bookkeeping(v, gpa, q))
 		return EXIT_RESUME;	/* a debugger watch page: one step, then re-armed */
 	ept_violation_describe(q, what, sizeof(what));

@@ -71,8 +71,8 @@ int target_reg_read(struct vcpu *v, enum target_reg r, uint64_t *value)
 		*value = guest_visible_cr(GUEST_CR0, CR0_READ_SHADOW, v->cr0_mask);
 	else if (r == TREG_CR4)
 		*value = guest_visible_cr(GUEST_CR4, CR4_READ_SHADOW, v->cr4_mask);
-	else if (r == TREG_CR2)
-		*value = read_cr2();	/* VMX does not switch CR2: in root mode it is the guest's */
+	else if (r == TREG_CR2)	/* VMX does not switch CR2: in root mode it is the guest's */
+		*value = v == this_vcpu() ? read_cr2() : v->cr2;	/* a parked vCPU's: saved */
 	else if (r == TREG_CR8)
 		*value = 0;		/* no TPR shadow: the guest's TPR lives in its APIC */
 	else

@@ -140,12 +140,16 @@ void target_report_ept(struct vcpu *v, uint64_t gpa, target_emit_fn emit, void *
 
 /* The guest's x87/SSE registers are live in the CPU in root mode: the
  * hypervisor proper never touches them (-mgeneral-regs-only). */
+/* Live on this processor for its own vCPU; saved in the vcpu for a parked
+ * one; out of reach for one running elsewhere. */
 int target_fpu_read(struct vcpu *v, struct target_fxsave *out)
 {
-	if (v->parked && v != this_vcpu())	/* saved when it parked */
+	if (v == this_vcpu())
+		__asm__ volatile("fxsave64 %0" : "=m"(*out));
+	else if (v->parked)
 		memcpy(out, v->fxsave, sizeof(*out));
 	else
-		__asm__ volatile("fxsave64 %0" : "=m"(*out));
+		return -EBUSY;
 	return 0;
 }
 
@@ -153,10 +157,12 @@ int target_fpu_write(struct vcpu *v, const struct target_fxsave *in)
 {
 	if (in->mxcsr & ~in->mxcsr_mask & 0xffffffffu)
 		return -EINVAL;	/* FXRSTOR would #GP on reserved MXCSR bits */
-	if (v->parked && v != this_vcpu())	/* restored when it leaves its park */
+	if (v == this_vcpu())
+		__asm__ volatile("fxrstor64 %0" : : "m"(*in));
+	else if (v->parked)	/* restored when it leaves its park */
 		memcpy(v->fxsave, in, sizeof(*in));
 	else
-		__asm__ volatile("fxrstor64 %0" : : "m"(*in));
+		return -EBUSY;
 	return 0;
 }
 

@@ -71,13 +71,17 @@ struct vcpu {
 
 	/* Multiprocessor (vcpu_kick.c, allstop.c, vcpu_ap.c). */
 	volatile unsigned requests;	/* VCPU_REQ_* another processor asked for */
-	volatile bool kicked;		/* an NMI it sent is ours, not the guest's */
+	volatile uint64_t kicks;	/* NMIs other processors sent it (vcpu_kick.c) */
+	uint64_t nmi_exits;		/* NMI VM exits it took */
+	uint64_t guest_nmis;		/* NMIs past the kicks: the guest's, handed back */
 	volatile bool parked;		/* waits in root mode, VMCS cleared (all-stop) */
 	volatile bool go;		/* the debugger's owner lets it run again */
 	bool run_next;			/* the debugger gave it an action (target_resume) */
+	struct vcpu *parked_by;		/* the owner whose stop took it out of the guest */
 	volatile int sipi_vector;	/* a SIPI waiting to start it, or -1 */
 	bool native_wait;		/* in the guest, in the wait-for-SIPI activity state */
 	uint8_t fxsave[512] __attribute__((aligned(16)));	/* x87/SSE while parked */
+	uint64_t cr2;			/* CR2 while parked */
 	bool own_drs;			/* the debugger's DR0-DR3/DR7 are in force */
 	uint64_t shadow_dr[4], shadow_dr7;	/* the guest's own, meanwhile */
 

@@ -2,6 +2,7 @@
 #include "vcpu_ap.h"
 
 #include "allstop.h"
+#include "breakpoints_sync.h"
 #include "platform/cpu.h"
 #include "platform/lapic.h"
 #include "platform/log.h"
@@ -37,14 +38,18 @@ void vcpu_ap_main(unsigned cpu_index)
 {
 	struct vcpu *v = &vcpus[cpu_index];
 
-	while (!__atomic_load_n(&aps_may_build, __ATOMIC_ACQUIRE))
-		cpu_wait_nmi();
+	for (;;) {
+		uint64_t seen = cpu_nmi_count();
+		if (__atomic_load_n(&aps_may_build, __ATOMIC_ACQUIRE))
+			break;
+		cpu_wait_nmi_since(seen);
+	}
 	int rc = vmcs_setup_ap(v, &vcpus[0], ap_caps);
 	v->sipi_vector = -1;
 	__atomic_store_n(&ap_rc[cpu_index], rc, __ATOMIC_RELEASE);
 	if (rc)
 		for (;;)
-			cpu_wait_nmi();	/* the BSP reports it; nothing runs here */
+			cpu_wait_nmi_since(cpu_nmi_count());	/* the BSP reports it; nothing runs here */
 	vcpu_ap_wait_for_sipi(v);
 }
 
@@ -54,6 +59,18 @@ unsigned vcpu_ap_prepare_all(const struct vmx_caps_raw *caps)
 
 	ap_caps = caps;
 	vcpus[0].apic_id = smp_apic_id(0);
+	/* Without NMI exiting a kick would land in the guest as its own NMI:
+	 * no all-stop, no INIT.  The APs then stay in VMX root, unused. */
+	uint32_t nmi_ctls = VMX_PIN_NMI_EXITING | VMX_PIN_VIRTUAL_NMIS;
+	if ((vcpus[0].pin_ctls & nmi_ctls) != nmi_ctls) {
+		for (unsigned i = 1; i < VCPU_MAX; i++)
+			if (ap_rc[i] == 1 && vcpus[i].vmxon_phys) {
+				log_warn("cpus: no NMI exiting or virtual NMIs on this CPU: the APs stay in VMX root, "
+					 "unused; the guest runs on the BSP only");
+				break;
+			}
+		return 1;
+	}
 	for (unsigned i = 1; i < VCPU_MAX; i++) {
 		struct vcpu *v = &vcpus[i];
 		if (ap_rc[i] != 1 || !v->vmxon_phys)
@@ -111,6 +128,16 @@ void vcpu_choose_sipi_path(bool native_wanted, const struct vmx_caps_raw *caps)
 		 "the software way: INIT/SIPI caught at the ICR");
 }
 
+/* A processor after INIT has none of the debugger's state: its hardware
+ * breakpoints, exception bitmap and step are put back from the debugger's
+ * (SDM Vol. 3A Table 10-1: DR7 = 0x400 after INIT). */
+static void restart_debugging(struct vcpu *v)
+{
+	v->own_drs = false;
+	v->stepping = v->rearm_step = v->rearm_by_timer = false;
+	breakpoints_sync_vcpu(v);
+}
+
 /* The SDM's path: the AP enters the guest in the wait-for-SIPI activity
  * state; the processor itself waits, and its SIPI is a VM exit
  * (exit_init_sipi).  An NMI does not end that state, so all-stop leaves
@@ -118,9 +145,11 @@ void vcpu_choose_sipi_path(bool native_wanted, const struct vmx_caps_raw *caps)
 static void native_wait_for_sipi(struct vcpu *v)
 {
 	vmcs_guest_sipi_state(v, ap_caps, 0);
+	restart_debugging(v);
 	vmwrite(GUEST_ACTIVITY_STATE, ACTIVITY_WAIT_FOR_SIPI);
 	v->state = VCPU_WAIT_SIPI;
 	v->native_wait = true;
+	__atomic_and_fetch(&v->requests, ~VCPU_REQ_INIT, __ATOMIC_SEQ_CST);
 	vcpu_run(v);
 }
 
@@ -128,19 +157,23 @@ void vcpu_ap_wait_for_sipi(struct vcpu *v)
 {
 	if (vcpu_sipi_native)
 		native_wait_for_sipi(v);
+	/* Waiting first, then the INIT request done: a SIPI sent meanwhile
+	 * finds the vCPU waiting (vcpu_guest_sipi). */
 	v->state = VCPU_WAIT_SIPI;
+	__atomic_and_fetch(&v->requests, ~VCPU_REQ_INIT, __ATOMIC_SEQ_CST);
 	for (;;) {
+		uint64_t seen = cpu_nmi_count();
 		if (v->requests & VCPU_REQ_PARK)
 			allstop_park(v);
 		int vector = __atomic_load_n(&v->sipi_vector, __ATOMIC_ACQUIRE);
 		if (vector >= 0)
 			break;
-		cpu_wait_nmi();
+		cpu_wait_nmi_since(seen);
 	}
 	uint8_t vector = (uint8_t)v->sipi_vector;
 	v->sipi_vector = -1;
-	v->kicked = false;
 	vmcs_guest_sipi_state(v, ap_caps, vector);
+	restart_debugging(v);
 	v->state = VCPU_RUNNING;
 	log_debug("vCPU %u: start-up IPI, vector 0x%02x: real mode at %04x:0000", v->index, vector, vector << 8);
 	vcpu_run(v);
@@ -156,6 +189,7 @@ void vcpu_init_exit(struct vcpu *v)
 	if (!vcpu_sipi_native)
 		vcpu_ap_wait_for_sipi(v);	/* never returns */
 	vmcs_guest_sipi_state(v, ap_caps, 0);
+	restart_debugging(v);
 	vmwrite(GUEST_ACTIVITY_STATE, ACTIVITY_WAIT_FOR_SIPI);
 	v->state = VCPU_WAIT_SIPI;
 	v->native_wait = true;
@@ -165,6 +199,7 @@ void vcpu_init_exit(struct vcpu *v)
 void vcpu_sipi_exit(struct vcpu *v, uint8_t vector)
 {
 	vmcs_guest_sipi_state(v, ap_caps, vector);	/* activity state: active */
+	restart_debugging(v);
 	v->native_wait = false;
 	v->state = VCPU_RUNNING;
 	log_debug("vCPU %u: SIPI exit, vector 0x%02x: real mode at %04x:0000", v->index, vector, vector << 8);
@@ -182,9 +217,14 @@ void vcpu_guest_init(struct vcpu *v)
 
 void vcpu_guest_sipi(struct vcpu *v, uint8_t vector)
 {
-	bool waiting = v->state == VCPU_WAIT_SIPI || (v->requests & VCPU_REQ_INIT);
-	if (!waiting || v->sipi_vector >= 0)
+	bool init_pending = v->requests & VCPU_REQ_INIT;
+	if (v->state != VCPU_WAIT_SIPI && !init_pending)
 		return;	/* a SIPI to a running processor is ignored (SDM §12.6.1) */
-	__atomic_store_n(&v->sipi_vector, vector, __ATOMIC_RELEASE);
-	lapic_send_nmi(v->apic_id);
+	if (v->sipi_vector < 0)
+		__atomic_store_n(&v->sipi_vector, vector, __ATOMIC_RELEASE);
+	/* A waiting vCPU is woken (again, for the second SIPI: the first's NMI
+	 * may have been spent); one still leaving the guest for its INIT reads
+	 * the vector on its way. */
+	if (!init_pending)
+		vcpu_kick(v);
 }

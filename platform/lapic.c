@@ -2,6 +2,7 @@
 #include "lapic.h"
 
 #include "cpu.h"
+#include "percpu.h"
 #include "trap.h"
 
 #define MSR_IA32_APIC_BASE 0x1b
@@ -15,6 +16,9 @@
 
 void lapic_send_nmi(uint32_t apic_id)
 {
+	/* The word the NMI announces must be visible first: WRMSR to the x2APIC
+	 * ICR is not serializing (SDM Vol. 3A §12.12.3). */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	uint64_t base = rdmsr(MSR_IA32_APIC_BASE);
 	if (base & APIC_BASE_X2APIC) {
 		wrmsr(MSR_X2APIC_ICR, (uint64_t)apic_id << 32 | ICR_NMI);
@@ -29,10 +33,22 @@ void lapic_send_nmi(uint32_t apic_id)
 	*lo = ICR_NMI;
 }
 
-extern const uint8_t cpu_wait_nmi_hlt[];
+extern const uint8_t cpu_wait_nmi_window[], cpu_wait_nmi_hlt[], cpu_wait_nmi_done[];
+void cpu_wait_nmi_check(uint64_t seen, volatile uint64_t *count);
+
+uint64_t cpu_nmi_count(void)
+{
+	return __atomic_load_n(&this_cpu()->nmis, __ATOMIC_ACQUIRE);
+}
+
+void cpu_wait_nmi_since(uint64_t seen)
+{
+	cpu_wait_nmi_check(seen, &this_cpu()->nmis);
+}
 
 void cpu_wait_nmi_fixup(struct trap_frame *f)
 {
-	if (f->rip == (uintptr_t)cpu_wait_nmi_hlt)
-		f->rip++;	/* HLT is one byte: the wait ends now */
+	__atomic_add_fetch(&this_cpu()->nmis, 1, __ATOMIC_SEQ_CST);
+	if (f->rip >= (uintptr_t)cpu_wait_nmi_window && f->rip <= (uintptr_t)cpu_wait_nmi_hlt)
+		f->rip = (uintptr_t)cpu_wait_nmi_done;	/* the wait ends now */
 }

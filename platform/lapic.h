@@ -11,11 +11,23 @@
  * §12.6.1) to the processor with this APIC id. */
 void lapic_send_nmi(uint32_t apic_id);
 
-/* Waits until an NMI arrives (or returns at once when one arrived since the
- * caller last looked: see cpu_wait_nmi in lapic_wait.S).  Root mode, IF=0. */
-void cpu_wait_nmi(void);
-/* From the NMI handler: true when the NMI interrupted cpu_wait_nmi's HLT,
- * which is then skipped (the lost-wake-up race closed). */
+/* Waiting for another processor's word, race-free (root mode, IF=0):
+ *
+ *	for (;;) {
+ *		uint64_t seen = cpu_nmi_count();
+ *		if (condition)
+ *			break;
+ *		cpu_wait_nmi_since(seen);
+ *	}
+ *
+ * The sender sets the condition, then sends its NMI.  An NMI counted after
+ * `seen` makes cpu_wait_nmi_since return at once; one that arrives between
+ * its compare and its HLT is caught by the handler (cpu_wait_nmi_fixup),
+ * which moves RIP past the HLT. */
+uint64_t cpu_nmi_count(void);
+void cpu_wait_nmi_since(uint64_t seen);
+/* From the NMI handler in root mode: counts it, and ends a wait it
+ * interrupted between the compare and the HLT. */
 struct trap_frame;
 void cpu_wait_nmi_fixup(struct trap_frame *f);
 /* After an NMI VM exit: NMIs stay blocked in root mode until an IRET (SDM

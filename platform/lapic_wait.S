@@ -1,13 +1,19 @@
 /* lapic_wait.S — waiting for an NMI in root mode without losing one.
- * A processor checks its condition, then halts; an NMI that arrives between
- * the check and the HLT would be lost, so the NMI handler moves RIP past
- * the HLT when it interrupted exactly there (cpu_wait_nmi_fixup): the HLT
- * then never sleeps.  Interrupts stay off (IF=0): only NMIs wake it. */
+ * cpu_wait_nmi_since(seen, &count): HLT unless the per-CPU NMI count moved
+ * past `seen`.  An NMI between the compare and the HLT would be lost (the
+ * HLT would sleep through it), so the NMI handler moves RIP to the return
+ * when it interrupted anywhere in [cpu_wait_nmi_window, cpu_wait_nmi_hlt]
+ * (cpu_wait_nmi_fixup in lapic.c).  Interrupts stay off: only NMIs wake it. */
 	.text
-	.globl cpu_wait_nmi, cpu_wait_nmi_hlt, cpu_unblock_nmi
-cpu_wait_nmi:
+	.globl cpu_wait_nmi_check, cpu_wait_nmi_window, cpu_wait_nmi_hlt, cpu_wait_nmi_done, cpu_unblock_nmi
+/* %rdi: the count the caller saw; %rsi: the count's address. */
+cpu_wait_nmi_check:
+cpu_wait_nmi_window:
+	cmpq (%rsi), %rdi
+	jne cpu_wait_nmi_done
 cpu_wait_nmi_hlt:
 	hlt
+cpu_wait_nmi_done:
 	ret
 
 /* IRET to the next instruction: unblocks NMIs (SDM Vol. 3A §6.7.1). */

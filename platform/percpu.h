@@ -19,6 +19,7 @@ struct percpu {
 	/* Ours from here on. */
 	uint32_t cpu_index;
 	uint32_t apic_id;
+	volatile uint64_t nmis;		/* NMIs taken in root mode (trap.c) */
 };
 
 #define PERCPU_MAX 64	/* MADT_MAX_CPUS */

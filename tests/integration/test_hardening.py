@@ -86,25 +86,26 @@ def test_writable_fields_and_the_high_half_go_through_and_the_guest_finishes(t):
 
 
 def test_changes_at_a_stop_that_would_fail_entry_are_undone_and_the_guest_finishes(t):
-    """Each write passes on its own: IF on, then an external interrupt
-    injected at once.  `stepi` then holds interrupts off for one instruction
-    (blocking by STI), with which no external interrupt may be injected (SDM
-    27.3.1.5).  Before entering, the checker sees it; the stop's changes are
-    undone and the guest runs on as if nothing had been asked."""
+    """Each write passes on its own: IA32_DEBUGCTL.BTF on (single-step on
+    branches), and RFLAGS.IF.  `stepi` then holds interrupts off for one
+    instruction (blocking by MOV SS) with the step's trap pending (BS),
+    which VM entry refuses while BTF is 1 (SDM 27.3.1.5).  Before entering,
+    the checker sees it; the stop's changes are undone and the guest runs on
+    as if nothing had been asked."""
     m, out = at_gdb_wait(t, BASIC,
                          "monitor lua vmcs.write('GUEST_RFLAGS', vmcs.read('GUEST_RFLAGS') | 0x200)",
-                         "monitor lua inject.interrupt(0x41)",
-                         "monitor vmcs VM_ENTRY_INTERRUPTION_INFO",
+                         "monitor vmcs GUEST_IA32_DEBUGCTL 2",
+                         "monitor vmcs GUEST_IA32_DEBUGCTL",
                          "stepi",
                          "monitor vmcs GUEST_RFLAGS",
-                         "monitor vmcs VM_ENTRY_INTERRUPTION_INFO")
-    t.find(out, r"^VM_ENTRY_INTERRUPTION_INFO = 0x80000041$", "the interrupt went in at once")
+                         "monitor vmcs GUEST_IA32_DEBUGCTL")
+    t.find(out, r"^GUEST_IA32_DEBUGCTL = 0x2$", "BTF went in")
     rflags = re.search(r"^GUEST_RFLAGS = (0x[0-9a-f]+)$", out, re.M)
     t.check(rflags and not int(rflags.group(1), 16) & 0x200, f"IF still set after the undo: {out[-600:]!r}")
-    t.find(out, r"^VM_ENTRY_INTERRUPTION_INFO = 0x0$", "the interrupt was taken back")
+    t.find(out, r"^GUEST_IA32_DEBUGCTL = 0x0$", "BTF was taken back")
     r = t.finish(m)
-    r.expect(r"vmentry: refused the debugger's changes: VM entry would fail: GUEST_INTERRUPTIBILITY_STATE "
-             r"\(0x00000001\): blocking by STI and MOV SS \(bits 1:0\) must be 0 to inject an external interrupt")
+    r.expect(r"vmentry: refused the debugger's changes: VM entry would fail: GUEST_PENDING_DEBUG_EXCEPTIONS "
+             r"\(0x0000000000004000\): BS \(bit 14\) must be 0 unless RFLAGS.TF = 1 and IA32_DEBUGCTL.BTF = 0")
     r.expect(r"vmentry: restored the \d+ VMCS fields changed while the guest was stopped; the guest runs on")
     r.expect(DONE)
     r.forbid(r"VM entry failed|guest stopped")

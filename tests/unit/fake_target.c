@@ -123,6 +123,13 @@ unsigned target_vcpu_count(void)
 	return fake.vcpu_count;
 }
 
+/* The stub selects a vCPU for the VMCS calls (Hg): the fake records it. */
+int target_vcpu_select(struct vcpu *v)
+{
+	fake.selected = v;
+	return 0;
+}
+
 struct vcpu *target_vcpu(unsigned index)
 {
 	if (index >= fake.vcpu_count)

@@ -78,6 +78,7 @@ struct fake_resume {
 };
 
 struct fake_target {
+	struct vcpu *selected;	/* target_vcpu_select: the stub's Hg */
 	struct vcpu vcpu;		/* vCPU 0: the BSP, with the fields below */
 	uint64_t regs[TREG_COUNT];
 	int reg_read_error[TREG_COUNT];	/* nonzero: target_reg_read fails so */
