@@ -117,6 +117,14 @@ def test_the_probes_init_and_sipis_are_caught_at_the_x2apic_icr(t):
     r.expect_poweroff()
 
 
+def test_the_probes_x2apic_sender_starts_its_ap_bare(t):
+    """The reference for the x2APIC variant: its WRMSR 0x830 INIT-SIPI-SIPI
+    starts CPU 1 without vmxdbg."""
+    r = t.boot(bare=SMPPROBE, hv_args="apic=x2apic", cpus=2)
+    r.expect(r"SMPPROBE x2apic: on")
+    r.expect(r"SMPPROBE ap: started \(marker 0xa11f\)")
+
+
 def test_bad_ipis_are_reported_and_the_hypervisor_survives(t):
     """SIPI to an APIC id no CPU has, INIT to itself, INIT with a logical
     destination, 10,000 fixed IPIs to itself: each reported (rate-limited),
