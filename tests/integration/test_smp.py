@@ -128,12 +128,16 @@ def test_the_probes_x2apic_sender_starts_its_ap_bare(t):
 def test_bad_ipis_are_reported_and_the_hypervisor_survives(t):
     """SIPI to an APIC id no CPU has, INIT to itself, INIT with a logical
     destination, 10,000 fixed IPIs to itself: each reported (rate-limited),
-    the guest runs on to its power-off."""
+    the guest runs on to its power-off.  A bad IA32_APIC_BASE and an x2APIC
+    ICR write in xAPIC mode are the guest's #GP, as on a CPU."""
     r = t.boot(hv_args="panic=poweroff", modules=[(SMPPROBE, "guest apic=hostile")], cpus=2)
     r.expect(r"apic: vCPU 0 sent SIPI vector 0x08 to APIC id 7: no vCPU has that id, ignored")
     r.expect(r"apic: vCPU 0 sent INIT to itself \(APIC id 0\): ignored")
     r.expect(r"apic: vCPU 0 sent INIT with logical destination 0x1: not supported, ignored")
     r.expect(r"apic: IPI storm: vCPU 0 sent 1000 IPIs within 10000000 TSC ticks")
+    r.expect(r"SMPPROBE hostile: IA32_APIC_BASE with reserved bit 9 set: vector 13")
+    r.expect(r"SMPPROBE hostile: x2APIC ICR written in xAPIC mode: vector 13")
+    r.expect(r"guest: WRMSR IA32_APIC_BASE 0x[0-9a-f]+ -> 0x[0-9a-f]+ refused with #GP")
     r.expect(r"SMPPROBE hostile: survived")
     r.expect(r"SMPPROBE ap: (did not start|started)")
     r.forbid(r"guest stopped|EXCEPTION|PANIC")

@@ -1,6 +1,7 @@
 /* apic_modes.c — the probe's extra modes: the x2APIC sender, IPIs a
  * hypervisor must survive, and the price of one APIC access. */
 #include "print.h"
+#include "probe.h"
 #include "smpprobe.h"
 #include "x86.h"
 
@@ -42,6 +43,11 @@ void apic_hostile(void)
 	xapic_send(self, ICR_INIT);
 	kprintf("SMPPROBE hostile: INIT with a logical destination\n");
 	xapic_send(1, ICR_INIT | ICR_LOGICAL);
+	/* Both raise #GP on a CPU (SDM Vol. 3A §12.4.4, §12.12.1): vector 13. */
+	int v = probe_wrmsr(MSR_APIC_BASE, rdmsr(MSR_APIC_BASE) | (1u << 9));
+	kprintf("SMPPROBE hostile: IA32_APIC_BASE with reserved bit 9 set: vector %d\n", v);
+	v = probe_wrmsr(MSR_X2APIC_ICR, ICR_INIT | 1ull << 32);
+	kprintf("SMPPROBE hostile: x2APIC ICR written in xAPIC mode: vector %d\n", v);
 	kprintf("SMPPROBE hostile: %u fixed IPIs to itself, vector 0xf0, interrupts off\n", STORM_IPIS);
 	cli();
 	for (unsigned i = 0; i < STORM_IPIS; i++)
