@@ -39,17 +39,25 @@ bool ept_violation_bookkeeping(struct vcpu *v, uint64_t gpa, uint64_t q)
 	return true;
 }
 
+bool apic_page_write(struct vcpu *v, uint64_t gpa, uint64_t q, enum exit_action *action)
+{
+	if (!(q & QUAL_WRITE) || (gpa & PAGE_MASK) != apic_mmio_protected_page())
+		return false;
+	*action = apic_mmio_write(v, gpa, q);
+	return true;
+}
+
 enum exit_action exit_ept_violation(struct vcpu *v)
 {
 	uint64_t q = vmread(EXIT_QUALIFICATION);
 	uint64_t gpa = vmread(GUEST_PHYSICAL_ADDRESS);
+	enum exit_action action;
 	char what[160];
 
-	/* A store to the guest's xAPIC page: the software INIT/SIPI path,
-	 * ahead of the watch bookkeeping (the page's write right is never
-	 * opened for a watch's step). */
-	if ((q & QUAL_WRITE) && (gpa & PAGE_MASK) == apic_mmio_protected_page())
-		return apic_mmio_write(v, gpa, q);
+	/* Ahead of the watch bookkeeping: the APIC page's write right is
+	 * never opened for a watch's step. */
+	if (apic_page_write(v, gpa, q, &action))
+		return action;
 	if (ept_violation_bookkeeping(v, gpa, q))
 		return EXIT_RESUME;	/* a debugger watch page: one step, then re-armed */
 	ept_violation_describe(q, what, sizeof(what));

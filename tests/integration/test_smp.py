@@ -165,6 +165,26 @@ def test_an_emulated_apic_write_costs_an_exit_and_a_read_nothing(t):
     under.forbid(r"guest stopped|not emulated")
 
 
+def test_apic_writes_are_emulated_under_a_lua_hook_that_resumes(t):
+    """A script hooking EPT violations sees the APIC stores and returns
+    "resume": the store is emulated all the same (resumed unemulated it
+    would exit again forever), and the guest runs to its end."""
+    hook = t.write_file("apic_hook.lua", "\n".join([
+        "local n = 0",
+        'hv.on_exit("EPT_VIOLATION", function(e)',
+        "  n = n + 1",
+        '  if n <= 2 then print(string.format("apic hook: %s to 0x%x", e.access, e.guest_physical)) end',
+        '  return "resume"',
+        "end)",
+    ]))
+    r = t.boot(hv_args="panic=poweroff", modules=[(SMPPROBE, "guest apic=cost"), (hook, "script")])
+    r.expect(r"apic hook: write to 0xfee00080")
+    r.expect(r"SMPPROBE apic cost: write \d+ ticks")
+    r.expect(r"SMPPROBE ap: did not start")
+    r.forbid(r"guest stopped|not emulated|EXCEPTION|PANIC")
+    r.expect_poweroff()
+
+
 def test_make_run_cpus_2_gives_bochs_two_processors(t):
     """`make run CPUS=N` reaches tools/run.py, which writes Bochs' cpu: count=N."""
     dry = subprocess.run(["make", "-n", "run", "CPUS=2", "GUEST=build/guests/basic.elf"], cwd=t.path("."),
