@@ -43,6 +43,9 @@ bool apic_page_write(struct vcpu *v, uint64_t gpa, uint64_t q, enum exit_action 
 {
 	if (!(q & QUAL_WRITE) || (gpa & PAGE_MASK) != apic_mmio_protected_page())
 		return false;
+	/* Bochs' BS (above) would be a second step trap: the emulation owes
+	 * the one single-step trap itself (vcpu_advance_rip). */
+	drop_single_step_trap();
 	*action = apic_mmio_write(v, gpa, q);
 	return true;
 }

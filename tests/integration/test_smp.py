@@ -101,7 +101,7 @@ def test_the_probes_init_and_sipis_are_caught_at_the_xapic_icr(t):
     t.check(len(re.findall(r"apic: vCPU 0 sent SIPI vector 0x08 to APIC id 1", r.console)) == 2,
             "the two start-up IPIs were not both recognised")
     r.expect(r"SMPPROBE ap: (did not start|started)")
-    r.forbid(r"guest stopped|not emulated|EXCEPTION|PANIC")
+    r.forbid(r"guest stopped|not emulated|EXCEPTION: |PANIC")
     r.expect_poweroff()
 
 
@@ -113,7 +113,7 @@ def test_the_probes_init_and_sipis_are_caught_at_the_x2apic_icr(t):
     r.expect(r"apic: x2APIC mode: no xAPIC page to protect; ICR writes exit at WRMSR 0x830")
     r.expect(r"apic: vCPU 0 sent INIT to APIC id 1")
     r.expect(r"apic: vCPU 0 sent SIPI vector 0x08 to APIC id 1")
-    r.forbid(r"guest stopped|EXCEPTION|PANIC")
+    r.forbid(r"guest stopped|EXCEPTION: |PANIC")
     r.expect_poweroff()
 
 
@@ -140,7 +140,7 @@ def test_bad_ipis_are_reported_and_the_hypervisor_survives(t):
     r.expect(r"guest: WRMSR IA32_APIC_BASE 0x[0-9a-f]+ -> 0x[0-9a-f]+ refused with #GP")
     r.expect(r"SMPPROBE hostile: survived")
     r.expect(r"SMPPROBE ap: (did not start|started)")
-    r.forbid(r"guest stopped|EXCEPTION|PANIC")
+    r.forbid(r"guest stopped|EXCEPTION: |PANIC")
     t.check(len(re.findall(r"IPI storm", r.console)) <= 5, "the storm report is not rate-limited")
     r.expect_poweroff()
 
@@ -165,6 +165,41 @@ def test_an_emulated_apic_write_costs_an_exit_and_a_read_nothing(t):
     under.forbid(r"guest stopped|not emulated")
 
 
+def test_an_emulated_apic_store_under_the_guests_own_tf_traps_once_after_it_as_bare(t):
+    """The decoder's length advances RIP, and the guest's single-step trap
+    owed for the emulated store comes after it, once (advance_rip's rule)."""
+    want = r"SMPPROBE tf: 2 #DB traps, at store\+10 and store\+11"
+    t.boot(bare=SMPPROBE, hv_args="apic=tf").expect(want)
+    r = t.boot(hv_args="panic=poweroff", modules=[(SMPPROBE, "guest apic=tf")])
+    r.expect(want)
+    r.forbid(r"guest stopped|not emulated|EXCEPTION: |PANIC")
+    r.expect_poweroff()
+
+
+def test_gdb_stepi_over_an_emulated_apic_store_moves_one_instruction(t):
+    """The debugger's own step (TF it owns) over a store the hypervisor
+    emulates: one stepi, one instruction, the decoder's length."""
+    m = t.start(hv_args="panic=poweroff gdb-wait", modules=[(SMPPROBE, "guest apic=cost")], timeout=120)
+    t.wait_for(m, r"gdb-wait: the guest waits")
+    steps = 8
+    cmd = ["gdb", "-nx", "-q", "-batch", "-ex", "set pagination off", t.path(SMPPROBE),
+           "-ex", f"target remote localhost:{m.gdb_port}", "-ex", "disassemble apic_cost",
+           "-ex", "break apic_cost", "-ex", "continue", "-ex", "delete",
+           *[c for _ in range(steps) for c in ("-ex", "stepi", "-ex", "p/x $pc")], "-ex", "detach"]
+    out = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=90).stdout
+    with open(os.path.join(t.workdir, "gdb.txt"), "w") as f:
+        f.write(out)
+    store = t.find(out, r"(0x[0-9a-f]+) <\+\d+>:\s+movl\s+\$0x0,0xfee00080", "the TPR store in apic_cost")
+    at = int(store.group(1), 16)
+    pcs = [int(v, 16) for v in re.findall(r"^\$\d+ = (0x[0-9a-f]+)$", out, re.M)]
+    t.check(len(pcs) == steps, f"{len(pcs)} of {steps} steps printed a pc")
+    t.check(at in pcs[:-1] and pcs[pcs.index(at) + 1] == at + 10,
+            f"stepi from the store at {at:#x} went through {[hex(p) for p in pcs]}")
+    r = t.finish(m)
+    r.expect(r"SMPPROBE apic cost: write \d+ ticks")
+    r.forbid(r"guest stopped|not emulated|unexpected trap|EXCEPTION: |PANIC")
+
+
 def test_apic_writes_are_emulated_under_a_lua_hook_that_resumes(t):
     """A script hooking EPT violations sees the APIC stores and returns
     "resume": the store is emulated all the same (resumed unemulated it
@@ -181,7 +216,7 @@ def test_apic_writes_are_emulated_under_a_lua_hook_that_resumes(t):
     r.expect(r"apic hook: write to 0xfee00080")
     r.expect(r"SMPPROBE apic cost: write \d+ ticks")
     r.expect(r"SMPPROBE ap: did not start")
-    r.forbid(r"guest stopped|not emulated|EXCEPTION|PANIC")
+    r.forbid(r"guest stopped|not emulated|EXCEPTION: |PANIC")
     r.expect_poweroff()
 
 

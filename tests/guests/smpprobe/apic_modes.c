@@ -2,6 +2,7 @@
  * hypervisor must survive, and the price of one APIC access. */
 #include "print.h"
 #include "probe.h"
+#include "trap.h"
 #include "smpprobe.h"
 #include "x86.h"
 
@@ -70,4 +71,34 @@ void apic_cost(void)
 	uint64_t t2 = rdtsc();
 	kprintf("SMPPROBE apic cost: write %u ticks, read %u ticks (%u rounds, tpr %u)\n",
 		(uint32_t)(t1 - t0) / COST_ROUNDS, (uint32_t)(t2 - t1) / COST_ROUNDS, COST_ROUNDS, sum);
+}
+
+/* apic=tf: an APIC store single-stepped by the guest's own RFLAGS.TF.  The
+ * store is emulated under vmxdbg, so the step's #DB (a trap, after the
+ * instruction: SDM Vol. 3A §18.3.1.4) is the hypervisor's to deliver. */
+#define EFLAGS_TF (1u << 8)
+#define VEC_DB 1
+static volatile uint32_t db_eips[4];
+static volatile unsigned db_count;
+
+static void db_handler(struct trap_frame *f)
+{
+	if (db_count < 4)
+		db_eips[db_count] = f->eip;
+	if (++db_count >= 2)
+		f->eflags &= ~EFLAGS_TF;
+}
+
+void apic_tf(void)
+{
+	uint32_t store, after;
+	trap_set_handler(VEC_DB, db_handler);
+	/* POPF's TF traps after the instruction that follows it (§18.3.1.4). */
+	__asm__ volatile("pushfl\n\torl %2, (%%esp)\n\tpopfl\n"
+			 "1:\tmovl $0, 0xfee00080\n"
+			 "2:\tnop\n\t"
+			 "movl $1b, %0\n\tmovl $2b, %1"
+			 : "=r"(store), "=r"(after) : "i"(EFLAGS_TF) : "memory", "cc");
+	kprintf("SMPPROBE tf: %u #DB traps, at store+%u and store+%u\n", db_count, db_eips[0] - store,
+		db_eips[1] - store);
 }
