@@ -127,7 +127,7 @@ enum exit_action apic_mmio_write(struct vcpu *v, uint64_t gpa, uint64_t qual)
 		log_error("apic: write to 0x%llx at RIP 0x%llx (%u-bit code, %u bytes read: %02x %02x %02x %02x ...) "
 			  "not emulated: %s", (unsigned long long)gpa, (unsigned long long)vmread(GUEST_RIP), bits,
 			  (unsigned)n, insn[0], insn[1], insn[2], insn[3], apic_mmio_decode_strerror(rc));
-		return exit_stop(v, "APIC write at RIP 0x%llx not emulated: %s", (unsigned long long)vmread(GUEST_RIP),
+		return exit_stop(v, "APIC store at 0x%llx not emulated: %s", (unsigned long long)vmread(GUEST_RIP),
 				 apic_mmio_decode_strerror(rc));
 	}
 	if (s.xchg_reg >= 0)	/* the old value into the register, zero-extended (32-bit operand) */

@@ -200,6 +200,17 @@ def test_gdb_stepi_over_an_emulated_apic_store_moves_one_instruction(t):
     r.forbid(r"guest stopped|not emulated|unexpected trap|EXCEPTION: |PANIC")
 
 
+def test_an_apic_store_the_decoder_refuses_stops_the_guest_with_the_reason(t):
+    """A byte store to the APIC page is not guessed at: the guest stops,
+    the log names the instruction and why, the hypervisor stays up."""
+    r = t.boot(hv_args="panic=poweroff", modules=[(SMPPROBE, "guest apic=narrow")])
+    r.expect(r"apic: write to 0xfee00080 at RIP 0x[0-9a-f]+ \(32-bit code, 15 bytes read: c6 05 80 00 \.\.\.\) "
+             r"not emulated: an 8- or 16-bit store \(APIC registers are 32-bit\)")
+    r.expect(r"guest stopped: APIC store at 0x[0-9a-f]+ not emulated: an 8- or 16-bit store "
+             r"\(APIC registers are 32-bit\)$")
+    r.forbid(r"SMPPROBE narrow: went on|EXCEPTION: |PANIC")
+
+
 def test_apic_writes_are_emulated_under_a_lua_hook_that_resumes(t):
     """A script hooking EPT violations sees the APIC stores and returns
     "resume": the store is emulated all the same (resumed unemulated it
