@@ -4,7 +4,7 @@
  * Cost: every guest store to the page — EOI after each interrupt, timer
  * and LVT programming, TPR, ICR — becomes a VM exit, the instruction fetch
  * (through the guest's page tables when paging is on), the decode and one
- * MMIO write.  Measured under Bochs (TSC = instructions): 808 instructions
+ * MMIO write.  Measured under Bochs (TSC = instructions): 812 instructions
  * per emulated TPR write from the 32-bit probe guest with paging off,
  * against 3 bare; reads stay at 4, as bare (test_smp, apic_cost).  With an
  * APIC-access page and APIC-register virtualization most of these would

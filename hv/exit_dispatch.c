@@ -113,8 +113,8 @@ void exit_counts_log(const struct vcpu *v)
  * preemption timer's re-arm, UART poll and console tick (else the guest
  * runs on with no timer and gdb is locked out); an event whose delivery an
  * EPT violation interrupted (SDM Vol. 3C §28.2.4); the debugger's own #BP,
- * single step and EPT watch re-arm; a store to the guest's xAPIC page.  True when the exit was the debugger's
- * and is done with. */
+ * single step and EPT watch re-arm; a store to the guest's xAPIC page.
+ * True when the exit was the debugger's and is done with. */
 static bool hooked_exit_bookkeeping(struct vcpu *v, unsigned basic)
 {
 	switch (basic) {

@@ -1,7 +1,9 @@
 /* exit_ept.c — EPT violations and misconfigurations (SDM Vol. 3C §29.3.3;
  * book ch. 7).  A violation means the guest touched memory it does not own
  * (the hypervisor's region, or a page a debugger protected): report it in
- * full and stop the guest — never serve it silently. */
+ * full and stop the guest — never serve it silently.  The one violation
+ * served is a store to the guest's own xAPIC page, write-protected so that
+ * its INIT/SIPI can be caught (apic_mmio.c). */
 #include "apic_mmio.h"
 #include "debugger.h"
 #include "exits.h"
