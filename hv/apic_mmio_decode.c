@@ -154,19 +154,19 @@ const char *apic_mmio_decode_strerror(int err)
 {
 	switch (err) {
 	case DECODE_TRUNCATED:
-		return "the instruction bytes end inside the instruction";
+		return "the bytes at RIP end mid-instruction";
 	case DECODE_TOO_LONG:
-		return "the instruction is longer than 15 bytes";
+		return "longer than 15 bytes";
 	case DECODE_UNKNOWN_OPCODE:
-		return "not a MOV or XCHG store to memory (89, C7 /0, 87)";
+		return "not a MOV/XCHG store (89, C7 /0, 87, A3)";
 	case DECODE_NARROW:
-		return "an 8- or 16-bit store: APIC registers take 32-bit writes only";
+		return "an 8- or 16-bit store (APIC registers are 32-bit)";
 	case DECODE_WIDE:
-		return "a 64-bit store (REX.W): APIC registers take 32-bit writes only";
+		return "a 64-bit store (APIC registers are 32-bit)";
 	case DECODE_STRING:
-		return "a string store (MOVS/STOS) is not emulated";
+		return "a string store (MOVS/STOS)";
 	case DECODE_REGISTER_OPERAND:
-		return "the operand is a register, not memory";
+		return "a register operand, not memory";
 	default:
 		return "unknown decode error";
 	}

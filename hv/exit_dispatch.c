@@ -138,8 +138,8 @@ void exit_counts_log(const struct vcpu *v)
  * preemption timer's re-arm, UART poll and console tick (else the guest
  * runs on with no timer and gdb is locked out); an event whose delivery an
  * EPT violation interrupted (SDM Vol. 3C §28.2.4); the debugger's own #BP,
- * single step and EPT watch re-arm.  True when the exit was the debugger's
- * and is done with. */
+ * single step and EPT watch re-arm; a store to the guest's xAPIC page.
+ * True when the exit was the debugger's and is done with. */
 static bool hooked_exit_bookkeeping(struct vcpu *v, unsigned basic)
 {
 	switch (basic) {
@@ -148,8 +148,19 @@ static bool hooked_exit_bookkeeping(struct vcpu *v, unsigned basic)
 		return false;
 	case EXIT_REASON_EXCEPTION_NMI:
 		return exception_is_debuggers(v, (uint32_t)vmread(VM_EXIT_INTERRUPTION_INFO));
-	case EXIT_REASON_EPT_VIOLATION:
-		return ept_violation_bookkeeping(v, vmread(GUEST_PHYSICAL_ADDRESS), vmread(EXIT_QUALIFICATION));
+	case EXIT_REASON_EPT_VIOLATION: {
+		uint64_t gpa = vmread(GUEST_PHYSICAL_ADDRESS), q = vmread(EXIT_QUALIFICATION);
+		enum exit_action action;
+		/* A store to the xAPIC page is emulated whatever the hook says
+		 * (resumed unemulated it would exit again forever); a hook's
+		 * "stop" then stops after it. */
+		if (apic_page_write(v, gpa, q, &action)) {
+			if (action == EXIT_STOP)
+				vcpu_guest_stopped(v);
+			return action == EXIT_STOP;
+		}
+		return ept_violation_bookkeeping(v, gpa, q);
+	}
 	default:
 		return false;
 	}

@@ -1,12 +1,15 @@
 /* exit_ept.c — EPT violations and misconfigurations (SDM Vol. 3C §29.3.3;
  * book ch. 7).  A violation means the guest touched memory it does not own
  * (the hypervisor's region, or a page a debugger protected): report it in
- * full and stop the guest — never serve it silently. */
+ * full and stop the guest — never serve it silently.  The one violation
+ * served is a store to the guest's own xAPIC page, write-protected so that
+ * its INIT/SIPI can be caught (apic_mmio.c). */
 #include "apic_mmio.h"
 #include "debugger.h"
 #include "exits.h"
 #include "platform/log.h"
 #include "vmx.h"
+#include "vmx_msr.h"
 
 #define PENDING_DBG_BS (1ull << 14)
 #define QUAL_WRITE (1ull << 1)
@@ -51,19 +54,29 @@ bool ept_violation_bookkeeping(struct vcpu *v, uint64_t gpa, uint64_t q)
 	return true;
 }
 
+bool apic_page_write(struct vcpu *v, uint64_t gpa, uint64_t q, enum exit_action *action)
+{
+	if (!(q & QUAL_WRITE) || (gpa & PAGE_MASK) != apic_mmio_protected_page())
+		return false;
+	/* Bochs' BS (above) would be a second step trap: the emulation owes
+	 * the one single-step trap itself (vcpu_advance_rip). */
+	drop_single_step_trap();
+	nmi_unblocking_undone(v, q);
+	*action = apic_mmio_write(v, gpa, q);
+	return true;
+}
+
 enum exit_action exit_ept_violation(struct vcpu *v)
 {
 	uint64_t q = vmread(EXIT_QUALIFICATION);
 	uint64_t gpa = vmread(GUEST_PHYSICAL_ADDRESS);
+	enum exit_action action;
 	char what[160];
 
-	/* A store to the guest's xAPIC page: the software INIT/SIPI path,
-	 * ahead of the watch bookkeeping (the page's write right is never
-	 * opened for a watch's step). */
-	if ((q & QUAL_WRITE) && (gpa & PAGE_MASK) == apic_mmio_protected_page()) {
-		nmi_unblocking_undone(v, q);
-		return apic_mmio_write(v, gpa, q);
-	}
+	/* Ahead of the watch bookkeeping: the APIC page's write right is
+	 * never opened for a watch's step. */
+	if (apic_page_write(v, gpa, q, &action))
+		return action;
 	if (ept_violation_bookkeeping(v, gpa, q))
 		return EXIT_RESUME;	/* a debugger watch page: one step, then re-armed */
 	ept_violation_describe(q, what, sizeof(what));

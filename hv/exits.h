@@ -63,6 +63,9 @@ bool inject_vectoring_event(struct vcpu *v);
  * true when the event was the debugger's (exit_misc.c, exit_ept.c). */
 bool exception_is_debuggers(struct vcpu *v, uint32_t info);
 bool ept_violation_bookkeeping(struct vcpu *v, uint64_t gpa, uint64_t qualification);
+/* A store to the guest's write-protected xAPIC page (the software INIT/SIPI
+ * path): emulated, *action saying what next; false for any other violation. */
+bool apic_page_write(struct vcpu *v, uint64_t gpa, uint64_t qualification, enum exit_action *action);
 static inline void inject_ud(struct vcpu *v) { inject_exception(v, 6, false, 0); }
 static inline void inject_gp(struct vcpu *v) { inject_exception(v, 13, true, 0); }
 

@@ -12,6 +12,7 @@
 #include "vcpu_run.h"
 #include "vmcs_setup.h"
 #include "vmx.h"
+#include "vmx_msr.h"
 #include "vmx_on.h"
 #include "platform/machine.h"
 

@@ -109,7 +109,7 @@ def test_the_probes_init_and_sipis_are_caught_at_the_xapic_icr(t):
     t.check(len(re.findall(r"apic: vCPU 0 sent SIPI vector 0x08 to APIC id 1", r.console)) == 2,
             "the two start-up IPIs were not both recognised")
     r.expect(r"SMPPROBE ap: (did not start|started)")
-    r.forbid(r"guest stopped|not emulated|EXCEPTION|PANIC")
+    r.forbid(r"guest stopped|not emulated|EXCEPTION: |PANIC")
     r.expect_poweroff()
 
 
@@ -121,22 +121,34 @@ def test_the_probes_init_and_sipis_are_caught_at_the_x2apic_icr(t):
     r.expect(r"apic: x2APIC mode: no xAPIC page to protect; ICR writes exit at WRMSR 0x830")
     r.expect(r"apic: vCPU 0 sent INIT to APIC id 1")
     r.expect(r"apic: vCPU 0 sent SIPI vector 0x08 to APIC id 1")
-    r.forbid(r"guest stopped|EXCEPTION|PANIC")
+    r.forbid(r"guest stopped|EXCEPTION: |PANIC")
     r.expect_poweroff()
+
+
+def test_the_probes_x2apic_sender_starts_its_ap_bare(t):
+    """The reference for the x2APIC variant: its WRMSR 0x830 INIT-SIPI-SIPI
+    starts CPU 1 without vmxdbg."""
+    r = t.boot(bare=SMPPROBE, hv_args="apic=x2apic", cpus=2)
+    r.expect(r"SMPPROBE x2apic: on")
+    r.expect(r"SMPPROBE ap: started \(marker 0xa11f\)")
 
 
 def test_bad_ipis_are_reported_and_the_hypervisor_survives(t):
     """SIPI to an APIC id no CPU has, INIT to itself, INIT with a logical
     destination, 10,000 fixed IPIs to itself: each reported (rate-limited),
-    the guest runs on to its power-off."""
+    the guest runs on to its power-off.  A bad IA32_APIC_BASE and an x2APIC
+    ICR write in xAPIC mode are the guest's #GP, as on a CPU."""
     r = t.boot(hv_args="panic=poweroff", modules=[(SMPPROBE, "guest apic=hostile")], cpus=2)
     r.expect(r"apic: vCPU 0 sent SIPI vector 0x08 to APIC id 7: no vCPU has that id, ignored")
     r.expect(r"apic: vCPU 0 sent INIT to itself \(APIC id 0\): ignored")
     r.expect(r"apic: vCPU 0 sent INIT with logical destination 0x1: not supported, ignored")
     r.expect(r"apic: IPI storm: vCPU 0 sent 1000 IPIs within 10000000 TSC ticks")
+    r.expect(r"SMPPROBE hostile: IA32_APIC_BASE with reserved bit 9 set: vector 13")
+    r.expect(r"SMPPROBE hostile: x2APIC ICR written in xAPIC mode: vector 13")
+    r.expect(r"guest: WRMSR IA32_APIC_BASE 0x[0-9a-f]+ -> 0x[0-9a-f]+ refused with #GP")
     r.expect(r"SMPPROBE hostile: survived")
     r.expect(r"SMPPROBE ap: (did not start|started)")
-    r.forbid(r"guest stopped|EXCEPTION|PANIC")
+    r.forbid(r"guest stopped|EXCEPTION: |PANIC")
     t.check(len(re.findall(r"IPI storm", r.console)) <= 5, "the storm report is not rate-limited")
     r.expect_poweroff()
 
@@ -159,6 +171,72 @@ def test_an_emulated_apic_write_costs_an_exit_and_a_read_nothing(t):
     t.check(ur == br, f"APIC reads cost {ur} ticks under vmxdbg, {br} bare: they should not exit")
     t.check(500 < uw - bw < 20000, f"an emulated APIC write costs {uw - bw} ticks")
     under.forbid(r"guest stopped|not emulated")
+
+
+def test_an_emulated_apic_store_under_the_guests_own_tf_traps_once_after_it_as_bare(t):
+    """The decoder's length advances RIP, and the guest's single-step trap
+    owed for the emulated store comes after it, once (advance_rip's rule)."""
+    want = r"SMPPROBE tf: 2 #DB traps, at store\+10 and store\+11"
+    t.boot(bare=SMPPROBE, hv_args="apic=tf").expect(want)
+    r = t.boot(hv_args="panic=poweroff", modules=[(SMPPROBE, "guest apic=tf")])
+    r.expect(want)
+    r.forbid(r"guest stopped|not emulated|EXCEPTION: |PANIC")
+    r.expect_poweroff()
+
+
+def test_gdb_stepi_over_an_emulated_apic_store_moves_one_instruction(t):
+    """The debugger's own step (TF it owns) over a store the hypervisor
+    emulates: one stepi, one instruction, the decoder's length."""
+    m = t.start(hv_args="panic=poweroff gdb-wait", modules=[(SMPPROBE, "guest apic=cost")], timeout=120)
+    t.wait_for(m, r"gdb-wait: the guest waits")
+    steps = 8
+    cmd = ["gdb", "-nx", "-q", "-batch", "-ex", "set pagination off", t.path(SMPPROBE),
+           "-ex", f"target remote localhost:{m.gdb_port}", "-ex", "disassemble apic_cost",
+           "-ex", "break apic_cost", "-ex", "continue", "-ex", "delete",
+           *[c for _ in range(steps) for c in ("-ex", "stepi", "-ex", "p/x $pc")], "-ex", "detach"]
+    out = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=90).stdout
+    with open(os.path.join(t.workdir, "gdb.txt"), "w") as f:
+        f.write(out)
+    store = t.find(out, r"(0x[0-9a-f]+) <\+\d+>:\s+movl\s+\$0x0,0xfee00080", "the TPR store in apic_cost")
+    at = int(store.group(1), 16)
+    pcs = [int(v, 16) for v in re.findall(r"^\$\d+ = (0x[0-9a-f]+)$", out, re.M)]
+    t.check(len(pcs) == steps, f"{len(pcs)} of {steps} steps printed a pc")
+    t.check(at in pcs[:-1] and pcs[pcs.index(at) + 1] == at + 10,
+            f"stepi from the store at {at:#x} went through {[hex(p) for p in pcs]}")
+    r = t.finish(m)
+    r.expect(r"SMPPROBE apic cost: write \d+ ticks")
+    r.forbid(r"guest stopped|not emulated|unexpected trap|EXCEPTION: |PANIC")
+
+
+def test_an_apic_store_the_decoder_refuses_stops_the_guest_with_the_reason(t):
+    """A byte store to the APIC page is not guessed at: the guest stops,
+    the log names the instruction and why, the hypervisor stays up."""
+    r = t.boot(hv_args="panic=poweroff", modules=[(SMPPROBE, "guest apic=narrow")])
+    r.expect(r"apic: write to 0xfee00080 at RIP 0x[0-9a-f]+ \(32-bit code, 15 bytes read: c6 05 80 00 \.\.\.\) "
+             r"not emulated: an 8- or 16-bit store \(APIC registers are 32-bit\)")
+    r.expect(r"guest stopped: APIC store at 0x[0-9a-f]+ not emulated: an 8- or 16-bit store "
+             r"\(APIC registers are 32-bit\)$")
+    r.forbid(r"SMPPROBE narrow: went on|EXCEPTION: |PANIC")
+
+
+def test_apic_writes_are_emulated_under_a_lua_hook_that_resumes(t):
+    """A script hooking EPT violations sees the APIC stores and returns
+    "resume": the store is emulated all the same (resumed unemulated it
+    would exit again forever), and the guest runs to its end."""
+    hook = t.write_file("apic_hook.lua", "\n".join([
+        "local n = 0",
+        'hv.on_exit("EPT_VIOLATION", function(e)',
+        "  n = n + 1",
+        '  if n <= 2 then print(string.format("apic hook: %s to 0x%x", e.access, e.guest_physical)) end',
+        '  return "resume"',
+        "end)",
+    ]))
+    r = t.boot(hv_args="panic=poweroff", modules=[(SMPPROBE, "guest apic=cost"), (hook, "script")])
+    r.expect(r"apic hook: write to 0xfee00080")
+    r.expect(r"SMPPROBE apic cost: write \d+ ticks")
+    r.expect(r"SMPPROBE ap: did not start")
+    r.forbid(r"guest stopped|not emulated|EXCEPTION: |PANIC")
+    r.expect_poweroff()
 
 
 def test_make_run_cpus_2_gives_bochs_two_processors(t):

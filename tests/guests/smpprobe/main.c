@@ -7,7 +7,9 @@
  * parked in VMX root operation, where INIT is blocked).
  *
  * Option apic=MODE (apic_modes.c): x2apic (the same through WRMSR to the
- * x2APIC ICR), hostile (bad IPIs), cost (APIC writes and reads timed). */
+ * x2APIC ICR), hostile (bad IPIs), cost (APIC writes and reads timed),
+ * tf (an APIC store single-stepped by the guest's own TF), narrow (a byte
+ * store to the APIC page). */
 #include "boot.h"
 #include "cmdline.h"
 #include "poweroff.h"
@@ -76,6 +78,10 @@ void guest_main(void)
 		apic_hostile();
 	if (cmdline_lists("apic", "cost"))
 		apic_cost();
+	if (cmdline_lists("apic", "tf"))
+		apic_tf();
+	if (cmdline_lists("apic", "narrow"))
+		apic_narrow();
 	if (cmdline_lists("apic", "x2apic") && !x2apic_enable())
 		poweroff(1);
 	kprintf("SMPPROBE sending INIT-SIPI-SIPI to APIC id %u (vector 0x%02x)\n", TARGET_APIC_ID,

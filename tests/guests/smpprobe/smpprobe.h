@@ -23,4 +23,9 @@ void apic_hostile(void);
 /* apic=cost: "SMPPROBE apic cost: write N ticks, read N ticks" per access. */
 void apic_cost(void);
 
+/* apic=narrow: a byte store to the APIC page. */
+void apic_narrow(void);
+/* apic=tf: "SMPPROBE tf: N #DB traps, at store+A and store+B". */
+void apic_tf(void);
+
 #endif
