@@ -117,7 +117,7 @@ void exit_counts_log(const struct vcpu *v)
 		exit_counts_line("", v->exits, v->exit_counts);
 		return;
 	}
-	static uint64_t total[EXIT_REASON_LIMIT];
+	uint64_t total[EXIT_REASON_LIMIT];
 	uint64_t all = 0;
 	char who[24];
 	memset(total, 0, sizeof(total));

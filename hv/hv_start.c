@@ -88,7 +88,7 @@ static __attribute__((noreturn)) void fail(const char *what, int rc)
 void hv_start(const struct boot_info *bi, const struct hv_config *cfg)
 {
 	uint16_t debug_uart = cfg->gdb.port;
-	struct vcpu *v = &vcpu0;
+	struct vcpu *v = &vcpus[0];	/* the BSP's */
 	struct guest_entry entry;
 	unsigned lines = 0;
 	int rc;

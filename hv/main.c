@@ -112,7 +112,7 @@ static void wire_gdb_stub(void)
 	if (!cfg.gdb.enabled)
 		return;
 	struct gdb_io io = { .ctx = &gdb_uart, .getc = uart_getc_nowait, .write = uart_put };
-	gdb_init(&gdb_stub0, &io, &vcpu0);	/* copies io */
+	gdb_init(&gdb_stub0, &io, &vcpus[0]);	/* copies io */
 	debugger_frontend_set(&gdb_frontend);
 }
 

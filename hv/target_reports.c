@@ -69,7 +69,8 @@ void target_report_info(struct vcpu *v, target_emit_fn emit, void *ctx)
 
 	char mode[64];
 	guest_mode_describe(&p, (uint32_t)vmread(GUEST_CS_ACCESS_RIGHTS), vmread(GUEST_RFLAGS), mode, sizeof(mode));
-	ksnprintf(line, sizeof(line), "vcpu 0: %s, RIP 0x%llx, %s", v->stopped ? "dead" : "stopped",
+	ksnprintf(line, sizeof(line), "vcpu %u: %s, RIP 0x%llx, %s", v->index,
+		  v->stopped ? "dead" : v->state == VCPU_WAIT_SIPI ? "waiting for its SIPI" : "stopped",
 		  (unsigned long long)vmread(GUEST_RIP), mode);
 	emit(ctx, line);
 	ksnprintf(line, sizeof(line), "hypervisor region 0x%llx-0x%llx (absent from the guest's EPT)",

@@ -97,7 +97,6 @@ struct vcpu {
 #define VCPU_MAX 64	/* PERCPU_MAX */
 extern struct vcpu vcpus[VCPU_MAX];
 extern unsigned vcpu_count;
-#define vcpu0 (vcpus[0])	/* until hv/ is per-CPU throughout (issue 11) */
 
 /* The vCPU of the processor this runs on (root mode only). */
 struct vcpu *this_vcpu(void);

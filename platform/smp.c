@@ -42,7 +42,7 @@
  * after 2000 times that is reported and left alone. */
 #define AP_TIMEOUT_TICKS 200000000ull
 
-#define AP_STACK_PAGES 4	/* 16 KiB: the AP only parks for now */
+#define AP_STACK_PAGES 4	/* 16 KiB: the AP's root-mode life until its first VM entry (hv/vcpu_ap.c) */
 
 struct __attribute__((packed)) smp_trampoline_params {
 	uint64_t gdt[4];

@@ -29,6 +29,7 @@
 
 #define FAKE_VCPUS 3
 
+#define vcpu0 (vcpus[0])	/* the tests' shorthand for the BSP's vCPU */
 struct vcpu vcpus[VCPU_MAX];
 unsigned vcpu_count = FAKE_VCPUS;
 static __thread unsigned fake_cpu;	/* the processor this thread plays */
