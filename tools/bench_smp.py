@@ -7,7 +7,9 @@ N CPUs Bochs runs them round-robin, each up to one instruction per tick):
                      parked in root mode (hv/allstop.c logs each at
                      loglevel=debug).  The SMP guest with 2 CPUs, its AP
                      counting (`spin=`), gdb breaking at bsp_only_function,
-                     which only the BSP runs, STOPS times: min/median/max.
+                     which only the BSP runs, STOPS times, then BREAKINS
+                     Ctrl-Cs (stopping whichever vCPU polls the UART):
+                     min/median/max of each.
   APIC write cost    the smpprobe guest's `apic=cost` mode times 1,000 TPR
                      writes and reads, bare and under vmxdbg: the difference
                      per write is one EPT-write-protection exit with its
@@ -22,13 +24,16 @@ Writes build/bench-smp.json (bench.py merges it into build/bench.json).
 import argparse
 import json
 import os
+import random
 import re
+import socket
 import subprocess
 import sys
 import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bench_gdb  # noqa: E402
 import emu  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -36,8 +41,9 @@ ELF = os.path.join(ROOT, "build", "vmxdbg.elf")
 SMP = os.path.join(ROOT, "build", "guests", "smp.elf")
 SMPPROBE = os.path.join(ROOT, "build", "guests", "smpprobe.elf")
 BASIC = os.path.join(ROOT, "build", "guests", "basic.elf")
-SMP_ARGS = "apic=xapic spin=2000000"    # the AP counts long enough to be running at every stop
+SMP_ARGS = "apic=xapic spin=50000000"   # the AP counts through every stop (~10 s of wall time)
 STOPS = 8
+BREAKINS = 4
 PARKED = re.compile(r"allstop: vCPU (\d+) stopped; (\d+) vCPUs? parked in (\d+) TSC ticks")
 TARGETS = {"allstop_latency_max": 1_000_000}
 
@@ -46,9 +52,44 @@ def mkiso(out, kernel, *args):
     subprocess.run([os.path.join(ROOT, "tools", "mkiso"), out, kernel, *args], check=True)
 
 
-def stop_all_latency(work, elf=ELF, stops=STOPS):
-    """gdb stops the SMP guest stops+1 times at bsp_only_function; the
-    first hit (the AP may still be starting) is left out."""
+def break_ins(m, count):
+    """count Ctrl-C break-ins at random moments on a raw socket (the stop
+    lands on whichever vCPU polls the UART first); then detach.  The first
+    byte is a 0x03, not a packet: a packet arriving while the guest runs is a
+    break-in too, and the other vCPU's poll, finding it half read, stops a
+    second time."""
+    s = socket.create_connection(("127.0.0.1", m.gdb_port), timeout=60)
+    try:
+        for n in range(count):
+            stops = len(PARKED.findall(m.console))
+            if n:
+                bench_gdb.rsp(s, b"c")
+            time.sleep(random.uniform(0.2, 0.8))
+            s.sendall(b"\x03")
+            if not n:                   # no `c` outstanding: the stub waits to be asked,
+                deadline = time.monotonic() + 60    # once stopped (else `?` is a second break-in)
+                while len(PARKED.findall(m.console)) == stops and time.monotonic() < deadline:
+                    time.sleep(0.2)
+                bench_gdb.rsp(s, b"?")
+            reply, _ = bench_gdb.read_packet(s)
+            s.sendall(b"+")
+            if not reply.startswith(b"T"):
+                raise RuntimeError(f"break-in answered {reply!r}")
+        bench_gdb.rsp(s, b"D")
+        bench_gdb.read_packet(s)
+    finally:
+        s.close()
+
+
+def summary(samples):
+    s = sorted(samples)
+    return {"samples": samples, "min": s[0], "median": s[len(s) // 2], "max": s[-1]}
+
+
+def stop_all_latency(work, elf=ELF, stops=STOPS, breakins=BREAKINS):
+    """gdb stops the SMP guest stops+1 times at bsp_only_function (the first
+    hit, the AP maybe still starting, is left out), detaches; then
+    `breakins` Ctrl-Cs from a raw socket."""
     iso = os.path.join(work, "allstop.iso")
     mkiso(iso, elf, "--args", "panic=poweroff loglevel=debug gdb-wait", "--module", SMP, f"guest {SMP_ARGS}")
     m = emu.Bochs(iso, os.path.join(work, "allstop"), timeout=900, cpus=2).start()
@@ -62,14 +103,25 @@ def stop_all_latency(work, elf=ELF, stops=STOPS):
         with open(os.path.join(work, "allstop.gdb.txt"), "w") as f:
             f.write(p.stdout + p.stderr)
         m.wait_for(r"gdb: detached", timeout=120)
+        at_breakpoints = len(PARKED.findall(m.console))
+        break_ins(m, breakins)
+        deadline = time.monotonic() + 60      # the console file trails the socket
+        while len(PARKED.findall(m.console)) < at_breakpoints + breakins and time.monotonic() < deadline:
+            time.sleep(0.5)
     finally:
         m.stop()
-    lines = PARKED.findall(m.console)[before:]
-    samples = [int(t) for cpu, n, t in lines[1:] if cpu == "0" and n == "1"]
-    if len(samples) != stops:
-        raise RuntimeError(f"stop-all: {len(samples)} of {stops} stops logged (see {work}/allstop)")
-    s = sorted(samples)
-    return {"samples": samples, "min": s[0], "median": s[len(s) // 2], "max": s[-1]}
+    lines = PARKED.findall(m.console)
+    bp = [int(t) for cpu, n, t in lines[before + 1:at_breakpoints] if cpu == "0" and n == "1"]
+    ctrl_c = [(int(cpu), int(t)) for cpu, n, t in lines[at_breakpoints:] if n == "1"]
+    if len(bp) != stops or len(ctrl_c) < breakins:
+        raise RuntimeError(f"stop-all: {len(bp)} of {stops} breakpoint stops and {len(ctrl_c)} of {breakins}"
+                           f" break-ins logged (see {work}/allstop)")
+    res = summary(bp)
+    # Both vCPUs may see the same 0x03 on the shared UART: one stops first,
+    # the other's stop follows the next `c` (extra stops, counted).
+    res["ctrl_c"] = dict(summary([t for _, t in ctrl_c]), stopping_vcpus=[c for c, _ in ctrl_c],
+                         extra_stops=len(ctrl_c) - breakins)
+    return res
 
 
 def apic_line(console):
@@ -125,7 +177,9 @@ def table(res):
     a, w, c = res["allstop_latency_ticks"], res["apic_write"], res["startup_by_cpus"]
     return "\n".join([
         f"stop-all latency (ticks, stop on vCPU 0 -> vCPU 1 parked): min {a['min']}, median {a['median']},"
-        f" max {a['max']} ({len(a['samples'])} stops; target max <= {TARGETS['allstop_latency_max']})",
+        f" max {a['max']} ({len(a['samples'])} stops; target max <= {TARGETS['allstop_latency_max']});"
+        f" Ctrl-C: min {a['ctrl_c']['min']}, median {a['ctrl_c']['median']}, max {a['ctrl_c']['max']}"
+        f" (stopping vCPUs {a['ctrl_c']['stopping_vcpus']}; {a['ctrl_c']['extra_stops']} extra stops)",
         f"emulated xAPIC write (TPR): {w['per_write']} instructions each"
         f" ({w['write_ticks']['vmxdbg']} ticks per write under vmxdbg, {w['write_ticks']['bare']} bare);"
         f" a read costs {w['per_read_extra']} extra",
