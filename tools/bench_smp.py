@@ -111,7 +111,12 @@ def stop_all_latency(work, elf=ELF, stops=STOPS, breakins=BREAKINS):
     finally:
         m.stop()
     lines = PARKED.findall(m.console)
-    bp = [int(t) for cpu, n, t in lines[before + 1:at_breakpoints] if cpu == "0" and n == "1"]
+    # The last `stops` before the detach: the gdb-wait stop's line may come
+    # after `before` was counted, and the first hit is left out.
+    hits = len(re.findall(r"hit Breakpoint 1, bsp_only_function", p.stdout))
+    bp = [int(t) for cpu, n, t in lines[:at_breakpoints][-stops:] if cpu == "0" and n == "1"]
+    if hits != stops + 1 or at_breakpoints - before < stops:
+        raise RuntimeError(f"stop-all: gdb saw {hits} of {stops + 1} hits (see {work}/allstop.gdb.txt)")
     ctrl_c = [(int(cpu), int(t)) for cpu, n, t in lines[at_breakpoints:] if n == "1"]
     if len(bp) != stops or len(ctrl_c) < breakins:
         raise RuntimeError(f"stop-all: {len(bp)} of {stops} breakpoint stops and {len(ctrl_c)} of {breakins}"
