@@ -65,7 +65,7 @@ help:
 	@echo "make test       unit tests + integration tests under Bochs/QEMU"
 	@echo "make unit       host unit tests only"
 	@echo "make bench      instruction counts per VM exit, start-up, gdb, stop-all latency (Bochs)"
-	@echo "make bench-linux  Linux with 2 CPUs to /init, bare and under vmxdbg (~15 min)"
+	@echo "make bench-linux  Linux with 2 CPUs to /init, bare and under vmxdbg (~10 min)"
 	@echo "make linux-guest  Debian's kernel + a busybox initramfs in build/linux/ (see README)"
 	@echo "make test-linux   only the Linux guest tests (make test runs them too)"
 	@echo "make fuzz       libFuzzer over the gdb stub and the Lua bindings (FUZZ_TIME=600 s each)"
@@ -150,7 +150,7 @@ test-linux: deps $(ELF)
 bench: deps $(ELF) $(GUEST_ELFS)
 	$(PYTHON) tools/bench.py
 
-# Linux to /init with 2 CPUs, bare and under vmxdbg: ~15 minutes, so apart.
+# Linux to /init with 2 CPUs, bare and under vmxdbg: ~10 minutes, so apart.
 bench-linux: deps $(ELF) linux-guest
 	$(PYTHON) tools/linux-guest.py measure --cpus 2
 

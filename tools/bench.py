@@ -12,7 +12,7 @@ stub, wall milliseconds per round trip, break-in latency with and without
 a high exit rate) come from tools/bench_gdb.py, under "rsp"; the
 multiprocessor figures (stop-all latency, emulated xAPIC write, start-up with
 1 and 2 CPUs) from tools/bench_smp.py, under "smp".  Linux with 2 CPUs takes
-~15 minutes: `make bench-linux` (tools/linux-guest.py measure --cpus 2).
+~10 minutes: `make bench-linux` (tools/linux-guest.py measure --cpus 2).
 
 Writes build/bench.json and prints a table.
 """
