@@ -53,7 +53,7 @@ include lua/lua.mk
 include lua/lua-host.mk
 include tests/fuzz/fuzz.mk
 
-.PHONY: all iso deps run gdb test unit integration bench clean help linux-guest test-linux
+.PHONY: all iso deps run gdb test unit integration bench bench-linux clean help linux-guest test-linux
 all: $(ELF) $(ISO) $(GUEST_ELFS)
 iso: $(ISO)
 
@@ -64,7 +64,8 @@ help:
 	@echo "make gdb        attach gdb to make run's guest, with its symbols (GUEST=, GDB_PORT=)"
 	@echo "make test       unit tests + integration tests under Bochs/QEMU"
 	@echo "make unit       host unit tests only"
-	@echo "make bench      instruction counts per VM exit and for start-up (Bochs)"
+	@echo "make bench      instruction counts per VM exit, start-up, gdb, stop-all latency (Bochs)"
+	@echo "make bench-linux  Linux with 2 CPUs to /init, bare and under vmxdbg (~10 min)"
 	@echo "make linux-guest  Debian's kernel + a busybox initramfs in build/linux/ (see README)"
 	@echo "make test-linux   only the Linux guest tests (make test runs them too)"
 	@echo "make fuzz       libFuzzer over the gdb stub and the Lua bindings (FUZZ_TIME=600 s each)"
@@ -148,6 +149,10 @@ test-linux: deps $(ELF)
 
 bench: deps $(ELF) $(GUEST_ELFS)
 	$(PYTHON) tools/bench.py
+
+# Linux to /init with 2 CPUs, bare and under vmxdbg: ~10 minutes, so apart.
+bench-linux: deps $(ELF) linux-guest
+	$(PYTHON) tools/linux-guest.py measure --cpus 2
 
 clean:
 	rm -rf $(BUILD)

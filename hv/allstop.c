@@ -38,11 +38,13 @@ static bool needs_parking(const struct vcpu *u)
 static void park_others(struct vcpu *v)
 {
 	uint64_t t0 = rdtsc(), kicked_at = t0;
+	unsigned asked = 0;
 
 	for (unsigned i = 0; i < vcpu_count; i++)
 		if (&vcpus[i] != v && needs_parking(&vcpus[i])) {
 			vcpus[i].parked_by = v;
 			vcpu_request(&vcpus[i], VCPU_REQ_PARK);
+			asked++;
 		}
 	for (;;) {
 		bool all = true;
@@ -52,6 +54,10 @@ static void park_others(struct vcpu *v)
 		uint64_t now = rdtsc();
 		if (all) {
 			allstop_last_latency = now - t0;
+			/* make bench reads this line (tools/bench_smp.py: stop-all latency). */
+			if (asked)
+				log_debug("allstop: vCPU %u stopped; %u vCPU%s parked in %llu TSC ticks", v->index,
+					  asked, asked == 1 ? "" : "s", (unsigned long long)allstop_last_latency);
 			return;
 		}
 		if (now - t0 > PARK_GIVE_UP_TICKS) {

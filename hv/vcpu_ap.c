@@ -90,7 +90,7 @@ unsigned vcpu_ap_prepare_all(const struct vmx_caps_raw *caps)
 	for (unsigned i = 1; i < n; i++) {
 		if (ap_rc[i] != 1 || !vcpus[i].vmcs_phys)
 			continue;
-		lapic_send_nmi(vcpus[i].apic_id);
+		vcpu_kick(&vcpus[i]);	/* counted: every NMI a vCPU takes is accounted for */
 		uint64_t t0 = rdtsc();
 		while (__atomic_load_n(&ap_rc[i], __ATOMIC_ACQUIRE) == 1 && rdtsc() - t0 < AP_READY_TICKS)
 			pause();

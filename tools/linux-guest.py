@@ -2,7 +2,7 @@
 """Debian's packaged Linux kernel as a vmxdbg guest, ready under build/linux/.
 
 usage: tools/linux-guest.py [--dest DIR] [--refresh]      fetch and prepare (cached)
-       tools/linux-guest.py measure [--dest DIR]          boot figures (Bochs, minutes)
+       tools/linux-guest.py measure [--dest DIR] [--cpus N]  boot figures (Bochs, minutes)
 
 What it leaves in DEST (default build/linux/; never committed):
   vmlinuz          the bzImage from `linux-image-amd64` (its dependency, really)
@@ -27,6 +27,9 @@ anything else.  A second run with DEST ready costs a stat.
 a time -- bare GRUB `linux`+`initrd` (the reference), vmxdbg with the
 bzImage, vmxdbg with the PVH vmlinux -- and prints emulated instructions from
 power-on to the ACPI power-off /init asks for, and vmxdbg's VM exits by reason.
+`--cpus N` gives Bochs N processors (`make bench-linux`: 2); the figures go to
+build/bench-linux-Ncpu.json too.  With N > 1 a tick is machine time: Bochs
+runs its CPUs round-robin, each up to one instruction per tick.
 """
 import argparse
 import json
@@ -434,11 +437,12 @@ def check_symbols(elf, syms, entry):
 
 # ------------------------------------------------------------------ measure
 
-def measure(dest):
-    """Three boots, one Bochs at a time; figures on stdout."""
+def measure(dest, cpus=1):
+    """Three boots, one Bochs at a time; figures on stdout and in JSON."""
     sys.path.insert(0, os.path.join(ROOT, "tools"))
     import emu
-    work = os.path.join(ROOT, "build", "linux-measure")
+    suffix = "" if cpus == 1 else f"-{cpus}cpu"
+    work = os.path.join(ROOT, "build", "linux-measure" + suffix)
     elf = os.path.join(ROOT, "build", "vmxdbg.elf")
     vmlinuz, vmlinux = os.path.join(dest, "vmlinuz"), os.path.join(dest, "vmlinux")
     initrd = os.path.join(dest, "initramfs.cpio")
@@ -451,40 +455,56 @@ def measure(dest):
                                   "--module", initrd, "initrd"], [])
     runs = [("bare GRUB, bzImage", bare), ("vmxdbg, bzImage", under(vmlinuz)),
             ("vmxdbg, PVH vmlinux", under(vmlinux))]
+    figures = {"cpus": cpus}
     for title, (kernel, iso_args, extra) in runs:
         wd = os.path.join(work, re.sub(r"\W+", "-", title).strip("-"))
         shutil.rmtree(wd, ignore_errors=True)
         os.makedirs(wd)
         iso = os.path.join(wd, "boot.iso")
         subprocess.run([os.path.join(ROOT, "tools", "mkiso"), iso, kernel] + iso_args, check=True)
-        with emu.Bochs(iso, wd, timeout=900, megs=512, extra_config=extra) as m:
+        with emu.Bochs(iso, wd, timeout=900 * cpus, megs=512, cpus=cpus, extra_config=extra) as m:
             m.start()
             r = m.wait()
-        print(f"== {title}: {r.describe()}", flush=True)
-        report(r, wd)
+        print(f"== {title}, {cpus} CPU{'s' if cpus > 1 else ''}: {r.describe()}", flush=True)
+        figures[title] = report(r, wd)
+    out = os.path.join(ROOT, "build", f"bench-linux-{cpus}cpu.json")
+    with open(out, "w") as f:
+        json.dump(figures, f, indent=2)
+    print(f"(written to {os.path.relpath(out, ROOT)})")
 
 
 def report(r, wd):
     """Instructions (= ticks, clock: sync=none) from power-on to the guest's
     S5 write -- Bochs logs the tick of an ACPI power-off; under vmxdbg the
-    hypervisor logs the TSC -- split where vmxdbg's log allows, and its exits."""
+    hypervisor logs the TSC -- split where vmxdbg's log allows, and its exits.
+    The same as a dict."""
     with open(os.path.join(wd, "bochs.log"), errors="replace") as f:
         bare_off = re.search(r"^(\d+)\w\[ACPI *\] .*soft power off", f.read(), re.M)
     launch = re.search(r"vmx: launching the guest at \S+: (\d+) TSC ticks since GRUB hand-off", r.console)
     off = re.search(r"guest: powered off \(ACPI S5\) at TSC (\d+), (\d+) after launch", r.console)
     end = int(off.group(1)) if off else int(bare_off.group(1)) if bare_off else None
+    fig = {"wall_s": round(r.elapsed, 1), "power_on_to_s5": end, "marker": MARKER in r.console,
+           "bochs_s5_tick": int(bare_off.group(1)) if bare_off else None}
     print(f"   instructions from power-on to the S5 write: {end:,}" if end else
           "   no power-off found (see bochs.log and console.txt)")
     if launch and off:
         at_launch = end - int(off.group(2))
-        print(f"   firmware and GRUB (loading the modules): {at_launch - int(launch.group(1)):,}")
-        print(f"   vmxdbg start-up and the guest's loading: {int(launch.group(1)):,}")
-        print(f"   guest, from its first instruction to the S5 write: {int(off.group(2)):,}")
-    exits = re.search(r"exits: .*", r.console)
+        fig.update(firmware_grub=at_launch - int(launch.group(1)), hv_start_and_load=int(launch.group(1)),
+                   guest_launch_to_s5=int(off.group(2)))
+        print(f"   firmware and GRUB (loading the modules): {fig['firmware_grub']:,}")
+        print(f"   vmxdbg start-up and the guest's loading: {fig['hv_start_and_load']:,}")
+        print(f"   guest, from its first instruction to the S5 write: {fig['guest_launch_to_s5']:,}")
+    cpus_up = re.search(r"smp: Brought up \d+ nodes?, (\d+) CPUs?", r.console)
+    if cpus_up:
+        fig["linux_cpus"] = int(cpus_up.group(1))
+        print("   " + cpus_up.group(0))
+    exits = re.findall(r"exits: .*", r.console)     # the vCPU that powered off
     if exits:
-        print("   " + exits.group(0))
-    print("   " + ("marker seen" if MARKER in r.console else "MARKER MISSING") +
-          f"; logs in {os.path.relpath(wd, ROOT)}")
+        fig["exits"] = exits
+        print("   " + "\n   ".join(exits))
+    print("   " + ("marker seen" if fig["marker"] else "MARKER MISSING") +
+          f"; {r.elapsed:.0f} s of wall time; logs in {os.path.relpath(wd, ROOT)}")
+    return fig
 
 
 def main(argv):
@@ -492,6 +512,7 @@ def main(argv):
     ap.add_argument("action", nargs="?", default="prepare", choices=("prepare", "measure"))
     ap.add_argument("--dest", default=DEST)
     ap.add_argument("--refresh", action="store_true", help="fetch again even if DEST is ready")
+    ap.add_argument("--cpus", type=int, default=1, help="measure: Bochs' processor count")
     a = ap.parse_args(argv)
     try:
         prepare(os.path.abspath(a.dest), a.refresh)
@@ -502,7 +523,7 @@ def main(argv):
         say(f"error: {e}")
         return 1
     if a.action == "measure":
-        measure(os.path.abspath(a.dest))
+        measure(os.path.abspath(a.dest), a.cpus)
     return 0
 
 

@@ -141,3 +141,18 @@ def test_a_lua_hook_counts_exits_per_vcpu(t):
         t.check(index == apic and started == "true", f"vCPU {index}: APIC id {apic}, started={started}")
         t.check(int(hooked) > 0 and hooked == stats,
                 f"vCPU {index}: the hook counted {hooked} EPT violations, hv.stats() {stats}")
+
+
+def test_each_stop_logs_the_ticks_until_the_other_vcpu_parked(t):
+    """make bench's stop-all latency (tools/bench_smp.py) is read from this
+    line, logged at loglevel=debug by the vCPU that stopped; a stop while
+    the AP waits for its SIPI (the gdb-wait stop) parks it too."""
+    m = t.start(hv_args="panic=poweroff gdb-wait loglevel=debug", modules=[(SMP, f"guest apic=xapic spin={SPIN}")],
+                cpus=2, timeout=900)
+    t.wait_for(m, WAITING)
+    out = t.gdb(m, "break bsp_only_function", "continue", "continue", "delete", "detach", elf=SMP, timeout=300)
+    t.find(out, r"Thread 1 \"vCPU 0\".* hit Breakpoint 1, .*bsp_only_function", "the BSP's breakpoint")
+    r = t.finish(m)
+    ticks = [int(n) for n in re.findall(r"allstop: vCPU 0 stopped; 1 vCPU parked in (\d+) TSC ticks", r.console)]
+    t.check(len(ticks) == 3, f"{len(ticks)} stop-all lines for the gdb-wait stop and two breakpoint hits: {ticks}")
+    t.check(all(0 < n < 1_000_000 for n in ticks), f"parking took {ticks} ticks")
