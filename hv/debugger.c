@@ -82,6 +82,10 @@ static void arm_single_step(struct vcpu *v);
 
 static bool stale_stop(struct vcpu *v, const struct target_stop *why)
 {
+	/* A break-in is one: the stop that parked this vCPU served it (both
+	 * vCPUs' polls may see the same bytes from gdb). */
+	if (why->kind == STOP_INTERRUPT)
+		return true;
 	if (v->stepping && why->kind != STOP_STEP)
 		return true;
 	return why->kind == STOP_SW_BREAKPOINT && !debugger_is_our_breakpoint(vmread(GUEST_RIP));
