@@ -20,6 +20,7 @@
 #include "guest_mode.h"
 #include "platform/cpu.h"
 #include "platform/log.h"
+#include "vcpu_ap.h"
 #include "target.h"
 #include "vmx.h"
 
@@ -44,7 +45,9 @@ uint64_t apic_mmio_protected_page(void)
 void apic_mmio_follow_base(struct vcpu *v)
 {
 	uint64_t base = rdmsr(MSR_IA32_APIC_BASE);
-	uint64_t page = apic_base_xapic_page(base);
+	/* Only a guest with APs to start needs its ICR watched: with one vCPU
+	 * (or the SDM's native path) its APIC writes run without exits. */
+	uint64_t page = vcpu_count > 1 && !vcpu_sipi_native ? apic_base_xapic_page(base) : 0;
 
 	if (page == protected_page)
 		return;
@@ -54,6 +57,8 @@ void apic_mmio_follow_base(struct vcpu *v)
 		target_ept_protect(v, old, PAGE_SIZE, EPT_RWX);
 	}
 	if (!page) {
+		if (vcpu_count < 2 || vcpu_sipi_native)
+			return;	/* nothing to catch: said once by hv_start */
 		log_info("apic: %s: no xAPIC page to protect%s", (base & APIC_BASE_EXTD) ? "x2APIC mode" : "APIC disabled",
 			 (base & APIC_BASE_EXTD) ? "; ICR writes exit at WRMSR 0x830" : "");
 		return;

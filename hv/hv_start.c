@@ -19,6 +19,7 @@
 #include "platform/memory.h"
 #include "platform/power.h"
 #include "platform/smp.h"
+#include "apic_mmio.h"
 #include "vcpu_ap.h"
 #include "vcpu_run.h"
 #include "vmcs_setup.h"
@@ -119,6 +120,7 @@ void hv_start(const struct boot_info *bi, const struct hv_config *cfg)
 		fail("VMCS setup", rc);
 	vcpu_choose_sipi_path(cfg->sipi_native, &vmx_caps);
 	unsigned n = vcpu_ap_prepare_all(&vmx_caps);
+	apic_mmio_follow_base(v);	/* the guest's ICR, watched when it has APs to start */
 	if (vcpu_count > 1)
 		log_info("cpus: %u vCPU%s; the guest's BSP runs, %u AP%s wait%s for its INIT-SIPI-SIPI", n,
 			 n == 1 ? "" : "s", n - 1, n == 2 ? "" : "s", n == 2 ? "s" : "");

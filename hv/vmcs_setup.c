@@ -6,7 +6,6 @@
 #include "vmcs_setup.h"
 
 #include "apic_base.h"
-#include "apic_mmio.h"
 #include "debugger.h"
 #include "exits.h"
 #include "io_ports.h"
@@ -354,7 +353,6 @@ int vmcs_setup(struct vcpu *v, const struct vmx_caps_raw *caps, const struct gue
 		return rc;
 	setup_host_state(v);
 	setup_guest_state(v, caps, e);
-	apic_mmio_follow_base(v);
 	return 0;
 }
 

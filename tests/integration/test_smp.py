@@ -164,7 +164,7 @@ def test_an_emulated_apic_write_costs_an_exit_and_a_read_nothing(t):
     1,000 TPR writes and reads bare and under vmxdbg; the difference is the
     root-mode price of one emulated APIC write (reported, bounded here)."""
     bare = t.boot(bare=SMPPROBE, hv_args="apic=cost")
-    under = t.boot(hv_args="panic=poweroff", modules=[(SMPPROBE, "guest apic=cost")])
+    under = t.boot(hv_args="panic=poweroff", modules=[(SMPPROBE, "guest apic=cost")], cpus=2)
     (bw, br), (uw, ur) = apic_cost(t, bare), apic_cost(t, under)
     print(f"apic cost: write {uw} ticks under vmxdbg, {bw} bare: {uw - bw} per emulated write; "
           f"read {ur} vs {br}")
@@ -173,12 +173,22 @@ def test_an_emulated_apic_write_costs_an_exit_and_a_read_nothing(t):
     under.forbid(r"guest stopped|not emulated")
 
 
+def test_with_one_vcpu_the_guests_apic_writes_do_not_exit(t):
+    """Nothing to catch without an AP: the xAPIC page stays writable and an
+    APIC write costs what it costs bare."""
+    bare = t.boot(bare=SMPPROBE, hv_args="apic=cost")
+    under = t.boot(hv_args="panic=poweroff", modules=[(SMPPROBE, "guest apic=cost")])
+    (bw, br), (uw, ur) = apic_cost(t, bare), apic_cost(t, under)
+    t.check(uw == bw and ur == br, f"one vCPU: APIC write {uw} / read {ur} ticks, bare {bw} / {br}")
+    under.forbid(r"write-protected in EPT")
+
+
 def test_an_emulated_apic_store_under_the_guests_own_tf_traps_once_after_it_as_bare(t):
     """The decoder's length advances RIP, and the guest's single-step trap
     owed for the emulated store comes after it, once (advance_rip's rule)."""
     want = r"SMPPROBE tf: 2 #DB traps, at store\+10 and store\+11"
     t.boot(bare=SMPPROBE, hv_args="apic=tf").expect(want)
-    r = t.boot(hv_args="panic=poweroff", modules=[(SMPPROBE, "guest apic=tf")])
+    r = t.boot(hv_args="panic=poweroff", modules=[(SMPPROBE, "guest apic=tf")], cpus=2)
     r.expect(want)
     r.forbid(r"guest stopped|not emulated|EXCEPTION: |PANIC")
     r.expect_poweroff()
@@ -187,7 +197,7 @@ def test_an_emulated_apic_store_under_the_guests_own_tf_traps_once_after_it_as_b
 def test_gdb_stepi_over_an_emulated_apic_store_moves_one_instruction(t):
     """The debugger's own step (TF it owns) over a store the hypervisor
     emulates: one stepi, one instruction, the decoder's length."""
-    m = t.start(hv_args="panic=poweroff gdb-wait", modules=[(SMPPROBE, "guest apic=cost")], timeout=120)
+    m = t.start(hv_args="panic=poweroff gdb-wait", modules=[(SMPPROBE, "guest apic=cost")], cpus=2, timeout=240)
     t.wait_for(m, r"gdb-wait: the guest waits")
     steps = 8
     cmd = ["gdb", "-nx", "-q", "-batch", "-ex", "set pagination off", t.path(SMPPROBE),
@@ -211,7 +221,7 @@ def test_gdb_stepi_over_an_emulated_apic_store_moves_one_instruction(t):
 def test_an_apic_store_the_decoder_refuses_stops_the_guest_with_the_reason(t):
     """A byte store to the APIC page is not guessed at: the guest stops,
     the log names the instruction and why, the hypervisor stays up."""
-    r = t.boot(hv_args="panic=poweroff", modules=[(SMPPROBE, "guest apic=narrow")])
+    r = t.boot(hv_args="panic=poweroff", modules=[(SMPPROBE, "guest apic=narrow")], cpus=2)
     r.expect(r"apic: write to 0xfee00080 at RIP 0x[0-9a-f]+ \(32-bit code, 15 bytes read: c6 05 80 00 \.\.\.\) "
              r"not emulated: an 8- or 16-bit store \(APIC registers are 32-bit\)")
     r.expect(r"guest stopped: APIC store at 0x[0-9a-f]+ not emulated: an 8- or 16-bit store "
@@ -231,10 +241,10 @@ def test_apic_writes_are_emulated_under_a_lua_hook_that_resumes(t):
         '  return "resume"',
         "end)",
     ]))
-    r = t.boot(hv_args="panic=poweroff", modules=[(SMPPROBE, "guest apic=cost"), (hook, "script")])
+    r = t.boot(hv_args="panic=poweroff", modules=[(SMPPROBE, "guest apic=cost"), (hook, "script")], cpus=2)
     r.expect(r"apic hook: write to 0xfee00080")
     r.expect(r"SMPPROBE apic cost: write \d+ ticks")
-    r.expect(r"SMPPROBE ap: did not start")
+    r.expect(r"SMPPROBE ap: started")
     r.forbid(r"guest stopped|not emulated|EXCEPTION: |PANIC")
     r.expect_poweroff()
 
