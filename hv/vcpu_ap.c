@@ -85,6 +85,7 @@ unsigned vcpu_ap_prepare_all(const struct vmx_caps_raw *caps)
 		}
 		n = i + 1;
 	}
+	log_shared = n > 1;	/* from here APs log too */
 	__atomic_store_n(&aps_may_build, true, __ATOMIC_RELEASE);
 	unsigned ready = 1;
 	for (unsigned i = 1; i < n; i++) {

@@ -43,9 +43,12 @@ void log_flush(void)
  * processor that faults while logging report anyway instead of waiting
  * for itself. */
 static volatile int log_holder = -1;
+bool log_shared;
 
 int log_hold(void)
 {
+	if (!log_shared)
+		return 0;	/* one processor: nothing to take (the console byte's cost) */
 	int me = (int)this_cpu()->cpu_index, expected = -1;
 	if (__atomic_load_n(&log_holder, __ATOMIC_RELAXED) == me)
 		return 0;	/* re-entered (a fault while logging) */

@@ -31,6 +31,8 @@ void log_raw(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * console bytes): returns whether it was taken (0 when this processor
  * already holds it); pass that to log_release. */
 int log_hold(void);
+/* Set once a second processor may log (hv_start, when APs have vCPUs). */
+extern bool log_shared;
 void log_release(int taken);
 
 #endif
