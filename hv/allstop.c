@@ -102,8 +102,8 @@ bool allstop_begin(struct vcpu *v)
  * reaches its own vCPU's VMCS only. */
 int vcpu_vmcs_use(struct vcpu *v)
 {
-	if (vcpu_count < 2)
-		return 0;
+	if (vcpu_count < 2 || !owner)
+		return 0;	/* nobody stopped: every caller works on its own vCPU's exit */
 	struct vcpu *me = this_vcpu();
 	if (me != owner)
 		return v == me ? 0 : -EBUSY;
