@@ -156,3 +156,16 @@ def test_each_stop_logs_the_ticks_until_the_other_vcpu_parked(t):
     ticks = [int(n) for n in re.findall(r"allstop: vCPU 0 stopped; 1 vCPU parked in (\d+) TSC ticks", r.console)]
     t.check(len(ticks) == 3, f"{len(ticks)} stop-all lines for the gdb-wait stop and two breakpoint hits: {ticks}")
     t.check(all(0 < n < 1_000_000 for n in ticks), f"parking took {ticks} ticks")
+
+
+def test_lldb_lists_every_vcpu_as_a_thread(t):
+    """lldb asks qfThreadInfo and qThreadStopInfo: both vCPUs are threads,
+    the one waiting for its SIPI included, and it selects another."""
+    m = waiting_smp_guest(t, "spin=1000")
+    rc, out = session.run_tool(t, session.lldb_cmd(m, "thread list", "thread select 2", "register read pc",
+                                                    "process detach"), name="lldb", timeout=120)
+    t.find(out, r"thread #1: tid = 0x0*1", "lldb's thread #1 (vCPU 0)")
+    t.find(out, r"thread #2: tid = 0x0*2", "lldb's thread #2 (vCPU 1)")
+    t.find(out, r"\* thread #2", "lldb selected thread #2")
+    r = t.finish(m)
+    smp_guest.check_two_cpus(t, r, "xapic", spin=1000)
