@@ -186,6 +186,22 @@ static void set_segment(uint32_t selector_field, uint16_t sel, uint64_t base, ui
 #define AR_DATA 0xc093		/* G, D/B, P, S, read/write accessed */
 #define AR_TSS_BUSY 0x008b	/* P, busy 32/64-bit TSS */
 
+/* PAT, DEBUGCTL and SYSENTER at their reset values, the guest active with
+ * no blocking and nothing pending (SDM Vol. 3A Table 10-1). */
+static void guest_msrs_and_events_at_reset(const struct vcpu *v)
+{
+	if (v->entry_ctls & VMX_ENTRY_LOAD_IA32_PAT)
+		vmwrite(GUEST_IA32_PAT, 0x0007040600070406ull);	/* the reset value */
+	if (v->entry_ctls & VMX_ENTRY_LOAD_DEBUG_CONTROLS)
+		vmwrite(GUEST_IA32_DEBUGCTL, 0);
+	vmwrite(GUEST_IA32_SYSENTER_CS, 0);
+	vmwrite(GUEST_IA32_SYSENTER_ESP, 0);
+	vmwrite(GUEST_IA32_SYSENTER_EIP, 0);
+	vmwrite(GUEST_INTERRUPTIBILITY_STATE, 0);
+	vmwrite(GUEST_ACTIVITY_STATE, 0);
+	vmwrite(GUEST_PENDING_DEBUG_EXCEPTIONS, 0);
+}
+
 /* Guest state at the first entry (SDM Vol. 3C §25.4; checks §27.3.1). */
 static void setup_guest_state(struct vcpu *v, const struct vmx_caps_raw *caps, const struct guest_entry *e)
 {
@@ -219,16 +235,7 @@ static void setup_guest_state(struct vcpu *v, const struct vmx_caps_raw *caps, c
 	vmwrite(GUEST_IDTR_LIMIT, 0xffff);
 
 	vmwrite(GUEST_IA32_EFER, efer);
-	if (v->entry_ctls & VMX_ENTRY_LOAD_IA32_PAT)
-		vmwrite(GUEST_IA32_PAT, 0x0007040600070406ull);	/* the reset value */
-	if (v->entry_ctls & VMX_ENTRY_LOAD_DEBUG_CONTROLS)
-		vmwrite(GUEST_IA32_DEBUGCTL, 0);
-	vmwrite(GUEST_IA32_SYSENTER_CS, 0);
-	vmwrite(GUEST_IA32_SYSENTER_ESP, 0);
-	vmwrite(GUEST_IA32_SYSENTER_EIP, 0);
-	vmwrite(GUEST_INTERRUPTIBILITY_STATE, 0);
-	vmwrite(GUEST_ACTIVITY_STATE, 0);
-	vmwrite(GUEST_PENDING_DEBUG_EXCEPTIONS, 0);
+	guest_msrs_and_events_at_reset(v);
 	if (long_mode)
 		vmwrite(VM_ENTRY_CONTROLS, v->entry_ctls | VMX_ENTRY_IA32E_MODE_GUEST);
 	v->regs = e->gprs;
@@ -408,16 +415,7 @@ void vmcs_guest_sipi_state(struct vcpu *v, const struct vmx_caps_raw *caps, uint
 	vmwrite(GUEST_IDTR_BASE, 0);
 	vmwrite(GUEST_IDTR_LIMIT, 0xffff);
 	vmwrite(GUEST_IA32_EFER, 0);
-	if (v->entry_ctls & VMX_ENTRY_LOAD_IA32_PAT)
-		vmwrite(GUEST_IA32_PAT, 0x0007040600070406ull);
-	if (v->entry_ctls & VMX_ENTRY_LOAD_DEBUG_CONTROLS)
-		vmwrite(GUEST_IA32_DEBUGCTL, 0);
-	vmwrite(GUEST_IA32_SYSENTER_CS, 0);
-	vmwrite(GUEST_IA32_SYSENTER_ESP, 0);
-	vmwrite(GUEST_IA32_SYSENTER_EIP, 0);
-	vmwrite(GUEST_INTERRUPTIBILITY_STATE, 0);
-	vmwrite(GUEST_ACTIVITY_STATE, 0);
-	vmwrite(GUEST_PENDING_DEBUG_EXCEPTIONS, 0);
+	guest_msrs_and_events_at_reset(v);
 	vmwrite(VM_ENTRY_CONTROLS, v->entry_ctls);	/* not IA-32e mode */
 	vmwrite(VM_ENTRY_INTERRUPTION_INFO, 0);
 	memset(&v->regs, 0, sizeof(v->regs));
