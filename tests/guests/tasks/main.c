@@ -1,0 +1,152 @@
+/* main.c — the task-switch guest (issue 12 item 4): hardware task switching
+ * with 32-bit TSSs (SDM Vol. 3A ch. 8).  The main task CALLs task A (which
+ * returns with IRET), JMPs to task B (which JMPs back), raises INT 0x40 and
+ * #GP through task gates in the IDT (tasks C and D; D gets #GP's error
+ * code on its stack), three times each.  It prints what each task saw, the
+ * TSS descriptors' types afterwards (busy flags) and CR0.TS, and a CRC-32
+ * of it all, then powers off.  Under VMX every one of these switches is a
+ * TASK_SWITCH exit that the hypervisor emulates. */
+#include "boot.h"
+#include "crc32.h"
+#include "poweroff.h"
+#include "print.h"
+#include "tasks.h"
+#include "trap.h"
+
+#define ROUNDS 3
+#define EFLAGS_NT (1u << 14)
+#define CR0_TS (1u << 3)
+#define STACK_WORDS 1024
+
+struct tss32 tss_main __attribute__((aligned(128)));
+static struct tss32 tss_a, tss_b, tss_c, tss_d;
+static uint32_t stacks[4][STACK_WORDS] __attribute__((aligned(16)));
+volatile uint32_t a_runs, a_value = 1, a_link, a_nt, b_runs, c_runs, c_link, d_runs, d_error;
+
+static uint64_t gdt[8] __attribute__((aligned(8))) = {
+	0,
+	0x00cf9a000000ffffull,	/* 0x08: as common/gdt.c */
+	0x00cf92000000ffffull,	/* 0x10 */
+};
+
+struct __attribute__((packed)) table_pointer {
+	uint16_t limit;
+	uint32_t base;
+};
+
+/* An available 32-bit TSS descriptor, DPL 0 (SDM Vol. 3A §8.2.2 Figure 8-3). */
+static uint64_t tss_descriptor(const struct tss32 *t)
+{
+	uint64_t base = (uint32_t)t, limit = sizeof(*t) - 1;
+	return (limit & 0xffff) | (base & 0xffffff) << 16 | 0x89ull << 40 | ((limit >> 16) & 0xf) << 48 |
+	       (base >> 24) << 56;
+}
+
+static uint32_t eflags(void)
+{
+	uint32_t f;
+	__asm__ volatile("pushfl; popl %0" : "=r"(f));
+	return f;
+}
+
+void task_a(void)
+{
+	for (;;) {
+		a_runs++;
+		a_value = a_value * 31 + 7;
+		a_link = tss_a.link;
+		a_nt = (eflags() & EFLAGS_NT) != 0;
+		__asm__ volatile("iret" ::: "memory");	/* NT: back to the caller */
+	}
+}
+
+void task_b(void)
+{
+	for (;;) {
+		b_runs++;
+		__asm__ volatile("ljmp %0, $0" : : "i"(SEL_TSS_MAIN) : "memory");
+	}
+}
+
+void task_c(void)
+{
+	for (;;) {
+		c_runs++;
+		c_link = tss_c.link;
+		__asm__ volatile("iret" ::: "memory");
+	}
+}
+
+static void task_init(struct tss32 *t, void (*entry)(void), uint32_t *stack)
+{
+	t->eip = (uint32_t)entry;
+	t->esp = (uint32_t)(stack + STACK_WORDS);
+	t->eflags = 0x2;	/* interrupts off, as the main task runs */
+	t->cs = 0x08;
+	t->ss = t->ds = t->es = t->fs = t->gs = 0x10;
+	t->iomap = sizeof(*t);	/* no I/O bitmap */
+}
+
+static void tables_init(void)
+{
+	gdt[SEL_TSS_MAIN >> 3] = tss_descriptor(&tss_main);
+	gdt[SEL_TSS_CALL >> 3] = tss_descriptor(&tss_a);
+	gdt[SEL_TSS_JMP >> 3] = tss_descriptor(&tss_b);
+	gdt[SEL_TSS_INT >> 3] = tss_descriptor(&tss_c);
+	gdt[SEL_TSS_GP >> 3] = tss_descriptor(&tss_d);
+	task_init(&tss_a, task_a, stacks[0]);
+	task_init(&tss_b, task_b, stacks[1]);
+	task_init(&tss_c, task_c, stacks[2]);
+	task_init(&tss_d, task_d_entry, stacks[3]);
+	tss_main.iomap = sizeof(tss_main);
+
+	struct table_pointer g = { sizeof(gdt) - 1, (uint32_t)gdt }, idt;
+	__asm__ volatile("lgdt %0" : : "m"(g) : "memory");
+	__asm__ volatile("ltr %w0" : : "r"(SEL_TSS_MAIN) : "memory");
+	/* Task gates (SDM Vol. 3A §6.11 Figure 6-2): type 5, present, DPL 0. */
+	__asm__ volatile("sidt %0" : "=m"(idt));
+	uint64_t *gates = (uint64_t *)idt.base;
+	gates[TASKS_INT_VECTOR] = (uint64_t)SEL_TSS_INT << 16 | 0x85ull << 40;
+	gates[13] = (uint64_t)SEL_TSS_GP << 16 | 0x85ull << 40;
+}
+
+static unsigned tss_type(uint16_t sel)
+{
+	return (unsigned)(gdt[sel >> 3] >> 40) & 0xf;
+}
+
+void guest_main(void)
+{
+	tables_init();
+	kprintf("TASKS start: TR 0x%x, 4 tasks, %u rounds\n", SEL_TSS_MAIN, ROUNDS);
+	for (unsigned i = 0; i < ROUNDS; i++) {
+		__asm__ volatile("lcall %0, $0" : : "i"(SEL_TSS_CALL) : "memory");
+		__asm__ volatile("ljmp %0, $0" : : "i"(SEL_TSS_JMP) : "memory");
+		__asm__ volatile("int %0" : : "i"(TASKS_INT_VECTOR) : "memory");
+		gp_fault_and_resume();
+	}
+	uint32_t cr0;
+	__asm__ volatile("mov %%cr0, %0" : "=r"(cr0));
+	__asm__ volatile("clts");
+	uint32_t main_nt = (eflags() & EFLAGS_NT) != 0;
+	uint32_t ts = (cr0 & CR0_TS) != 0;
+	uint32_t busy[5] = { tss_type(SEL_TSS_MAIN), tss_type(SEL_TSS_CALL), tss_type(SEL_TSS_JMP),
+			     tss_type(SEL_TSS_INT), tss_type(SEL_TSS_GP) };
+	kprintf("TASKS call: task A ran %u times, value 0x%x, link 0x%x, NT %u\n", a_runs, a_value, a_link, a_nt);
+	kprintf("TASKS jmp: task B ran %u times\n", b_runs);
+	kprintf("TASKS int 0x%x gate: task C ran %u times, link 0x%x\n", TASKS_INT_VECTOR, c_runs, c_link);
+	kprintf("TASKS #GP gate: task D ran %u times, error 0x%x\n", d_runs, d_error);
+	kprintf("TASKS main: NT %u, CR0.TS %u\n", main_nt, ts);
+	kprintf("TASKS types: main 0x%x A 0x%x B 0x%x C 0x%x D 0x%x\n", busy[0], busy[1], busy[2], busy[3], busy[4]);
+	uint32_t sum[] = { a_runs, a_value, a_link, a_nt, b_runs, c_runs, c_link, d_runs, d_error, main_nt, ts,
+			   busy[0], busy[1], busy[2], busy[3], busy[4] };
+	kprintf("TASKS checksum: 0x%08x\n", crc32(sum, sizeof(sum)));
+	kprintf("TASKS done\n");
+}
+
+void guest_unexpected_trap(const struct trap_frame *f)
+{
+	kprintf("TASKS unexpected trap: %s (vector %u) error=0x%x eip=0x%x\n", trap_name(f->vector), f->vector,
+		f->error, f->eip);
+	poweroff(1);
+}
