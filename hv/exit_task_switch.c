@@ -172,8 +172,8 @@ enum exit_action exit_task_switch(struct vcpu *v)
 	}
 	task_switch(&c, &r, &m, &res);
 	if (res.outcome == TS_REFUSED)
-		return exit_stop(v, "task switch to TSS selector 0x%x (%s) at EIP 0x%x: %s", r.sel,
-				 (const char *[]){ "CALL", "IRET", "JMP", "task gate" }[r.source], c.eip, res.why);
+		return exit_stop(v, "task switch (%s to TSS 0x%x, EIP 0x%x): %s",
+				 (const char *[]){ "CALL", "IRET", "JMP", "task gate" }[r.source], r.sel, c.eip, res.why);
 	if (res.cr3_loaded) {
 		vmwrite(GUEST_CR3, c.cr3);
 		if (!load_pdptes(&w, c.cr3))

@@ -119,7 +119,7 @@ static bool check_new_tss(const struct ts_cpu *c, const struct ts_request *r, co
 	unsigned bad = iret ? TS_VEC_TS : TS_VEC_GP;
 
 	if (AR_TYPE(c->tr.ar) == SYS_TSS16_BUSY || AR_TYPE(c->tr.ar) == SYS_TSS16_AVAIL) {
-		refuse(out, "the current task has a 16-bit TSS (only 32-bit TSSs are emulated)");
+		refuse(out, "the current TSS is 16-bit: not emulated");
 		return false;
 	}
 	if (c->tr.limit < TSS_MIN_LIMIT) {
@@ -142,7 +142,7 @@ static bool check_new_tss(const struct ts_cpu *c, const struct ts_request *r, co
 	ts_desc_decode(*raw, r->sel, ntr);
 	unsigned type = AR_TYPE(ntr->ar);
 	if (!(ntr->ar & AR_S) && (type == SYS_TSS16_AVAIL || type == SYS_TSS16_BUSY)) {
-		refuse(out, "the new task has a 16-bit TSS (only 32-bit TSSs are emulated)");
+		refuse(out, "the new TSS is 16-bit: not emulated");
 		return false;
 	}
 	/* IRET returns to a busy task; the others start an available one. */
@@ -244,7 +244,7 @@ static bool load_seg(struct ts_cpu *c, const struct ts_mem *m, unsigned which, u
 		return false;
 	}
 	if (rc) {
-		refuse(out, "a segment descriptor of the new task is not in guest memory");
+		refuse(out, "a new segment descriptor is not in guest memory");
 		return false;
 	}
 	ts_desc_decode(raw, sel, &s);
@@ -282,7 +282,7 @@ static bool load_ldtr(struct ts_cpu *c, const struct ts_mem *m, uint16_t sel, ui
 	}
 	int rc = (sel & 4) ? -ERANGE : ts_desc_read(c, m, sel, &raw);
 	if (rc == -EIO) {
-		refuse(out, "the new task's LDT descriptor is not in guest memory");
+		refuse(out, "the new LDT descriptor is not in guest memory");
 		return false;
 	}
 	struct ts_seg s;
@@ -349,11 +349,11 @@ void task_switch(struct ts_cpu *c, const struct ts_request *r, const struct ts_m
 		return;
 	}
 	if (get32(tss + TSS_EFLAGS) & EFLAGS_VM) {
-		refuse(out, "the new task is a virtual-8086 task (EFLAGS.VM in its TSS): not emulated");
+		refuse(out, "new task is virtual-8086 (EFLAGS.VM): not emulated");
 		return;
 	}
 	if (get32(tss + TSS_TRAP) & 1) {
-		refuse(out, "the new TSS sets its debug trap flag (T): the #DB it owes is not emulated");
+		refuse(out, "new TSS sets T: its #DB trap is not emulated");
 		return;
 	}
 	if (!commit(c, r, m, &ntr, raw, tss, out))

@@ -62,7 +62,7 @@ struct ts_result {
 	unsigned fault_vector;
 	uint32_t fault_error;
 	bool cr3_loaded;		/* the new task's CR3 is in *c */
-	const char *why;
+	const char *why;		/* at most 50 characters: it ends a stop reason */
 };
 
 #define TS_VEC_TS 10

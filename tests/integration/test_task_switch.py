@@ -61,3 +61,31 @@ def test_task_switches_under_vmxdbg_match_bare(t):
     r = t.boot(hv_args="panic=poweroff", modules=[(TASKS, "guest")])
     check(r)
     r.expect(rf"TASK_SWITCH {8 * ROUNDS}\b")   # 4 kinds, out and back
+
+
+ABSENT_LINE = r"^TASKS absent TSS: #NP 1 time\(s\), error 0x40, TR 0x18$"
+
+
+def test_a_jmp_to_an_absent_tss_faults_bare(t):
+    r = t.boot(bare=TASKS, hv_args="faults")
+    check(r)
+    r.expect(ABSENT_LINE)
+
+
+def test_a_jmp_to_an_absent_tss_faults_under_vmxdbg_as_bare(t):
+    """#NP(selector) in the old task, TR unchanged — whether the CPU raises
+    it before the exit or task_switch.c injects it."""
+    r = t.boot(hv_args="panic=poweroff", modules=[(TASKS, "guest faults")])
+    check(r)
+    r.expect(ABSENT_LINE)
+
+
+def test_a_16_bit_tss_stops_the_guest_with_the_reason(t):
+    """Not emulated, never guessed at: the guest stops, the log says why,
+    the hypervisor powers off by itself (panic=poweroff)."""
+    r = t.boot(hv_args="panic=poweroff", modules=[(TASKS, "guest tss16")])
+    r.expect(r"^TASKS tss16: JMP to 0x48$")
+    r.expect(r"guest stopped: task switch \(JMP to TSS 0x48, EIP 0x[0-9a-f]+\): the new TSS is 16-bit: not emulated$")
+    r.forbid(r"TASKS tss16: came back|TASKS done|PANIC|unhandled exit reason")
+    r.expect(r"exits: \d+ in all")
+    r.expect_poweroff()

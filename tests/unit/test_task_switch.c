@@ -270,6 +270,7 @@ static void expect_refusal(struct ts_cpu *c, uint16_t sel, const char *why_has)
 	struct ts_result r = run(c, sel, TS_SRC_JMP);
 	assert_int_equal(r.outcome, TS_REFUSED);
 	assert_non_null(strstr(r.why, why_has));
+	assert_true(strlen(r.why) <= 50);	/* it must fit a stop reason */
 	assert_int_equal(writes, 0);
 }
 
@@ -277,16 +278,16 @@ static void test_what_is_not_emulated_is_refused_with_a_reason(void **state)
 {
 	(void)state;
 	struct ts_cpu c = machine();
-	expect_refusal(&c, SEL_TSS16, "16-bit TSS");
+	expect_refusal(&c, SEL_TSS16, "new TSS is 16-bit");
 	c = machine();
 	c.tr.ar = 0x83;
-	expect_refusal(&c, SEL_NEW, "16-bit TSS");
+	expect_refusal(&c, SEL_NEW, "current TSS is 16-bit");
 	c = machine();
 	wr32(TSS_NEW + 0x24, 0x20002);
 	expect_refusal(&c, SEL_NEW, "virtual-8086");
 	c = machine();
 	wr32(TSS_NEW + 0x64, 1);
-	expect_refusal(&c, SEL_NEW, "debug trap");
+	expect_refusal(&c, SEL_NEW, "#DB trap");
 	c = machine();
 	put_desc(SEL_NEW, desc(MEM - 0x20, 0x67, 0x89, 0));	/* the TSS runs off memory */
 	expect_refusal(&c, SEL_NEW, "not in guest memory");

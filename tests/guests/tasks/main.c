@@ -5,8 +5,12 @@
  * code on its stack), three times each.  It prints what each task saw, the
  * TSS descriptors' types afterwards (busy flags) and CR0.TS, and a CRC-32
  * of it all, then powers off.  Under VMX every one of these switches is a
- * TASK_SWITCH exit that the hypervisor emulates. */
+ * TASK_SWITCH exit that the hypervisor emulates.
+ * Options: `faults` also JMPs to a not-present TSS (#NP with its selector,
+ * caught and reported); `tss16` JMPs to a 16-bit TSS last (bare, a real
+ * switch the guest does not survive; under vmxdbg a stop with the reason). */
 #include "boot.h"
+#include "cmdline.h"
 #include "crc32.h"
 #include "poweroff.h"
 #include "print.h"
@@ -23,7 +27,7 @@ static struct tss32 tss_a, tss_b, tss_c, tss_d;
 static uint32_t stacks[4][STACK_WORDS] __attribute__((aligned(16)));
 volatile uint32_t a_runs, a_value = 1, a_link, a_nt, b_runs, c_runs, c_link, d_runs, d_error;
 
-static uint64_t gdt[8] __attribute__((aligned(8))) = {
+static uint64_t gdt[10] __attribute__((aligned(8))) = {
 	0,
 	0x00cf9a000000ffffull,	/* 0x08: as common/gdt.c */
 	0x00cf92000000ffffull,	/* 0x10 */
@@ -40,6 +44,13 @@ static uint64_t tss_descriptor(const struct tss32 *t)
 	uint64_t base = (uint32_t)t, limit = sizeof(*t) - 1;
 	return (limit & 0xffff) | (base & 0xffffff) << 16 | 0x89ull << 40 | ((limit >> 16) & 0xf) << 48 |
 	       (base >> 24) << 56;
+}
+
+static uint32_t str(void)
+{
+	uint16_t tr;
+	__asm__ volatile("str %0" : "=r"(tr));
+	return tr;
 }
 
 static uint32_t eflags(void)
@@ -99,6 +110,8 @@ static void tables_init(void)
 	task_init(&tss_c, task_c, stacks[2]);
 	task_init(&tss_d, task_d_entry, stacks[3]);
 	tss_main.iomap = sizeof(tss_main);
+	gdt[SEL_TSS_ABSENT >> 3] = tss_descriptor(&tss_a) & ~(1ull << 47);
+	gdt[SEL_TSS16 >> 3] = (tss_descriptor(&tss_a) & ~(0xfull << 40)) | 1ull << 40;
 
 	struct table_pointer g = { sizeof(gdt) - 1, (uint32_t)gdt }, idt;
 	__asm__ volatile("lgdt %0" : : "m"(g) : "memory");
@@ -108,6 +121,22 @@ static void tables_init(void)
 	uint64_t *gates = (uint64_t *)idt.base;
 	gates[TASKS_INT_VECTOR] = (uint64_t)SEL_TSS_INT << 16 | 0x85ull << 40;
 	gates[13] = (uint64_t)SEL_TSS_GP << 16 | 0x85ull << 40;
+}
+
+static volatile uint32_t np_error, np_count;
+
+static void on_np(struct trap_frame *f)
+{
+	np_error = f->error;
+	np_count++;
+	f->eip = (uint32_t)absent_resume;
+}
+
+static void fault_checks(void)
+{
+	trap_set_handler(11, on_np);
+	jmp_to_absent_tss();
+	kprintf("TASKS absent TSS: #NP %u time(s), error 0x%x, TR 0x%x\n", np_count, np_error, str());
 }
 
 static unsigned tss_type(uint16_t sel)
@@ -141,6 +170,13 @@ void guest_main(void)
 	uint32_t sum[] = { a_runs, a_value, a_link, a_nt, b_runs, c_runs, c_link, d_runs, d_error, main_nt, ts,
 			   busy[0], busy[1], busy[2], busy[3], busy[4] };
 	kprintf("TASKS checksum: 0x%08x\n", crc32(sum, sizeof(sum)));
+	if (cmdline_has("faults"))
+		fault_checks();
+	if (cmdline_has("tss16")) {
+		kprintf("TASKS tss16: JMP to 0x%x\n", SEL_TSS16);
+		__asm__ volatile("ljmp %0, $0" : : "i"(SEL_TSS16) : "memory");
+		kprintf("TASKS tss16: came back\n");
+	}
 	kprintf("TASKS done\n");
 }
 

@@ -28,4 +28,12 @@ gp_resume:
 	popl %eax
 	ret
 
+/* A JMP to a TSS descriptor with P clear: #NP(selector) in this task, the
+ * switch not begun; the #NP handler resumes at absent_resume. */
+	.globl jmp_to_absent_tss, absent_resume
+jmp_to_absent_tss:
+	ljmp $0x40, $0
+absent_resume:
+	ret
+
 	.section .note.GNU-stack,"",@progbits

@@ -18,6 +18,8 @@ struct tss32 {
 #define SEL_TSS_JMP 0x28	/* task B: JMPed to, JMPs back */
 #define SEL_TSS_INT 0x30	/* task C: INT 0x40 through a task gate */
 #define SEL_TSS_GP 0x38		/* task D: #GP through a task gate, error code pushed */
+#define SEL_TSS_ABSENT 0x40	/* a TSS descriptor with P clear: #NP */
+#define SEL_TSS16 0x48		/* a 16-bit TSS: not emulated, the guest stops */
 #define TASKS_INT_VECTOR 0x40
 #define TASKS_BAD_SEL 0x7f8	/* past the GDT's limit: #GP(0x7f8) */
 
@@ -29,5 +31,7 @@ void task_b(void);
 void task_c(void);
 void task_d_entry(void);	/* tasks.S: pops the error code */
 void gp_fault_and_resume(void);	/* tasks.S: faults, resumes at its label */
+void jmp_to_absent_tss(void);	/* tasks.S: JMP to SEL_TSS_ABSENT */
+extern char absent_resume[];	/* where a #NP handler resumes it */
 
 #endif
