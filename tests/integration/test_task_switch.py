@@ -64,20 +64,32 @@ def test_task_switches_under_vmxdbg_match_bare(t):
 
 
 ABSENT_LINE = r"^TASKS absent TSS: #NP 1 time\(s\), error 0x40, TR 0x18$"
+LATE_LINE = (r"^TASKS late #TS: task E ran 1 time\(s\), error 0x10; task X recovered 1 time\(s\); TR 0x18; "
+             r"types X 0x9 E 0x9$")
+SHORT_LINE = r"^TASKS short TSS: #TS 1 time\(s\), error 0x50, TR 0x18, type 0x9$"
 
 
-def test_a_jmp_to_an_absent_tss_faults_bare(t):
+def test_task_switch_faults_bare(t):
     r = t.boot(bare=TASKS, hv_args="faults")
     check(r)
     r.expect(ABSENT_LINE)
+    r.expect(SHORT_LINE)
+    r.expect(LATE_LINE)
 
 
-def test_a_jmp_to_an_absent_tss_faults_under_vmxdbg_as_bare(t):
-    """#NP(selector) in the old task, TR unchanged — whether the CPU raises
-    it before the exit or task_switch.c injects it."""
+def test_task_switch_faults_under_vmxdbg_match_bare(t):
+    """#NP and #TS on the new TSS descriptor come from the CPU (Bochs checks
+    presence, type and limit before the TASK_SWITCH exit).  The bad LDT of
+    task X faults after the commit: task_switch.c raises #TS(0x10) in X,
+    whose delivery through the #TS task gate exits again and pushes the
+    error code onto task E's stack: 4 exits more than the plain run."""
     r = t.boot(hv_args="panic=poweroff", modules=[(TASKS, "guest faults")])
     check(r)
     r.expect(ABSENT_LINE)
+    r.expect(SHORT_LINE)
+    r.expect(r"task switch to 0x58: #10\(0x10\) in the guest")
+    r.expect(LATE_LINE)
+    r.expect(rf"TASK_SWITCH {8 * ROUNDS + 4}\b")
 
 
 def test_a_16_bit_tss_stops_the_guest_with_the_reason(t):

@@ -6,12 +6,14 @@
  * TSS descriptors' types afterwards (busy flags) and CR0.TS, and a CRC-32
  * of it all, then powers off.  Under VMX every one of these switches is a
  * TASK_SWITCH exit that the hypervisor emulates.
- * Options: `faults` also JMPs to a not-present TSS (#NP with its selector,
- * caught and reported); `tss16` JMPs to a 16-bit TSS last (bare, a real
+ * Options: `faults` also JMPs to a not-present TSS (#NP with its selector)
+ * and to one shorter than 104 bytes (#TS), caught and reported, then to
+ * a task whose LDT selector is bad (#TS after the commit, through a task gate); `tss16` JMPs to a 16-bit TSS last (bare, a real
  * switch the guest does not survive; under vmxdbg a stop with the reason). */
 #include "boot.h"
 #include "cmdline.h"
 #include "crc32.h"
+#include "gdt.h"
 #include "poweroff.h"
 #include "print.h"
 #include "tasks.h"
@@ -23,11 +25,13 @@
 #define STACK_WORDS 1024
 
 struct tss32 tss_main __attribute__((aligned(128)));
-static struct tss32 tss_a, tss_b, tss_c, tss_d;
-static uint32_t stacks[4][STACK_WORDS] __attribute__((aligned(16)));
+struct tss32 tss_x;
+static struct tss32 tss_a, tss_b, tss_c, tss_d, tss_e;
+static uint32_t stacks[6][STACK_WORDS] __attribute__((aligned(16)));
+volatile uint32_t e_runs, e_error, x_recovered;
 volatile uint32_t a_runs, a_value = 1, a_link, a_nt, b_runs, c_runs, c_link, d_runs, d_error;
 
-static uint64_t gdt[10] __attribute__((aligned(8))) = {
+static uint64_t gdt[13] __attribute__((aligned(8))) = {
 	0,
 	0x00cf9a000000ffffull,	/* 0x08: as common/gdt.c */
 	0x00cf92000000ffffull,	/* 0x10 */
@@ -98,6 +102,13 @@ static void task_init(struct tss32 *t, void (*entry)(void), uint32_t *stack)
 	t->iomap = sizeof(*t);	/* no I/O bitmap */
 }
 
+static uint64_t *idt_gates(void)
+{
+	struct table_pointer idt;
+	__asm__ volatile("sidt %0" : "=m"(idt));
+	return (uint64_t *)idt.base;
+}
+
 static void tables_init(void)
 {
 	gdt[SEL_TSS_MAIN >> 3] = tss_descriptor(&tss_main);
@@ -111,19 +122,29 @@ static void tables_init(void)
 	task_init(&tss_d, task_d_entry, stacks[3]);
 	tss_main.iomap = sizeof(tss_main);
 	gdt[SEL_TSS_ABSENT >> 3] = tss_descriptor(&tss_a) & ~(1ull << 47);
+	gdt[SEL_TSS_SHORT >> 3] = (tss_descriptor(&tss_a) & ~0xffffull) | 0x40;
+	gdt[SEL_TSS_X >> 3] = tss_descriptor(&tss_x);
+	gdt[SEL_TSS_TS >> 3] = tss_descriptor(&tss_e);
+	task_init(&tss_x, task_x_recover, stacks[4]);
+	tss_x.ldt = GDT_DATA_SEL;	/* not an LDT: #TS(0x10) in task X */
+	task_init(&tss_e, task_e_entry, stacks[5]);
 	gdt[SEL_TSS16 >> 3] = (tss_descriptor(&tss_a) & ~(0xfull << 40)) | 1ull << 40;
 
-	struct table_pointer g = { sizeof(gdt) - 1, (uint32_t)gdt }, idt;
+	struct table_pointer g = { sizeof(gdt) - 1, (uint32_t)gdt };
 	__asm__ volatile("lgdt %0" : : "m"(g) : "memory");
 	__asm__ volatile("ltr %w0" : : "r"(SEL_TSS_MAIN) : "memory");
 	/* Task gates (SDM Vol. 3A §6.11 Figure 6-2): type 5, present, DPL 0. */
-	__asm__ volatile("sidt %0" : "=m"(idt));
-	uint64_t *gates = (uint64_t *)idt.base;
+	uint64_t *gates = idt_gates();
 	gates[TASKS_INT_VECTOR] = (uint64_t)SEL_TSS_INT << 16 | 0x85ull << 40;
 	gates[13] = (uint64_t)SEL_TSS_GP << 16 | 0x85ull << 40;
 }
 
-static volatile uint32_t np_error, np_count;
+static unsigned tss_type(uint16_t sel)
+{
+	return (unsigned)(gdt[sel >> 3] >> 40) & 0xf;
+}
+
+static volatile uint32_t np_error, np_count, ts_error, ts_count;
 
 static void on_np(struct trap_frame *f)
 {
@@ -132,17 +153,31 @@ static void on_np(struct trap_frame *f)
 	f->eip = (uint32_t)absent_resume;
 }
 
+static void on_ts(struct trap_frame *f)
+{
+	ts_error = f->error;
+	ts_count++;
+	f->eip = (uint32_t)short_resume;
+}
+
 static void fault_checks(void)
 {
 	trap_set_handler(11, on_np);
 	jmp_to_absent_tss();
 	kprintf("TASKS absent TSS: #NP %u time(s), error 0x%x, TR 0x%x\n", np_count, np_error, str());
+	trap_set_handler(10, on_ts);
+	jmp_to_short_tss();
+	kprintf("TASKS short TSS: #TS %u time(s), error 0x%x, TR 0x%x, type 0x%x\n", ts_count, ts_error, str(),
+		tss_type(SEL_TSS_SHORT));
+	/* Then #TS through a task gate, raised in the new task after the commit. */
+	uint64_t *gates = idt_gates();
+	gates[10] = (uint64_t)SEL_TSS_TS << 16 | 0x85ull << 40;
+	__asm__ volatile("ljmp %0, $0" : : "i"(SEL_TSS_X) : "memory");
+	kprintf("TASKS late #TS: task E ran %u time(s), error 0x%x; task X recovered %u time(s); TR 0x%x; "
+		"types X 0x%x E 0x%x\n", e_runs, e_error, x_recovered, str(), tss_type(SEL_TSS_X),
+		tss_type(SEL_TSS_TS));
 }
 
-static unsigned tss_type(uint16_t sel)
-{
-	return (unsigned)(gdt[sel >> 3] >> 40) & 0xf;
-}
 
 void guest_main(void)
 {

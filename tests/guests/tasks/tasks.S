@@ -36,4 +36,33 @@ jmp_to_absent_tss:
 absent_resume:
 	ret
 
+/* A JMP to a TSS whose limit is below 0x67: #TS(selector).  The CPU checks
+ * presence and type before a TASK_SWITCH exit, the limit after it (Bochs'
+ * task switch, as the SDM's §8.3 step 4 order has it): under vmxdbg this
+ * #TS is the hypervisor's to raise. */
+	.globl jmp_to_short_tss, short_resume
+jmp_to_short_tss:
+	ljmp $0x50, $0
+short_resume:
+	ret
+
+/* The #TS task: task X faulted loading its LDT after the switch committed
+ * (SDM Vol. 3A §8.3 step 12), so #TS comes in X's context, through this
+ * task gate.  E clears X's LDT selector and points X at task_x_recover,
+ * then IRETs back to X (its back link), which reloads X from its TSS. */
+	.globl task_e_entry, task_x_recover
+task_e_entry:
+	popl %eax
+	movl %eax, e_error
+	incl e_runs
+	movl $0, tss_x + 0x60
+	movl $task_x_recover, tss_x + TSS_EIP
+	iret
+	jmp task_e_entry
+
+task_x_recover:
+	incl x_recovered
+	ljmp $SEL_TSS_MAIN, $0
+	jmp task_x_recover
+
 	.section .note.GNU-stack,"",@progbits

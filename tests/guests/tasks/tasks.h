@@ -20,10 +20,13 @@ struct tss32 {
 #define SEL_TSS_GP 0x38		/* task D: #GP through a task gate, error code pushed */
 #define SEL_TSS_ABSENT 0x40	/* a TSS descriptor with P clear: #NP */
 #define SEL_TSS16 0x48		/* a 16-bit TSS: not emulated, the guest stops */
+#define SEL_TSS_SHORT 0x50	/* limit below 0x67: #TS, raised after the exit */
+#define SEL_TSS_X 0x58		/* its LDT selector names a data segment: #TS after the commit */
+#define SEL_TSS_TS 0x60		/* task E: #TS through a task gate */
 #define TASKS_INT_VECTOR 0x40
 #define TASKS_BAD_SEL 0x7f8	/* past the GDT's limit: #GP(0x7f8) */
 
-extern struct tss32 tss_main;
+extern struct tss32 tss_main, tss_x;
 extern volatile uint32_t a_runs, a_value, a_link, a_nt, b_runs, c_runs, c_link, d_runs, d_error;
 
 void task_a(void);
@@ -33,5 +36,10 @@ void task_d_entry(void);	/* tasks.S: pops the error code */
 void gp_fault_and_resume(void);	/* tasks.S: faults, resumes at its label */
 void jmp_to_absent_tss(void);	/* tasks.S: JMP to SEL_TSS_ABSENT */
 extern char absent_resume[];	/* where a #NP handler resumes it */
+void jmp_to_short_tss(void);	/* tasks.S: JMP to SEL_TSS_SHORT */
+extern char short_resume[];
+void task_e_entry(void);	/* tasks.S: the #TS task */
+void task_x_recover(void);	/* tasks.S: where task E sends task X */
+extern volatile uint32_t e_runs, e_error, x_recovered;
 
 #endif
