@@ -181,10 +181,13 @@ enum exit_action exit_task_switch(struct vcpu *v)
 	}
 	cpu_write(v, &c);
 	/* A new task starts outside any STI/MOV-SS shadow; an NMI delivered
-	 * through a task gate blocks NMIs as its handler would (§6.7.1). */
+	 * through a task gate blocks NMIs as its handler would, and IRET
+	 * unblocks them, task switch or not (SDM Vol. 3A §6.7.1). */
 	uint64_t intr = vmread(GUEST_INTERRUPTIBILITY_STATE) & ~BLOCKING_STI_MOVSS;
 	if (gate_event && INTR_TYPE(vectoring) == INTR_TYPE_NMI)
 		intr |= BLOCKING_BY_NMI;
+	if (r.source == TS_SRC_IRET)
+		intr &= ~BLOCKING_BY_NMI;
 	vmwrite(GUEST_INTERRUPTIBILITY_STATE, intr);
 	if (res.outcome == TS_FAULT) {
 		log_info("task switch to 0x%x: #%u(0x%x) in the guest", r.sel, res.fault_vector, res.fault_error);

@@ -101,3 +101,20 @@ def test_a_16_bit_tss_stops_the_guest_with_the_reason(t):
     r.forbid(r"TASKS tss16: came back|TASKS done|PANIC|unhandled exit reason")
     r.expect(r"exits: \d+ in all")
     r.expect_poweroff()
+
+
+PAGING_LINE = r"^TASKS paging: task A on its own CR3 1, main back on its own 1$"
+
+
+def test_task_switches_with_paging_load_each_tasks_cr3_bare(t):
+    r = t.boot(bare=TASKS, hv_args="paging faults")
+    check(r)
+    r.expect(PAGING_LINE)
+    r.expect(LATE_LINE)
+
+
+def test_task_switches_with_paging_load_each_tasks_cr3_under_vmxdbg(t):
+    r = t.boot(hv_args="panic=poweroff", modules=[(TASKS, "guest paging faults")])
+    check(r)
+    r.expect(PAGING_LINE)
+    r.expect(LATE_LINE)

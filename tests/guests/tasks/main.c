@@ -6,7 +6,8 @@
  * TSS descriptors' types afterwards (busy flags) and CR0.TS, and a CRC-32
  * of it all, then powers off.  Under VMX every one of these switches is a
  * TASK_SWITCH exit that the hypervisor emulates.
- * Options: `faults` also JMPs to a not-present TSS (#NP with its selector)
+ * Options: `paging` runs it all with 32-bit paging on, task A on a page
+ * directory of its own; `faults` also JMPs to a not-present TSS (#NP with its selector)
  * and to one shorter than 104 bytes (#TS), caught and reported, then to
  * a task whose LDT selector is bad (#TS after the commit, through a task gate); `tss16` JMPs to a 16-bit TSS last (bare, a real
  * switch the guest does not survive; under vmxdbg a stop with the reason). */
@@ -18,6 +19,7 @@
 #include "print.h"
 #include "tasks.h"
 #include "trap.h"
+#include "x86.h"
 
 #define ROUNDS 3
 #define EFLAGS_NT (1u << 14)
@@ -28,7 +30,10 @@ struct tss32 tss_main __attribute__((aligned(128)));
 struct tss32 tss_x;
 static struct tss32 tss_a, tss_b, tss_c, tss_d, tss_e;
 static uint32_t stacks[6][STACK_WORDS] __attribute__((aligned(16)));
-volatile uint32_t e_runs, e_error, x_recovered;
+volatile uint32_t e_runs, e_error, x_recovered, a_cr3;
+/* With `paging`: main and most tasks on pd[0], task A on pd[1]. */
+static uint32_t pd[2][1024] __attribute__((aligned(4096)));
+static uint32_t task_cr3;
 volatile uint32_t a_runs, a_value = 1, a_link, a_nt, b_runs, c_runs, c_link, d_runs, d_error;
 
 static uint64_t gdt[13] __attribute__((aligned(8))) = {
@@ -70,6 +75,7 @@ void task_a(void)
 		a_runs++;
 		a_value = a_value * 31 + 7;
 		a_link = tss_a.link;
+		a_cr3 = read_cr3();
 		a_nt = (eflags() & EFLAGS_NT) != 0;
 		__asm__ volatile("iret" ::: "memory");	/* NT: back to the caller */
 	}
@@ -100,6 +106,21 @@ static void task_init(struct tss32 *t, void (*entry)(void), uint32_t *stack)
 	t->cs = 0x08;
 	t->ss = t->ds = t->es = t->fs = t->gs = 0x10;
 	t->iomap = sizeof(*t);	/* no I/O bitmap */
+	t->cr3 = task_cr3;	/* the CPU loads it only with paging on (§8.3 step 11) */
+}
+
+/* 32-bit paging, 4 MiB pages identity-mapping the first GiB (SDM Vol. 3A
+ * §4.3), twice: a task switch loads the new task's CR3 from its TSS. */
+static void paging_on(void)
+{
+	for (unsigned d = 0; d < 2; d++)
+		for (unsigned i = 0; i < 256; i++)
+			pd[d][i] = (i << 22) | 0x83;	/* present, writable, 4 MiB */
+	task_cr3 = (uint32_t)pd[0];
+	tss_main.cr3 = task_cr3;
+	write_cr4(read_cr4() | CR4_PSE);
+	write_cr3(task_cr3);
+	write_cr0(read_cr0() | CR0_PG);
 }
 
 static uint64_t *idt_gates(void)
@@ -181,7 +202,12 @@ static void fault_checks(void)
 
 void guest_main(void)
 {
+	bool paging = cmdline_has("paging");
+	if (paging)
+		paging_on();
 	tables_init();
+	if (paging)
+		tss_a.cr3 = (uint32_t)pd[1];
 	kprintf("TASKS start: TR 0x%x, 4 tasks, %u rounds\n", SEL_TSS_MAIN, ROUNDS);
 	for (unsigned i = 0; i < ROUNDS; i++) {
 		__asm__ volatile("lcall %0, $0" : : "i"(SEL_TSS_CALL) : "memory");
@@ -205,6 +231,9 @@ void guest_main(void)
 	uint32_t sum[] = { a_runs, a_value, a_link, a_nt, b_runs, c_runs, c_link, d_runs, d_error, main_nt, ts,
 			   busy[0], busy[1], busy[2], busy[3], busy[4] };
 	kprintf("TASKS checksum: 0x%08x\n", crc32(sum, sizeof(sum)));
+	if (paging)
+		kprintf("TASKS paging: task A on its own CR3 %u, main back on its own %u\n", a_cr3 == (uint32_t)pd[1],
+			read_cr3() == (uint32_t)pd[0]);
 	if (cmdline_has("faults"))
 		fault_checks();
 	if (cmdline_has("tss16")) {
