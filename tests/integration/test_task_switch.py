@@ -89,8 +89,10 @@ def boot_with(t, options, under_vmxdbg):
     else:
         r = t.boot(bare=TASKS, hv_args=options)
     check(r)
-    if "paging" in options:
+    if "paging" in options or "pae" in options:
         r.expect(PAGING_LINE)
+    if "pae" in options:
+        r.expect(r"^TASKS pae: task A read through its own PDPTE 1$")
     for line in (ABSENT_LINE, SHORT_LINE, LATE_LINE):
         r.expect(line)
     return r
@@ -117,6 +119,16 @@ def test_task_switches_with_paging_load_each_tasks_cr3_bare(t):
 
 def test_task_switches_with_paging_load_each_tasks_cr3_under_vmxdbg(t):
     boot_with(t, "paging faults", True)
+
+
+def test_task_switches_with_pae_paging_bare(t):
+    boot_with(t, "pae faults", False)
+
+
+def test_task_switches_with_pae_paging_load_the_pdptes_under_vmxdbg(t):
+    """With EPT the PDPTEs come from the VMCS at VM entry: a new CR3 from a
+    TSS needs them copied, or task A's alias faults."""
+    boot_with(t, "pae faults", True)
 
 
 def test_a_16_bit_tss_stops_the_guest_with_the_reason(t):

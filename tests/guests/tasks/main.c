@@ -7,7 +7,8 @@
  * of it all, then powers off.  Under VMX every one of these switches is a
  * TASK_SWITCH exit that the hypervisor emulates.
  * Options: `paging` runs it all with 32-bit paging on, task A on a page
- * directory of its own; `faults` also JMPs to a not-present TSS (#NP with its selector)
+ * directory of its own (`pae`: PAE paging, task A on PDPTEs of its own
+ * that map an alias it reads through); `faults` also JMPs to a not-present TSS (#NP with its selector)
  * and to one shorter than 104 bytes (#TS), caught and reported, then to
  * a task whose LDT selector is bad (#TS after the commit, through a task gate); `tss16` JMPs to a 16-bit TSS last (bare, a real
  * switch the guest does not survive; under vmxdbg a stop with the reason). */
@@ -31,9 +32,14 @@ struct tss32 tss_x;
 static struct tss32 tss_a, tss_b, tss_c, tss_d, tss_e;
 static uint32_t stacks[6][STACK_WORDS] __attribute__((aligned(16)));
 volatile uint32_t e_runs, e_error, x_recovered, a_cr3;
-/* With `paging`: main and most tasks on pd[0], task A on pd[1]. */
+/* With `paging`: main and most tasks on pd[0], task A on pd[1].  With
+ * `pae`: pd[0] is the one page directory, main on pdpt[0], task A on
+ * pdpt[1], whose second PDPTE maps 1-2 GiB onto the first GiB as well. */
 static uint32_t pd[2][1024] __attribute__((aligned(4096)));
-static uint32_t task_cr3;
+static uint64_t pdpt[2][4] __attribute__((aligned(32)));
+static uint32_t task_cr3, own_cr3;
+#define PAE_ALIAS 0x40000000u
+static volatile uint32_t pae_alias, a_alias_ok;
 volatile uint32_t a_runs, a_value = 1, a_link, a_nt, b_runs, c_runs, c_link, d_runs, d_error;
 
 static uint64_t gdt[13] __attribute__((aligned(8))) = {
@@ -76,6 +82,9 @@ void task_a(void)
 		a_value = a_value * 31 + 7;
 		a_link = tss_a.link;
 		a_cr3 = read_cr3();
+		/* Only task A's PDPTEs map the alias: stale ones would #PF. */
+		if (pae_alias)
+			a_alias_ok = *(volatile uint32_t *)(PAE_ALIAS + (uint32_t)&a_runs) == a_runs;
 		a_nt = (eflags() & EFLAGS_NT) != 0;
 		__asm__ volatile("iret" ::: "memory");	/* NT: back to the caller */
 	}
@@ -110,15 +119,29 @@ static void task_init(struct tss32 *t, void (*entry)(void), uint32_t *stack)
 }
 
 /* 32-bit paging, 4 MiB pages identity-mapping the first GiB (SDM Vol. 3A
- * §4.3), twice: a task switch loads the new task's CR3 from its TSS. */
-static void paging_on(void)
+ * §4.3), twice: a task switch loads the new task's CR3 from its TSS.  PAE
+ * (§4.4): 2 MiB pages, and the PDPTEs, which VM entry takes from the VMCS
+ * under EPT (SDM Vol. 3C §27.3.2.4), differ between the two CR3s. */
+static void paging_on(bool pae)
 {
-	for (unsigned d = 0; d < 2; d++)
-		for (unsigned i = 0; i < 256; i++)
-			pd[d][i] = (i << 22) | 0x83;	/* present, writable, 4 MiB */
-	task_cr3 = (uint32_t)pd[0];
+	if (pae) {
+		uint64_t *dir = (uint64_t *)pd[0];
+		for (unsigned i = 0; i < 512; i++)
+			dir[i] = ((uint64_t)i << 21) | 0x83;	/* present, writable, 2 MiB */
+		pdpt[0][0] = pdpt[1][0] = pdpt[1][1] = (uint32_t)dir | 1;
+		task_cr3 = (uint32_t)pdpt[0];
+		own_cr3 = (uint32_t)pdpt[1];
+		pae_alias = 1;
+		write_cr4(read_cr4() | CR4_PAE);
+	} else {
+		for (unsigned d = 0; d < 2; d++)
+			for (unsigned i = 0; i < 256; i++)
+				pd[d][i] = (i << 22) | 0x83;	/* present, writable, 4 MiB */
+		task_cr3 = (uint32_t)pd[0];
+		own_cr3 = (uint32_t)pd[1];
+		write_cr4(read_cr4() | CR4_PSE);
+	}
 	tss_main.cr3 = task_cr3;
-	write_cr4(read_cr4() | CR4_PSE);
 	write_cr3(task_cr3);
 	write_cr0(read_cr0() | CR0_PG);
 }
@@ -202,12 +225,12 @@ static void fault_checks(void)
 
 void guest_main(void)
 {
-	bool paging = cmdline_has("paging");
+	bool pae = cmdline_has("pae"), paging = pae || cmdline_has("paging");
 	if (paging)
-		paging_on();
+		paging_on(pae);
 	tables_init();
 	if (paging)
-		tss_a.cr3 = (uint32_t)pd[1];
+		tss_a.cr3 = own_cr3;
 	kprintf("TASKS start: TR 0x%x, 4 tasks, %u rounds\n", SEL_TSS_MAIN, ROUNDS);
 	for (unsigned i = 0; i < ROUNDS; i++) {
 		__asm__ volatile("lcall %0, $0" : : "i"(SEL_TSS_CALL) : "memory");
@@ -232,8 +255,10 @@ void guest_main(void)
 			   busy[0], busy[1], busy[2], busy[3], busy[4] };
 	kprintf("TASKS checksum: 0x%08x\n", crc32(sum, sizeof(sum)));
 	if (paging)
-		kprintf("TASKS paging: task A on its own CR3 %u, main back on its own %u\n", a_cr3 == (uint32_t)pd[1],
-			read_cr3() == (uint32_t)pd[0]);
+		kprintf("TASKS paging: task A on its own CR3 %u, main back on its own %u\n", a_cr3 == own_cr3,
+			read_cr3() == task_cr3);
+	if (pae)
+		kprintf("TASKS pae: task A read through its own PDPTE %u\n", a_alias_ok);
 	if (cmdline_has("faults"))
 		fault_checks();
 	if (cmdline_has("tss16")) {
