@@ -28,6 +28,7 @@ enum exit_action exit_ept_misconfig(struct vcpu *v);
 enum exit_action exit_init_sipi(struct vcpu *v);
 enum exit_action exit_interrupt_window(struct vcpu *v);
 enum exit_action exit_nmi_window(struct vcpu *v);
+enum exit_action exit_task_switch(struct vcpu *v);
 
 /* Guarded by the MSR bitmap besides the VMX MSRs: virtualized in exit_msr.c. */
 #define MSR_IA32_BIOS_SIGN_ID 0x8b

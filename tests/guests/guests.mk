@@ -18,7 +18,7 @@ GUEST_SAVED_DEFAULT_GOAL := $(.DEFAULT_GOAL)
 
 GUEST_SRC   := tests/guests
 GUEST_BUILD := $(BUILD)/guests
-GUEST_NAMES := basic hostile exitloop smpprobe smp
+GUEST_NAMES := basic hostile exitloop smpprobe smp tasks
 # Variants of the basic guest: multiboot2 header; a.out kludge (v1 flags
 # bit 16 / v2 address tag) booted as a flat binary; ELF64 container; and
 # 2.5 MiB more .bss (it reaches past where GRUB puts the modules of a
