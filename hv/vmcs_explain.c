@@ -22,7 +22,7 @@ int vmcs_describe_intr_info(uint32_t info, char *buf, size_t len)
 	if (!(info & (1u << 31)))
 		return ksnprintf(buf, len, "not valid");
 	unsigned vector = info & 0xff, type = (info >> 8) & 7;
-	const char *exc = type == 3 && vector < 32 && exception_names[vector] ? exception_names[vector] : NULL;
+	const char *exc = (type == 3 || type == 5 || type == 6) && vector < 32 && exception_names[vector] ? exception_names[vector] : NULL;
 	return ksnprintf(buf, len, "valid, %s, vector %u%s%s%s, %s%s", intr_types[type], vector, exc ? " (" : "",
 			 exc ? exc : "", exc ? ")" : "",
 			 info & (1u << 11) ? "error code delivered" : "no error code",

@@ -83,7 +83,7 @@ static void test_interruption_information_in_words(void **state)
 	vmcs_describe_intr_info(0x80000202, buf, sizeof(buf));
 	assert_string_equal(buf, "valid, NMI, vector 2, no error code");
 	vmcs_describe_intr_info(0x80001603, buf, sizeof(buf));
-	assert_string_equal(buf, "valid, software exception, vector 3, no error code, NMI unblocking due to IRET");
+	assert_string_equal(buf, "valid, software exception, vector 3 (#BP), no error code, NMI unblocking due to IRET");
 	vmcs_describe_intr_info(0x0000030e, buf, sizeof(buf));
 	assert_string_equal(buf, "not valid");
 	assert_string_equal(explain(IDT_VECTORING_INFO, 0x80000b0d, 0, 0),
