@@ -33,9 +33,11 @@ def test_the_dump_names_control_bits_and_leaves_the_instruction_error_alone(t):
                 "monitor vmcs SECONDARY_VM_EXEC_CONTROL", "monitor vmcs", "monitor vmcs VM_INSTRUCTION_ERROR",
                 "detach", elf=t.path(BASIC), timeout=120)
     errors = re.findall(r"^VM_INSTRUCTION_ERROR = (0x[0-9a-f]+)", out, re.M)
-    t.check(len(errors) == 2 and errors[0] == errors[1],
-            f"VM_INSTRUCTION_ERROR before and after the dump: {errors}")
-    t.find(out, r"^  VM_INSTRUCTION_ERROR\s+4400\s+0x[0-9a-f]+\n\s+= \d+: ", "the error in words")
+    # Nothing has failed before the first VMLAUNCH: 0, and 0 after the dump
+    # (it once read fields Bochs lacks and left 12 behind, as did the save
+    # of the VMCS at every debugger stop).
+    t.check(errors == ["0x0", "0x0"], f"VM_INSTRUCTION_ERROR before and after the dump: {errors}")
+    t.find(out, r"^  VM_INSTRUCTION_ERROR\s+4400\s+0x0+\n\s+= 0: no error", "the error in words")
     for field in ("PRIMARY_VM_EXEC_CONTROL", "SECONDARY_VM_EXEC_CONTROL"):
         value = int(t.find(out, rf"^{field} = (0x[0-9a-f]+)", field).group(1), 16)
         want = [b for b in range(32) if value >> b & 1]
