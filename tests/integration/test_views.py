@@ -86,3 +86,25 @@ def test_why_gives_gdb_the_checkers_verdict_on_a_failed_entry(t):
     t.find(why, r"^vmentry:   .*TR", "the rule about TR, in gdb")
     t.find(why, r"^vCPU 0: the checker found|^the guest cannot run", "the second verdict")
     t.finish(m)
+
+
+def test_the_views_follow_the_selected_vcpu(t):
+    """Two vCPUs (tests/guests/smp): stopped where the AP runs, `thread 1`
+    and `thread 2` give each vCPU's own last exit and verdict.  gdb sends Hg
+    only when it reads registers it has not cached: `flushregs` and a
+    register read make it select the thread in the stub."""
+    m = t.start(hv_args="panic=poweroff gdb-wait", modules=[("build/guests/smp.elf", "guest apic=xapic")],
+                cpus=2, timeout=900)
+    t.wait_for(m, r"gdb-wait: the guest waits")
+    out = t.gdb(m, "break ap_only_function", "continue", "delete", "thread 1", "flushregs", "p $pc", "monitor exit",
+                "monitor why", "thread 2", "flushregs", "p $pc", "monitor exit", "monitor why", "monitor vmcs VM_INSTRUCTION_ERROR", "monitor vmcs",
+                "monitor vmcs VM_INSTRUCTION_ERROR", "detach", elf=t.path("build/guests/smp.elf"), timeout=300)
+    named = re.findall(r"^vCPU (\d), last VM exit", out, re.M)
+    t.check(named == ["0", "1"], f"monitor exit named vCPUs {named}, want 0 then 1")
+    t.check(re.findall(r"^vCPU (\d) can run: the VMCS passes", out, re.M) == ["0", "1"],
+            "monitor why judged each vCPU")
+    ap = out[out.rindex("vCPU 1, last VM exit"):]
+    t.find(ap, r"^  reason\s+0x00000000 = 0 EXCEPTION_NMI", "the AP stopped on its breakpoint")
+    errors = re.findall(r"^VM_INSTRUCTION_ERROR = (0x[0-9a-f]+)", out, re.M)
+    t.check(len(errors) == 2 and errors[0] == errors[1], f"the AP's VM_INSTRUCTION_ERROR around the dump: {errors}")
+    t.finish(m)
