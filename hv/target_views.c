@@ -98,8 +98,10 @@ void target_report_exit(struct vcpu *v, target_emit_fn emit, void *ctx)
 		ksnprintf(line, sizeof(line), "  IDT error code 0x%llx", (unsigned long long)idt_err);
 		emit(ctx, line);
 	}
-	ksnprintf(line, sizeof(line), "  instruction    length %llu, information 0x%08llx", (unsigned long long)ilen,
-		  (unsigned long long)iinfo);
+	if (!vmcs_describe_instruction_info((unsigned)reason & 0xffff, qual, (uint32_t)iinfo, words, sizeof(words)))
+		ksnprintf(words, sizeof(words), "not defined for this reason");
+	ksnprintf(line, sizeof(line), "  instruction    length %llu, information 0x%08llx = %s", (unsigned long long)ilen,
+		  (unsigned long long)iinfo, words);
 	emit(ctx, line);
 	if ((reason & 0xffff) == EXIT_REASON_EPT_VIOLATION && read_field(GUEST_PHYSICAL_ADDRESS, &gpa)) {
 		bool gla_valid = (qual & (1u << 7)) && read_field(GUEST_LINEAR_ADDRESS, &gla);

@@ -2,6 +2,8 @@
  * applied to the live numbers.  SDM Vol. 3C chapters 25 and 28. */
 #include "vmcs_explain.h"
 
+#include <stdbool.h>
+
 #include "ept.h"
 #include "platform/fmt.h"
 #include "vmcs_table.h"
@@ -112,6 +114,61 @@ int vmcs_describe_exit_qualification(unsigned basic_reason, uint32_t intr_info, 
 		return ksnprintf(buf, len, "task switch to TSS selector 0x%llx by %s",
 				 (unsigned long long)(qual & 0xffff), src[(qual >> 30) & 3]);
 	}
+	default:
+		break;
+	}
+	if (len)
+		buf[0] = 0;
+	return 0;
+}
+
+static const char *const segment_names[8] = { "ES", "CS", "SS", "DS", "FS", "GS", "?", "?" };
+static const char *const address_sizes[8] = { "16-bit", "32-bit", "64-bit", "?", "?", "?", "?", "?" };
+
+/* The memory-or-register operand of Tables 28-9..28-13: scaling 1:0,
+ * address size 9:7, register operand 10, segment 17:15, index 21:18
+ * (invalid 22), base 26:23 (invalid 27); a register operand in 6:3. */
+static int describe_operand(uint32_t info, char *buf, size_t len)
+{
+	if (info & (1u << 10))
+		return ksnprintf(buf, len, "register operand %s", gpr_names[(info >> 3) & 15]);
+	char regs[24] = "";
+	bool has_base = !(info & (1u << 27)), has_index = !(info & (1u << 22));
+	if (has_index)
+		ksnprintf(regs, sizeof(regs), "%s%s%s*%u", has_base ? gpr_names[(info >> 23) & 15] : "",
+			  has_base ? " + " : "", gpr_names[(info >> 18) & 15], 1u << (info & 3));
+	else if (has_base)
+		ksnprintf(regs, sizeof(regs), "%s", gpr_names[(info >> 23) & 15]);
+	return ksnprintf(buf, len, "memory operand %s:[%s%sdisplacement], %s address", segment_names[(info >> 15) & 7],
+			 regs, regs[0] ? " + " : "", address_sizes[(info >> 7) & 7]);
+}
+
+int vmcs_describe_instruction_info(unsigned basic_reason, uint64_t qual, uint32_t info, char *buf, size_t len)
+{
+	switch (basic_reason) {
+	case EXIT_REASON_IO_INSTRUCTION:
+		if (!(qual & 16))
+			break;	/* only INS and OUTS fill it (IA32_VMX_BASIC[54]) */
+		return ksnprintf(buf, len, "%s address, segment %s", address_sizes[(info >> 7) & 7],
+				 segment_names[(info >> 15) & 7]);
+	case EXIT_REASON_RDRAND:
+	case EXIT_REASON_RDSEED:
+		return ksnprintf(buf, len, "destination %s, %u-bit operand", gpr_names[(info >> 3) & 15],
+				 16u << ((info >> 11) & 3));
+	case EXIT_REASON_GDTR_IDTR:
+	case EXIT_REASON_LDTR_TR:
+	case EXIT_REASON_VMCLEAR:
+	case EXIT_REASON_VMPTRLD:
+	case EXIT_REASON_VMPTRST:
+	case EXIT_REASON_VMREAD:
+	case EXIT_REASON_VMWRITE:
+	case EXIT_REASON_VMXON:
+	case EXIT_REASON_INVEPT:
+	case EXIT_REASON_INVVPID:
+	case EXIT_REASON_INVPCID:
+	case EXIT_REASON_XSAVES:
+	case EXIT_REASON_XRSTORS:
+		return describe_operand(info, buf, len);
 	default:
 		break;
 	}

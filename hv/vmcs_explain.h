@@ -25,6 +25,12 @@ int vmcs_describe_instruction_error(uint64_t error, char *buf, size_t len);
 int vmcs_describe_exit_qualification(unsigned basic_reason, uint32_t intr_info, uint64_t qual, char *buf,
 				     size_t len);
 
+/* VM_EXIT_INSTRUCTION_INFO in words for the reasons that fill it (SDM
+ * Vol. 3C §28.2.5, Tables 28-8..28-13): the operand of descriptor-table,
+ * VMX, INVEPT/INVVPID/INVPCID and XSAVES/XRSTORS exits, RDRAND/RDSEED's
+ * destination, INS/OUTS's address size and segment; "" (returns 0) otherwise. */
+int vmcs_describe_instruction_info(unsigned basic_reason, uint64_t qual, uint32_t info, char *buf, size_t len);
+
 /* The lines after a field's raw value in the dump: each set control bit by
  * name (and any set bit the table does not name), the words for the
  * interruption-information fields, the exit reason, the VM-instruction

@@ -62,7 +62,8 @@ def test_exit_why_and_the_ept_walk_at_a_breakpoint(t):
     t.find(out, r"^  reason\s+0x00000000 = 0 EXCEPTION_NMI", "a breakpoint stops on an exception exit")
     t.find(out, r"^  interruption\s+0x[0-9a-f]+ = valid, software exception, vector 3 \(#BP\)", "#BP in words")
     t.find(out, r"^  IDT-vectoring\s+0x[0-9a-f]+ = ", "IDT-vectoring information")
-    t.find(out, r"^  instruction\s+length \d+, information 0x[0-9a-f]+", "instruction length and information")
+    t.find(out, r"^  instruction\s+length 1, information 0x[0-9a-f]+ = not defined for this reason",
+           "instruction length (int3: 1 byte) and information")
     t.find(out, r"^vCPU 0 can run: the VMCS passes every check the checker knows", "monitor why, live")
     walk = t.find(out, r"^GPA 0x100000, EPTP 0x[0-9a-f]+ \(PML4 at 0x[0-9a-f]+\):\n"
                        r"  PML4E @0x[0-9a-f]+ = 0x[0-9a-f]{16}: [r-][w-][x-], next table 0x[0-9a-f]+\n"

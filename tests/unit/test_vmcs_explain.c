@@ -154,6 +154,35 @@ static void test_qualifications_in_words(void **state)
 			    "      = OUT of 1 byte at port 0x3f8, port in DX\n");
 }
 
+static void test_instruction_information_in_words(void **state)
+{
+	(void)state;
+	char buf[200];
+	/* LIDT [RAX + RBX*4 + disp] through DS, 64-bit addresses: scaling 2,
+	 * address size 2 (bits 9:7), segment 3 (17:15), index 3 (21:18), base 0 (26:23). */
+	uint32_t info = 2 | 2u << 7 | 3u << 15 | 3u << 18 | 0u << 23;
+	vmcs_describe_instruction_info(EXIT_REASON_GDTR_IDTR, 0, info, buf, sizeof(buf));
+	assert_string_equal(buf, "memory operand DS:[RAX + RBX*4 + displacement], 64-bit address");
+	/* No index (bit 22), no base (bit 27): the displacement alone, through SS, 32-bit. */
+	info = 1u << 7 | 2u << 15 | 1u << 22 | 1u << 27;
+	vmcs_describe_instruction_info(EXIT_REASON_VMPTRLD, 0, info, buf, sizeof(buf));
+	assert_string_equal(buf, "memory operand SS:[displacement], 32-bit address");
+	info = 1u << 22 | 5u << 23;	/* base RBP only, 16-bit, ES */
+	vmcs_describe_instruction_info(EXIT_REASON_INVEPT, 0, info, buf, sizeof(buf));
+	assert_string_equal(buf, "memory operand ES:[RBP + displacement], 16-bit address");
+	/* VMREAD into a register: bit 10, the register in 6:3. */
+	vmcs_describe_instruction_info(EXIT_REASON_VMREAD, 0, 1u << 10 | 9u << 3, buf, sizeof(buf));
+	assert_string_equal(buf, "register operand R9");
+	vmcs_describe_instruction_info(EXIT_REASON_RDRAND, 0, 2u << 3 | 2u << 11, buf, sizeof(buf));
+	assert_string_equal(buf, "destination RDX, 64-bit operand");
+	/* OUTS through FS with 32-bit addresses; a plain OUT has none. */
+	vmcs_describe_instruction_info(EXIT_REASON_IO_INSTRUCTION, 16, 1u << 7 | 4u << 15, buf, sizeof(buf));
+	assert_string_equal(buf, "32-bit address, segment FS");
+	assert_int_equal(vmcs_describe_instruction_info(EXIT_REASON_IO_INSTRUCTION, 0, 0, buf, sizeof(buf)), 0);
+	assert_int_equal(vmcs_describe_instruction_info(EXIT_REASON_CPUID, 0, 0, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "");
+}
+
 static void test_short_buffers_are_cut_not_overrun(void **state)
 {
 	(void)state;
@@ -174,6 +203,7 @@ int main(void)
 		cmocka_unit_test(test_exit_reason_in_words),
 		cmocka_unit_test(test_instruction_error_in_words),
 		cmocka_unit_test(test_qualifications_in_words),
+		cmocka_unit_test(test_instruction_information_in_words),
 		cmocka_unit_test(test_short_buffers_are_cut_not_overrun),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
