@@ -56,7 +56,8 @@ def test_exit_why_and_the_ept_walk_at_a_breakpoint(t):
     m = waiting(t)
     hv = t.find(m.console, r"hypervisor region (0x[0-9a-f]+)-", "the hypervisor's region").group(1)
     out = t.gdb(m, "break report_expect", "continue", "monitor exit", "monitor why",
-                "monitor ept 0x100000", "monitor ept 0x1000000000000", f"monitor ept {hv}", "delete", "detach",
+                "monitor ept 0x100000", "monitor ept 0x1000000000000", "monitor ept 0x100000000",
+                f"monitor ept {hv}", "delete", "detach",
                 elf=t.path(BASIC), timeout=120)
     t.find(out, r"^vCPU 0, last VM exit \(of \d+\):", "monitor exit's heading")
     t.find(out, r"^  reason\s+0x00000000 = 0 EXCEPTION_NMI", "a breakpoint stops on an exception exit")
@@ -72,6 +73,7 @@ def test_exit_why_and_the_ept_walk_at_a_breakpoint(t):
     t.find(out, r"(2 MiB page|4 KiB page) 0x[0-9a-f]+, memory type WB \(6\)", "the leaf's bits")
     t.find(out, r"^GPA 0x100000 -> HPA 0x[0-9a-f]+", "the translation")
     t.find(out, r"^GPA 0x1000000000000 is beyond what a 4-level EPT translates", "a GPA past 48 bits")
+    t.find(out, r"^GPA 0x100000000: not mapped \(not guest memory\)", "a GPA beyond the guest's memory")
     t.find(out, rf"^GPA {hv} is in the hypervisor's region", "the hypervisor's region in a sentence")
     t.find(out, rf"^GPA {hv}: not mapped", "no translation there")
     t.finish(m)
