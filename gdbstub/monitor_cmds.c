@@ -104,6 +104,24 @@ static void cmd_ept(struct gdb_stub *g, const char *args, target_emit_fn out, vo
 	target_report_ept(g->v, gpa, out, ctx);
 }
 
+static void cmd_exit(struct gdb_stub *g, const char *args, target_emit_fn out, void *ctx)
+{
+	if (*args) {
+		out(ctx, "usage: monitor exit");
+		return;
+	}
+	target_report_exit(g->v, out, ctx);
+}
+
+static void cmd_why(struct gdb_stub *g, const char *args, target_emit_fn out, void *ctx)
+{
+	if (*args) {
+		out(ctx, "usage: monitor why");
+		return;
+	}
+	target_report_why(g->v, out, ctx);
+}
+
 static const char *errno_words(int rc)
 {
 	switch (rc) {
@@ -163,7 +181,9 @@ const struct gdb_monitor_cmd gdb_monitor_builtins[] = {
 	{ "vmcs", "[FIELD [VALUE]]  the decoded VMCS, or read/write one field", cmd_vmcs },
 	{ "caps", "the VMX capabilities of this CPU", cmd_caps },
 	{ "exits", "VM exits so far, by reason (the selected vCPU), and in total", cmd_exits },
-	{ "ept", "GPA  the EPT translation of a guest-physical address", cmd_ept },
+	{ "ept", "GPA  the EPT walk of a guest-physical address, entry by entry", cmd_ept },
+	{ "exit", "the last VM exit of the selected vCPU, decoded", cmd_exit },
+	{ "why", "the VM-entry checker's verdict on the selected vCPU's VMCS", cmd_why },
 	{ "phys", "ADDR LEN  hex dump of guest-physical memory", cmd_phys },
 	{ "info", "guest memory, paging mode, stepping method", cmd_info },
 	{ "arch", "[i386|amd64|auto]  gdb's register view (auto: i386 unless in 64-bit mode)",

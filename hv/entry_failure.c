@@ -15,6 +15,7 @@
 #include "platform/kstring.h"
 #include "platform/log.h"
 #include "platform/memory.h"
+#include "vmcs_present.h"
 #include "vmx.h"
 
 /* Static, not on the stack: the exit path's stack is small. One CPU at a time
@@ -60,11 +61,14 @@ const char *entry_failure_notes(void)
 typedef int (*entry_checker)(const struct vmcs_reader *vmcs, const struct vmx_caps_raw *caps,
 			     struct entry_violation *out, int max);
 
-/* A field this processor lacks fails VMREAD with error 12; the checker
- * reads it as 0. (That overwrites VM_INSTRUCTION_ERROR: read that first.) */
+/* A field this processor lacks is not read at all (VMREAD would fail with
+ * error 12 and overwrite VM_INSTRUCTION_ERROR, SDM Vol. 3C §31.4); the
+ * checker reads it as 0. */
 static int vmcs_read(void *ctx, uint32_t encoding, uint64_t *value)
 {
 	(void)ctx;
+	if (!vmcs_field_present(&vmx_caps, encoding))
+		return -1;
 	return vmread_checked(encoding, value) == VMX_OK ? 0 : -1;
 }
 
@@ -221,4 +225,22 @@ int entry_failure_recheck(struct vcpu *v)
 	(void)v;
 	notes_clear();
 	return run_checker(entry_check_all, NULL);
+}
+
+int entry_failure_check_now(void (*emit)(void *ctx, const char *line), void *ctx)
+{
+	struct vmcs_reader r = { .ctx = NULL, .read = vmcs_read };
+	char line[ENTRY_MESSAGE_MAX + 16];
+
+	address_widths(&r);
+	int n = entry_check_all(&r, &vmx_caps, found, REPORT_MAX);
+	for (int i = 0; i < n && i < REPORT_MAX; i++) {
+		ksnprintf(line, sizeof(line), "  %s", found[i].message);
+		emit(ctx, line);
+	}
+	if (n > REPORT_MAX) {
+		ksnprintf(line, sizeof(line), "  ... and %d more", n - REPORT_MAX);
+		emit(ctx, line);
+	}
+	return n;
 }

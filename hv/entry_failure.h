@@ -34,4 +34,9 @@ const char *entry_failure_notes(void);
  * logged and in the notes; 0 lets the entry be tried again. */
 int entry_failure_recheck(struct vcpu *v);
 
+/* The checker over the current VMCS now, for `monitor why` on a guest
+ * that runs: each broken rule through emit ("  " and its sentence),
+ * nothing when it finds none.  Returns the number of broken rules. */
+int entry_failure_check_now(void (*emit)(void *ctx, const char *line), void *ctx);
+
 #endif

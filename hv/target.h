@@ -181,6 +181,16 @@ void target_report_caps(target_emit_fn emit, void *ctx);		/* book example 2-1 */
 void target_report_exits(struct vcpu *v, target_emit_fn emit, void *ctx);	/* counts by reason */
 void target_report_exits_total(target_emit_fn emit, void *ctx);	/* one line: all vCPUs' sum */
 void target_report_info(struct vcpu *v, target_emit_fn emit, void *ctx);	/* memory, paging mode, stepping method */
+/* The EPT walk for gpa: PML4E, PDPTE, PDE, PTE with each entry's address,
+ * value and bits; a sentence for an address beyond the EPT or in the
+ * hypervisor's region. */
 void target_report_ept(struct vcpu *v, uint64_t gpa, target_emit_fn emit, void *ctx);
+/* v's last VM exit decoded: reason, qualification in words, exit
+ * interruption and IDT-vectoring information, instruction length and
+ * information. */
+void target_report_exit(struct vcpu *v, target_emit_fn emit, void *ctx);
+/* The entry checker's verdict on v's VMCS: a dead guest's reason and
+ * findings (target_report_dead), else the checker run now. */
+void target_report_why(struct vcpu *v, target_emit_fn emit, void *ctx);
 
 #endif

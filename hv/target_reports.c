@@ -21,7 +21,7 @@ extern struct vmx_caps_raw vmx_caps;
 void target_report_vmcs(target_emit_fn emit, void *ctx)
 {
 	target_selected_vcpu();
-	vmcs_dump(emit, ctx);
+	vmcs_dump(&vmx_caps, emit, ctx);
 }
 
 void target_report_caps(target_emit_fn emit, void *ctx)
@@ -117,26 +117,6 @@ void target_report_dead(struct vcpu *v, target_emit_fn emit, void *ctx)
 		p += p[n] ? n + 1 : n;
 	}
 	emit(ctx, "fix the VMCS (monitor vmcs FIELD VALUE), then continue: the checker runs again first");
-}
-
-void target_report_ept(struct vcpu *v, uint64_t gpa, target_emit_fn emit, void *ctx)
-{
-	if (vcpu_vmcs_use(v))
-		return;
-	struct ept_mapping m;
-	char line[128], perms[4];
-	if (ept_query(&v->ept, gpa, &m) || !m.present) {
-		ksnprintf(line, sizeof(line), "GPA 0x%llx: not mapped%s", (unsigned long long)gpa,
-			  gpa >= guest_mem.hv_start && gpa < guest_mem.hv_end ? " (the hypervisor's region)" : "");
-		emit(ctx, line);
-		return;
-	}
-	ksnprintf(line, sizeof(line), "GPA 0x%llx -> HPA 0x%llx, %s, memory type %s (%u), %s page%s%s",
-		  (unsigned long long)gpa, (unsigned long long)m.hpa, ept_perms_string(m.perms, perms),
-		  m.memtype == 6 ? "WB" : m.memtype == 0 ? "UC" : "other", m.memtype,
-		  m.level == 3 ? "1 GiB" : m.level == 2 ? "2 MiB" : "4 KiB", m.accessed ? ", accessed" : "",
-		  m.dirty ? ", dirty" : "");
-	emit(ctx, line);
 }
 
 /* The guest's x87/SSE registers are live in the CPU in root mode: the

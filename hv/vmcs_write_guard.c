@@ -7,6 +7,7 @@
 #include "platform/errno.h"
 #include "platform/fmt.h"
 #include "platform/log.h"
+#include "vmcs_present.h"
 #include "vmx.h"
 
 #define EXC_DEBUGGER ((1u << 1) | (1u << 3))	/* #DB, #BP: debugger_update_exception_bitmap() */
@@ -80,6 +81,9 @@ int vmcs_guarded_write(struct vcpu *v, const struct vmcs_write *w, int n, char *
 static struct vmcs_write saved[SAVED_MAX];
 static int saved_n;
 
+/* Only fields the CPU has: a VMREAD of a missing one would set
+ * VM_INSTRUCTION_ERROR to 12 (SDM Vol. 3C §31.4) at every debugger stop,
+ * and the user would never see the real error. */
 void vmcs_guard_save(void)
 {
 	const struct vmcs_field_info *f;
@@ -87,7 +91,7 @@ void vmcs_guard_save(void)
 	saved_n = 0;
 	for (size_t i = 0; (f = vmcs_field_at(i)) && saved_n < SAVED_MAX; i++)
 		if ((f->group == VMCS_GROUP_CONTROL || f->group == VMCS_GROUP_GUEST) &&
-		    vmread_checked(f->encoding, &saved[saved_n].value) == VMX_OK)
+		    vmcs_field_present(&vmx_caps, f->encoding) && vmread_checked(f->encoding, &saved[saved_n].value) == VMX_OK)
 			saved[saved_n++].field = f->encoding;
 }
 

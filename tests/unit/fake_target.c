@@ -570,6 +570,21 @@ void target_report_ept(struct vcpu *v, uint64_t gpa, target_emit_fn emit, void *
 	emit(ctx, buf);
 }
 
+void target_report_exit(struct vcpu *v, target_emit_fn emit, void *ctx)
+{
+	char buf[64];
+	snprintf(buf, sizeof(buf), "vCPU %u: reason 10 CPUID", index_of(v));
+	emit(ctx, buf);
+}
+
+void target_report_why(struct vcpu *v, target_emit_fn emit, void *ctx)
+{
+	if (fake.dead)
+		target_report_dead(v, emit, ctx);
+	else
+		emit(ctx, "the VMCS passes every check the checker knows");
+}
+
 /* ---- the debug line ---- */
 
 void fake_line_reset(void)

@@ -70,7 +70,7 @@ static void test_help_lists_every_command(void **state)
 	(void)state;
 	const char *out = monitor("help");
 	static const char *const names[] = { "help", "vmcs", "caps", "exits", "ept", "phys", "info",
-					     "arch" };
+					     "arch", "exit", "why" };
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		char want[32];
 		snprintf(want, sizeof(want), "\n  %s ", names[i]);
@@ -140,6 +140,19 @@ static void test_ept_reports_one_guest_physical_address(void **state)
 	assert_string_equal(monitor("ept 57344"), "GPA 0xe000 is not mapped\n");
 	assert_string_equal(monitor("ept"), "usage: monitor ept GPA\n");
 	assert_string_equal(monitor("ept 0x2000 9"), "usage: monitor ept GPA\n");
+}
+
+static void test_exit_and_why_are_the_targets_reports(void **state)
+{
+	(void)state;
+	assert_string_equal(monitor("exit"), "vCPU 0: reason 10 CPUID\n");
+	assert_string_equal(monitor("exit now"), "usage: monitor exit\n");
+	assert_string_equal(monitor("why"), "the VMCS passes every check the checker knows\n");
+	fake.dead = true;
+	fake.entry_failed = true;
+	fake.broken_rules = 1;
+	assert_string_equal(monitor("why"), "the guest cannot run: VM entry failed\nvmentry:   rule 1 is broken\n");
+	assert_string_equal(monitor("why not"), "usage: monitor why\n");
 }
 
 static void test_phys_dumps_guest_physical_memory(void **state)
@@ -268,6 +281,7 @@ int main(void)
 		cmocka_unit_test_setup(test_vmcs_with_a_bad_value_says_so, fake_setup),
 		cmocka_unit_test_setup(test_caps_exits_and_info_are_the_targets_reports, fake_setup),
 		cmocka_unit_test_setup(test_ept_reports_one_guest_physical_address, fake_setup),
+		cmocka_unit_test_setup(test_exit_and_why_are_the_targets_reports, fake_setup),
 		cmocka_unit_test_setup(test_phys_dumps_guest_physical_memory, fake_setup),
 		cmocka_unit_test_setup(test_phys_says_why_memory_cannot_be_read, fake_setup),
 		cmocka_unit_test_setup(test_phys_refuses_bad_or_huge_arguments, fake_setup),
