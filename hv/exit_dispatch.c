@@ -15,8 +15,6 @@
 #include "vcpu_run.h"
 #include "vmx.h"
 
-
-
 #define RFLAGS_TF (1ull << 8)
 
 static enum exit_action exit_unhandled(struct vcpu *v);

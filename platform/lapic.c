@@ -14,23 +14,35 @@
 #define ICR_PENDING (1u << 12)
 #define ICR_NMI 0x00004400u	/* delivery mode NMI, level assert, physical */
 
-void lapic_send_nmi(uint32_t apic_id)
+/* The xAPIC page is identity-mapped (boot.S maps 4 GiB). */
+static volatile uint32_t *xapic_reg(uint64_t base, uint32_t offset)
 {
-	/* The word the NMI announces must be visible first: WRMSR to the x2APIC
+	return (volatile uint32_t *)(uintptr_t)((base & APIC_BASE_ADDRESS) + offset);
+}
+
+void lapic_send_ipi(uint32_t dest, uint32_t low)
+{
+	/* What the IPI announces must be visible first: WRMSR to the x2APIC
 	 * ICR is not serializing (SDM Vol. 3A §12.12.3). */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	uint64_t base = rdmsr(MSR_IA32_APIC_BASE);
 	if (base & APIC_BASE_X2APIC) {
-		wrmsr(MSR_X2APIC_ICR, (uint64_t)apic_id << 32 | ICR_NMI);
+		wrmsr(MSR_X2APIC_ICR, (uint64_t)dest << 32 | low);	/* one write (§12.12.9) */
 		return;
 	}
-	volatile uint32_t *hi = (volatile uint32_t *)(uintptr_t)((base & APIC_BASE_ADDRESS) + XAPIC_ICR_HIGH);
-	volatile uint32_t *lo = (volatile uint32_t *)(uintptr_t)((base & APIC_BASE_ADDRESS) + XAPIC_ICR_LOW);
-	/* A guest IPI still in flight on this APIC goes first (bounded wait). */
-	for (unsigned i = 0; i < 100000 && (*lo & ICR_PENDING); i++)
-		pause();
-	*hi = apic_id << 24;
-	*lo = ICR_NMI;
+	/* xAPIC: the destination first, then the low word, which sends (§12.6.1). */
+	*xapic_reg(base, XAPIC_ICR_HIGH) = dest << 24;
+	*xapic_reg(base, XAPIC_ICR_LOW) = low;
+}
+
+void lapic_send_nmi(uint32_t apic_id)
+{
+	uint64_t base = rdmsr(MSR_IA32_APIC_BASE);
+	/* A guest IPI still in flight on this xAPIC goes first (bounded wait). */
+	if (!(base & APIC_BASE_X2APIC))
+		for (unsigned i = 0; i < 100000 && (*xapic_reg(base, XAPIC_ICR_LOW) & ICR_PENDING); i++)
+			pause();
+	lapic_send_ipi(apic_id, ICR_NMI);
 }
 
 extern const uint8_t cpu_wait_nmi_window[], cpu_wait_nmi_hlt[], cpu_wait_nmi_done[];

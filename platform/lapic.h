@@ -7,8 +7,12 @@
 
 #include <stdint.h>
 
-/* An NMI IPI (delivery mode 100b, physical destination: SDM Vol. 3A
- * §12.6.1) to the processor with this APIC id. */
+/* Writes the ICR (SDM Vol. 3A §12.6.1): an IPI with this low word to dest
+ * (an APIC id, or whatever the low word's destination mode makes of it),
+ * in the mode IA32_APIC_BASE says now. */
+void lapic_send_ipi(uint32_t dest, uint32_t low);
+/* An NMI IPI (delivery mode 100b, physical destination) to the processor
+ * with this APIC id, after any IPI still pending on an xAPIC. */
 void lapic_send_nmi(uint32_t apic_id);
 
 /* Waiting for another processor's word, race-free (root mode, IF=0):
@@ -30,8 +34,9 @@ void cpu_wait_nmi_since(uint64_t seen);
  * interrupted between the compare and the HLT. */
 struct trap_frame;
 void cpu_wait_nmi_fixup(struct trap_frame *f);
-/* After an NMI VM exit: NMIs stay blocked in root mode until an IRET (SDM
- * Vol. 3C §28.? "NMI blocking"; §26.7.1): one to ourselves unblocks them. */
+/* After an NMI VM exit NMIs may stay blocked in root mode until an IRET
+ * (SDM Vol. 3C ch. 28, VM exits caused by NMIs; KVM does the same): an
+ * IRET to ourselves unblocks them. */
 void cpu_unblock_nmi(void);
 
 #endif

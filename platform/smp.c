@@ -268,8 +268,11 @@ unsigned smp_start_aps(const struct boot_info *bi, smp_ap_fn fn, void *ctx, cons
 			continue;
 		if (!x2apic && id > 0xfe)
 			log_warn("cpus: APIC id %u needs x2APIC mode; left alone", id);
-		else if ((apic_ids[index] = id, start_ap(id, index, page)))
-			parked++;
+		else {
+			apic_ids[index] = id;
+			if (start_ap(id, index, page))
+				parked++;
+		}
 		index++;
 	}
 	if (page) {
