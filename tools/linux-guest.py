@@ -14,9 +14,10 @@ What it leaves in DEST (default build/linux/; never committed):
   initramfs.cpio   newc archive written here (no `cpio` needed): busybox from
                    `busybox-static`, /dev/console, and an /init that prints
                    MARKER and powers off (`poweroff -f`, ACPI S5)
-  symbols.elf      System.map as an ELF gdb reads (`add-symbol-file`): no code,
-                   no debug info, but `break start_kernel`, `bt` and `x/s
-                   &linux_banner` by name (needs binutils; skipped without)
+  symbols.elf      System.map as an ELF gdb reads (`add-symbol-file`): NOBITS
+                   copies of the kernel's own sections, each symbol in its section
+                   with a size (`x/s &linux_banner` shows <linux_banner>); no
+                   code, no debug info (needs binutils; skipped without)
   info.json        kernel release, PVH entry, symbol addresses the tests use
 
 Exit status 0 when DEST is ready, 2 when the packages cannot be fetched
@@ -294,35 +295,85 @@ def parse_system_map(text):
     return out
 
 
-def symbol_elf(smap, work):
-    """An ELF whose symbols are System.map's: two NOBITS sections, code and
-    data, both at _text, each symbol an offset in one of them (gdb ignores
-    absolute symbols for breakpoints).  The bytes, or None without binutils."""
+SYMBOLS_FORMAT = 2    # 2: the kernel's own sections, symbols sized; 1: two overlapping sections
+
+
+def kernel_sections(elf):
+    """The kernel's allocated sections as (name, start, size, flags), by
+    address; flags "ax" for code, "a" for read-only data, "aw" for the rest
+    (the ELF's SHF_WRITE/SHF_EXECINSTR bits)."""
+    shoff, = struct.unpack_from("<Q", elf, 0x28)
+    entsize, num, strndx = struct.unpack_from("<HHH", elf, 0x3a)
+    raw = [struct.unpack_from("<IIQQQQ", elf, shoff + i * entsize) for i in range(num)]
+    names = raw[strndx][4]
+    out = []
+    for name, _type, flags, addr, _off, size in raw:
+        if not addr or not size or not flags & 2:          # SHF_ALLOC, at a real address
+            continue
+        end = elf.index(b"\0", names + name)
+        kind = "ax" if flags & 4 else "aw" if flags & 1 else "a"
+        out.append((elf[names + name:end].decode(), addr, size, kind))
+    return sorted(out, key=lambda s: s[1])
+
+
+def place_symbols(syms, sections):
+    """Each symbol in the section holding its address, with a size: the
+    distance to the next symbol of that section (gdb prints `<linux_banner>`
+    for an address inside it, not `<_etext+3537870>`).  A symbol at a
+    section's end (_etext, __bss_stop) belongs to that section, size 0;
+    one in no section (per-CPU offsets, absolute values) is left out.
+    Returns {section index: [(name, offset, size, is_code, is_global)]}."""
+    starts = [s[1] for s in sections]
+    placed = {}
+    for a, t, n in sorted(syms):
+        i = next((k for k in range(len(sections) - 1, -1, -1) if starts[k] <= a), None)
+        if i is None:
+            continue
+        name, start, size, kind = sections[i]
+        if a > start + size:
+            continue
+        placed.setdefault(i, []).append([n, a - start, 0, t in "TtWw", t.isupper()])
+    for i, entries in placed.items():
+        size = sections[i][2]
+        for k, e in enumerate(entries):
+            nxt = next((f[1] for f in entries[k + 1:] if f[1] > e[1]), size)
+            e[2] = nxt - e[1]
+    return placed
+
+
+def symbol_elf(smap, work, elf):
+    """An ELF whose symbols are System.map's, in NOBITS copies of the
+    kernel's own sections (no bytes: gdb reads memory from the target).
+    The bytes, or None without binutils."""
     syms = [line.split() for line in smap.splitlines()]
     syms = [(int(a, 16), t, n) for a, t, n in (s for s in syms if len(s) == 3)]
-    base = next((a for a, _t, n in syms if n == "_text"), None)
-    if base is None:
-        return None
-    size = max(a for a, _t, _n in syms) - base + 1
     name_ok = re.compile(r"^[A-Za-z_.][A-Za-z0-9_.]*$")
-    lines = [f'\t.section .ktext,"ax",@nobits\nvmxdbg_ktext:\n\t.skip {size}',
-             f'\t.section .kdata,"aw",@nobits\nvmxdbg_kdata:\n\t.skip {size}']
-    for a, t, n in syms:
-        if a < base or not name_ok.match(n):
-            continue                            # per-CPU offsets, odd names
-        code = t in "TtWw"
-        lines += [f"\t.globl {n}"] if t.isupper() else []
-        lines += [f"\t.set {n}, {'vmxdbg_ktext' if code else 'vmxdbg_kdata'} + {a - base}",
-                  f"\t.type {n}, {'@function' if code else '@object'}"]
+    syms = [s for s in syms if name_ok.match(s[2])]
+    sections = kernel_sections(elf)
+    placed = place_symbols(syms, sections)
+    lines = []
+    for i, (name, _start, size, kind) in enumerate(sections):
+        label = f"vmxdbg_s{i}"      # `as` keeps .text/.data PROGBITS: named after, by objcopy
+        lines += [f'\t.section .vmxdbg{i},"{kind}",@nobits', f"{label}:", f"\t.skip {size}"]
+        for n, off, sz, code, glob in placed.get(i, []):
+            lines += [f"\t.globl {n}"] if glob else []
+            lines += [f"\t.set {n}, {label} + {off}",
+                      f"\t.type {n}, {'@function' if code else '@object'}",
+                      f"\t.size {n}, {sz}"]
     src, obj, out = (os.path.join(work, f) for f in ("symbols.S", "symbols.o", "symbols.elf"))
     with open(src, "w") as f:
         f.write("\n".join(lines) + "\n")
+    starts = [f"--section-start=.vmxdbg{i}={s[1]:#x}" for i, s in enumerate(sections)]
+    names = [a for i, s in enumerate(sections) for a in ("--rename-section", f".vmxdbg{i}={s[0]}")]
     try:
         steps = [["as", "--64", "-o", obj, src],
-                 ["ld", "-o", out, "-e", "0", "--no-check-sections", f"--section-start=.ktext={base:#x}",
-                  f"--section-start=.kdata={base:#x}", obj]]
-        if any(subprocess.run(c, capture_output=True).returncode for c in steps):
-            return None
+                 ["ld", "-o", out, "-e", "0", "-z", "noseparate-code", *starts, obj],
+                 ["objcopy", *names, out]]
+        for c in steps:
+            r = subprocess.run(c, capture_output=True, text=True)
+            if r.returncode:
+                say(f"{c[0]} failed: {r.stderr.strip()[:400]}")
+                return None
     except FileNotFoundError:
         return None
     with open(out, "rb") as f:
@@ -369,6 +420,7 @@ def ready(dest):
 
 def prepare(dest, refresh=False):
     if ready(dest) and not refresh:
+        refresh_symbols(dest)
         return
     os.makedirs(dest, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="linux-guest.", dir=dest) as tmp:
@@ -404,9 +456,10 @@ def prepare(dest, refresh=False):
 
         info = dict(release=release, package=os.path.basename(kdeb), busybox=os.path.basename(bdeb),
                     pvh_entry=entry, system_map=source, cmdline=CMDLINE, marker=MARKER,
+                    symbols_format=SYMBOLS_FORMAT,
                     symbols={s: f"0x{syms[s]:x}" for s in SYMBOLS if s in syms})
         outputs = {"vmlinuz": bz, "vmlinux": elf, "System.map": smap.encode(), "initramfs.cpio": cpio}
-        symbols = symbol_elf(smap, tmp)
+        symbols = symbol_elf(smap, tmp, elf)
         if symbols:
             outputs["symbols.elf"] = symbols
         else:
@@ -418,6 +471,31 @@ def prepare(dest, refresh=False):
             os.replace(os.path.join(dest, name + ".tmp"), os.path.join(dest, name))
     say(f"ready in {os.path.relpath(dest, ROOT)}: kernel {release}, PVH entry 0x{entry:x}, "
         f"start_kernel 0x{syms['start_kernel']:x}")
+
+
+def refresh_symbols(dest):
+    """A cache made by an older linux-guest.py: symbols.elf again, in
+    today's layout, from the vmlinux and System.map it holds (seconds, no
+    download)."""
+    path = os.path.join(dest, "info.json")
+    with open(path) as f:
+        info = json.load(f)
+    if info.get("symbols_format") == SYMBOLS_FORMAT:
+        return
+    with open(os.path.join(dest, "vmlinux"), "rb") as f:
+        elf = f.read()
+    with open(os.path.join(dest, "System.map")) as f:
+        smap = f.read()
+    with tempfile.TemporaryDirectory(prefix="linux-guest.", dir=dest) as tmp:
+        symbols = symbol_elf(smap, tmp, elf)
+    if not symbols:
+        return
+    info["symbols_format"] = SYMBOLS_FORMAT
+    for name, data in (("symbols.elf", symbols), ("info.json", (json.dumps(info, indent=1) + "\n").encode())):
+        with open(os.path.join(dest, name + ".tmp"), "wb") as f:
+            f.write(data)
+        os.replace(os.path.join(dest, name + ".tmp"), os.path.join(dest, name))
+    say("symbols.elf rebuilt: the kernel's own sections, sized symbols")
 
 
 def check_symbols(elf, syms, entry):

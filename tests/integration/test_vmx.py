@@ -86,3 +86,30 @@ def test_a_module_that_is_not_a_kernel_is_refused_cleanly(t):
     r.expect(r"vmxdbg: loading the guest failed")
     r.forbid(r"EXCEPTION")
     r.expect_poweroff()
+
+
+CPUID_LINE = r"GUEST INFO cpuid-vmx: CPUID\.1:ECX\.VMX=\d \(ecx=(0x[0-9a-f]+)"
+ECX_MONITOR, ECX_VMX, ECX_PDCM, ECX_OSXSAVE, ECX_HYPERVISOR = 1 << 3, 1 << 5, 1 << 15, 1 << 27, 1 << 31
+
+
+def test_cpuid_hides_vmx_and_monitor_mwait_that_bare_bochs_advertises(t):
+    """The guest's CPUID.1:ECX is the processor's, less what the hypervisor
+    keeps or the platform lacks: VMX, MONITOR/MWAIT (an idle guest HLTs,
+    which exits; Linux's intel_idle would read C-state MSRs Bochs lacks),
+    PDCM (IA32_PERF_CAPABILITIES absent); OSXSAVE follows the guest's CR4;
+    the hypervisor-present bit 31 is set (Linux then loads no microcode).
+    Bare, the same Bochs shows VMX and MONITOR, no bit 31: the test can fail."""
+    bare = t.boot(bare=BASIC, hv_args="expect-vmx=1")
+    bare_ecx = int(bare.expect(CPUID_LINE).group(1), 16)
+    virt = t.boot(hv_args="panic=poweroff", modules=[(BASIC, "guest expect-vmx=0")])
+    virt_ecx = int(virt.expect(CPUID_LINE).group(1), 16)
+    t.check(bare_ecx & ECX_VMX and bare_ecx & ECX_MONITOR,
+            f"bare Bochs ecx=0x{bare_ecx:08x}: want VMX and MONITOR advertised")
+    t.check(not virt_ecx & (ECX_VMX | ECX_MONITOR),
+            f"under vmxdbg ecx=0x{virt_ecx:08x}: VMX or MONITOR still visible")
+    t.check(virt_ecx & ECX_HYPERVISOR and not bare_ecx & ECX_HYPERVISOR,
+            f"hypervisor bit: bare ecx=0x{bare_ecx:08x}, vmxdbg ecx=0x{virt_ecx:08x}")
+    kept = ~(ECX_VMX | ECX_MONITOR | ECX_PDCM | ECX_OSXSAVE | ECX_HYPERVISOR) & 0xffffffff
+    t.check(bare_ecx & kept == virt_ecx & kept,
+            f"other bits differ: bare 0x{bare_ecx:08x}, vmxdbg 0x{virt_ecx:08x}")
+    virt.expect_poweroff()
