@@ -18,8 +18,6 @@
 #define MISC_FAST_STRINGS (1ull << 0)
 #define MISC_BTS_UNAVAILABLE (1ull << 11)
 #define MISC_PEBS_UNAVAILABLE (1ull << 12)
-#define MISC_MONITOR_FSM (1ull << 18)
-#define CPUID_1_ECX_MONITOR (1u << 3)
 
 static bool is_vmx_capability_msr(uint32_t msr)
 {
@@ -42,21 +40,10 @@ static const char *why_refused(uint32_t msr)
 /* Every Intel family-6 CPU has IA32_MISC_ENABLE, and Linux reads it without
  * a fault handler (verify_cpu, before it has an IDT); Bochs does not
  * implement it and raises #GP, which there is a triple fault.  The guest gets
- * what such a CPU reports -- fast strings on, no BTS/PEBS, MONITOR/MWAIT as
- * CPUID says -- and reads back what it writes: the bits change nothing. */
-static uint64_t *misc_enable(void)
-{
-	static uint64_t value;
-	static bool set;
-	if (!set) {
-		uint32_t a, b, c, d;
-		cpuid(1, 0, &a, &b, &c, &d);
-		value = MISC_FAST_STRINGS | MISC_BTS_UNAVAILABLE | MISC_PEBS_UNAVAILABLE |
-			((c & CPUID_1_ECX_MONITOR) ? MISC_MONITOR_FSM : 0);
-		set = true;
-	}
-	return &value;
-}
+ * what such a CPU reports -- fast strings on, no BTS/PEBS, and MONITOR/MWAIT
+ * off, as the guest's CPUID says (guest_cpuid.h hides MONITOR) -- and reads
+ * back what it writes: the bits change nothing. */
+static uint64_t misc_enable = MISC_FAST_STRINGS | MISC_BTS_UNAVAILABLE | MISC_PEBS_UNAVAILABLE;
 
 enum exit_action exit_msr_read(struct vcpu *v)
 {
@@ -68,7 +55,7 @@ enum exit_action exit_msr_read(struct vcpu *v)
 		value = (rdmsr(msr) | FEATURE_CONTROL_LOCKED) &
 			~(FEATURE_CONTROL_VMX_INSIDE_SMX | FEATURE_CONTROL_VMX_OUTSIDE_SMX);
 	} else if (msr == MSR_IA32_MISC_ENABLE) {
-		value = *misc_enable();
+		value = misc_enable;
 	} else if (msr == MSR_IA32_BIOS_SIGN_ID) {
 		value = 0;	/* bits 63:32, the microcode revision: no update loaded */
 	} else if (is_vmx_capability_msr(msr)) {
@@ -146,7 +133,7 @@ enum exit_action exit_msr_write(struct vcpu *v)
 		return write_apic_base(v, value);
 
 	if (msr == MSR_IA32_MISC_ENABLE) {
-		*misc_enable() = value;
+		misc_enable = value;
 		return EXIT_ADVANCE;
 	}
 	if (msr == MSR_IA32_BIOS_SIGN_ID)	/* writing 0 then CPUID(1) asks for the revision */
