@@ -98,7 +98,11 @@ void debugger_stop(struct vcpu *v, const struct target_stop *why)
 			stop_machine(v, "the guest could not run on");
 		return;	/* nobody to stop for: carry on */
 	}
-	ever_attached = true;
+	if (!ever_attached) {
+		ever_attached = true;
+		for (unsigned i = 0; i < vcpu_count; i++)	/* polls as often as a session needs */
+			vcpus[i].preemption_ticks = BREAKIN_POLL_TICKS;
+	}
 	/* Every other vCPU leaves the guest first.  One that another stop
 	 * parked meanwhile may hold a stale stop: its breakpoint removed, or
 	 * gdb gave it a step of its own: drop it, the guest runs on. */
@@ -151,6 +155,11 @@ void debugger_guest_exited(int code)
  * arrived after it, so the difference bounds the break-in latency. */
 static uint64_t uart_quiet_at;
 
+uint32_t debugger_poll_period(void)
+{
+	return ever_attached ? BREAKIN_POLL_TICKS : BREAKIN_POLL_TICKS * BREAKIN_POLL_UNATTACHED_FACTOR;
+}
+
 void debugger_poll(struct vcpu *v)
 {
 	uint64_t now = rdtsc();
@@ -161,7 +170,7 @@ void debugger_poll(struct vcpu *v)
 		v->poll_deadline = UINT64_MAX;	/* nobody to poll for */
 		return;
 	}
-	v->poll_deadline = now + BREAKIN_POLL_TICKS;
+	v->poll_deadline = now + debugger_poll_period();
 	/* One processor at a time reads the line; the others skip this poll. */
 	if (!spin_trylock(&line_lock))
 		return;

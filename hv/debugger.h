@@ -28,6 +28,11 @@ void debugger_guest_exited(int code);
  * deadline, BREAKIN_POLL_TICKS of TSC ahead.  Either way a byte waits at
  * most about that long. */
 #define BREAKIN_POLL_TICKS 500000u
+/* Until a debugger first stops the guest nobody waits on a break-in but
+ * the first connection's: poll this many times less often (a Linux boot
+ * without gdb: ~2,600 fewer exits).  The period a vCPU starts with. */
+#define BREAKIN_POLL_UNATTACHED_FACTOR 4u
+uint32_t debugger_poll_period(void);
 void debugger_poll(struct vcpu *v);
 bool debugger_attached(void);
 

@@ -135,7 +135,7 @@ static int setup_controls(struct vcpu *v, const struct vmx_caps_raw *caps)
 	vmwrite(CR0_GUEST_HOST_MASK, v->cr0_mask);
 	vmwrite(CR4_GUEST_HOST_MASK, v->cr4_mask);
 
-	v->preemption_ticks = BREAKIN_POLL_TICKS;	/* break-in polls by guest time too */
+	v->preemption_ticks = debugger_poll_period();	/* break-in polls by guest time too */
 	if (v->pin_ctls & VMX_PIN_ACTIVATE_VMX_PREEMPTION_TIMER)
 		vmwrite(VMX_PREEMPTION_TIMER_VALUE, v->preemption_ticks);
 	return 0;

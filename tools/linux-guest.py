@@ -7,7 +7,9 @@ usage: tools/linux-guest.py [--dest DIR] [--refresh]      fetch and prepare (cac
 What it leaves in DEST (default build/linux/; never committed):
   vmlinuz          the bzImage from `linux-image-amd64` (its dependency, really)
   vmlinux          the uncompressed kernel: the bzImage's payload (an ELF with
-                   the PVH note XEN_ELFNOTE_PHYS32_ENTRY), for the PVH entry
+                   the PVH note XEN_ELFNOTE_PHYS32_ENTRY), for the PVH entry;
+                   the zeros ending its last segment (.bss, .brk, 21 MB) left
+                   to the loader (p_filesz < p_memsz): 41 MB, not 66
   System.map       the package's, or -- Debian's is a one-line stub pointing
                    at the -dbg package (850 MB) -- recovered from the kernel's
                    own kallsyms table (CONFIG_KALLSYMS_ALL: data symbols too)
@@ -169,6 +171,49 @@ def elf_sections(elf):
     return out
 
 
+def trim_zero_tail(elf):
+    """The vmlinux with the zeros at the end of its last PT_LOAD segment left
+    out of the file (p_filesz < p_memsz: the loader zeroes the rest, ELF's
+    own rule).  Debian's 6.1 kernel carries 21 MB of them (.bss, .brk,
+    .init.scratch): a third of what GRUB reads and vmxdbg copies.  Sections
+    past the cut become NOBITS at the cut; the section table follows it."""
+    phoff, = struct.unpack_from("<Q", elf, 0x20)
+    phentsize, phnum = struct.unpack_from("<HH", elf, 0x36)
+    shoff, = struct.unpack_from("<Q", elf, 0x28)
+    shentsize, shnum, shstrndx = struct.unpack_from("<HHH", elf, 0x3a)
+    loads = [i for i in range(phnum) if struct.unpack_from("<I", elf, phoff + i * phentsize)[0] == 1]
+    if not loads or not shoff:
+        return elf
+    last = phoff + max(loads, key=lambda i: struct.unpack_from("<Q", elf, phoff + i * phentsize + 8)[0]) * phentsize
+    off, filesz = struct.unpack_from("<Q", elf, last + 8)[0], struct.unpack_from("<Q", elf, last + 32)[0]
+    end = off + filesz
+    if end > shoff:                       # the section table sits inside the segment: leave it be
+        return elf
+    cut = len(elf[:end].rstrip(b"\0"))
+    cut = max(off, (cut + 0xfff) & ~0xfff)
+    if cut >= end:
+        return elf
+    out = bytearray(elf[:cut])
+    strtab = struct.unpack_from("<IIQQQQ", elf, shoff + shstrndx * shentsize)
+    str_at = len(out)
+    out += elf[strtab[4]:strtab[4] + strtab[5]]
+    out += b"\0" * (-len(out) % 8)
+    new_shoff = len(out)
+    for i in range(shnum):
+        sh = bytearray(elf[shoff + i * shentsize:shoff + (i + 1) * shentsize])
+        stype, = struct.unpack_from("<I", sh, 4)
+        soff, ssize = struct.unpack_from("<QQ", sh, 0x18)
+        if i == shstrndx:
+            struct.pack_into("<Q", sh, 0x18, str_at)
+        elif stype and soff + (ssize if stype != 8 else 0) > cut:
+            struct.pack_into("<I", sh, 4, 8)          # SHT_NOBITS: zeros, not in the file
+            struct.pack_into("<Q", sh, 0x18, min(soff, cut))
+        out += sh
+    struct.pack_into("<Q", out, last + 32, cut - off)     # p_filesz
+    struct.pack_into("<Q", out, 0x28, new_shoff)
+    return bytes(out)
+
+
 def pvh_entry(elf):
     """XEN_ELFNOTE_PHYS32_ENTRY (type 18, owner "Xen") from the PT_NOTE segments."""
     phoff, = struct.unpack_from("<Q", elf, 0x20)
@@ -295,7 +340,9 @@ def parse_system_map(text):
     return out
 
 
-SYMBOLS_FORMAT = 2    # 2: the kernel's own sections, symbols sized; 1: two overlapping sections
+# 2: symbols.elf in the kernel's own sections, symbols sized; vmlinux without
+# its zero tail.  1 (no field): two overlapping sections, the whole vmlinux.
+CACHE_FORMAT = 2
 
 
 def kernel_sections(elf):
@@ -420,7 +467,7 @@ def ready(dest):
 
 def prepare(dest, refresh=False):
     if ready(dest) and not refresh:
-        refresh_symbols(dest)
+        refresh_cache(dest)
         return
     os.makedirs(dest, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="linux-guest.", dir=dest) as tmp:
@@ -456,7 +503,7 @@ def prepare(dest, refresh=False):
 
         info = dict(release=release, package=os.path.basename(kdeb), busybox=os.path.basename(bdeb),
                     pvh_entry=entry, system_map=source, cmdline=CMDLINE, marker=MARKER,
-                    symbols_format=SYMBOLS_FORMAT,
+                    cache_format=CACHE_FORMAT,
                     symbols={s: f"0x{syms[s]:x}" for s in SYMBOLS if s in syms})
         outputs = {"vmlinuz": bz, "vmlinux": elf, "System.map": smap.encode(), "initramfs.cpio": cpio}
         symbols = symbol_elf(smap, tmp, elf)
@@ -473,29 +520,33 @@ def prepare(dest, refresh=False):
         f"start_kernel 0x{syms['start_kernel']:x}")
 
 
-def refresh_symbols(dest):
-    """A cache made by an older linux-guest.py: symbols.elf again, in
-    today's layout, from the vmlinux and System.map it holds (seconds, no
-    download)."""
+def refresh_cache(dest):
+    """A cache made by an older linux-guest.py, brought to CACHE_FORMAT from
+    the files it holds (seconds, no download): symbols.elf again, and the
+    vmlinux without its zero tail."""
     path = os.path.join(dest, "info.json")
     with open(path) as f:
         info = json.load(f)
-    if info.get("symbols_format") == SYMBOLS_FORMAT:
+    if info.get("cache_format") == CACHE_FORMAT:
         return
     with open(os.path.join(dest, "vmlinux"), "rb") as f:
         elf = f.read()
     with open(os.path.join(dest, "System.map")) as f:
         smap = f.read()
+    outputs = {"vmlinux": trim_zero_tail(elf)}
     with tempfile.TemporaryDirectory(prefix="linux-guest.", dir=dest) as tmp:
         symbols = symbol_elf(smap, tmp, elf)
-    if not symbols:
-        return
-    info["symbols_format"] = SYMBOLS_FORMAT
-    for name, data in (("symbols.elf", symbols), ("info.json", (json.dumps(info, indent=1) + "\n").encode())):
+    if symbols:
+        outputs["symbols.elf"] = symbols
+    info["cache_format"] = CACHE_FORMAT
+    info.pop("symbols_format", None)
+    outputs["info.json"] = (json.dumps(info, indent=1) + "\n").encode()
+    for name, data in outputs.items():       # info.json last: it says "ready"
         with open(os.path.join(dest, name + ".tmp"), "wb") as f:
             f.write(data)
         os.replace(os.path.join(dest, name + ".tmp"), os.path.join(dest, name))
-    say("symbols.elf rebuilt: the kernel's own sections, sized symbols")
+    say(f"cache brought to format {CACHE_FORMAT}: symbols.elf in the kernel's sections, "
+        f"vmlinux {len(elf) >> 20} -> {len(outputs['vmlinux']) >> 20} MB (zero tail left to the loader)")
 
 
 def check_symbols(elf, syms, entry):
