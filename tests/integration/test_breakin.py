@@ -10,8 +10,11 @@ stops the guest at once.
 The hypervisor logs, at each break-in, how many TSC ticks lay between the
 last poll that found the UART quiet and the poll that saw the byte: an
 upper bound of the latency (under Bochs, `clock: sync=none`, ticks are
-instructions).  It must stay within 1 M ticks.  `make bench` measures the
-exact latency from Bochs' own serial log.
+instructions).  It must stay within 1 M ticks once a debugger has stopped
+the guest; the first connection's byte within 4 M (until then nobody waits
+on a break-in, and the UART is polled 4 times less often: a Linux boot
+without gdb takes ~2,600 fewer exits).  `make bench` measures the exact
+latency from Bochs' own serial log.
 """
 import os
 import re
@@ -23,6 +26,7 @@ EXITLOOP = "build/guests/exitloop.elf"
 LOOPING = r"EXITLOOP cpuid: looping"
 SEEN = r"gdb: break-in seen at most (\d+) TSC ticks after it arrived"
 BOUND = 1_000_000
+FIRST_BOUND = 4 * BOUND     # BREAKIN_POLL_UNATTACHED_FACTOR (hv/debugger.h)
 
 
 def start_exitloop(t):
@@ -43,8 +47,9 @@ def latencies(t, m, count):
     """The hypervisor's bounds for the first `count` break-ins, each checked."""
     t.wait_for(m, "(?s)" + ".*".join([SEEN] * count), timeout=30)
     seen = [int(x) for x in re.findall(SEEN, m.console)]
-    t.check(all(0 < s <= BOUND for s in seen[:count]),
-            f"break-ins seen up to {seen[:count]} TSC ticks late; the bound is {BOUND}")
+    bounds = [FIRST_BOUND] + [BOUND] * (count - 1)
+    t.check(all(0 < s <= b for s, b in zip(seen[:count], bounds)),
+            f"break-ins seen up to {seen[:count]} TSC ticks late; the bounds are {bounds}")
     return seen[:count]
 
 
