@@ -283,7 +283,11 @@ def gdbinit(cache, build_dir, kdir):
         f"directory {kdir}",
         f"directory {src}",
         f"add-auto-load-safe-path {cache}",
-        f"source {os.path.join(cache, 'gdb', 'vmlinux-gdb.py')}", ""])
+        f"source {os.path.join(cache, 'gdb', 'vmlinux-gdb.py')}",
+        "# vmxdbg's gdb threads are its vCPUs in order (thread N = CPU N-1), as",
+        "# QEMU's; the scripts ($lx_current(), lx-cpus) know that layout only by",
+        "# QEMU's `monitor info version`, so say it here.",
+        "python import linux.utils as u; u.gdbserver_type = u.GDBSERVER_QEMU", ""])
 
 
 def du(path):

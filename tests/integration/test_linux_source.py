@@ -88,8 +88,7 @@ def test_gdb_debugs_linux_at_source_level_with_its_own_scripts_a_module_and_two_
     # Source: the breakpoint names the file, `list` prints init/main.c.
     t.check(re.search(r"Breakpoint 1, start_kernel \(\) at init/main\.c:\d+", s),
             f"no stop at start_kernel with its source line: {s[-800:]!r}")
-    t.check(re.search(r"^\d+\s+asmlinkage __visible void __init __no_sanitize_address start_kernel\(void\)",
-                      s, re.M), f"list start_kernel showed no source: {s[-1200:]!r}")
+    t.check(re.search(r"^\d+\s+void start_kernel\(void\)$", s, re.M), f"list start_kernel showed no source: {s[-1200:]!r}")
     t.check(re.search(r"= 9792\b", s), f"sizeof(struct task_struct) is not 9792: {s[-400:]!r}")
     w = part["watch"]
     t.check(re.search(r"Hardware watchpoint \d+: jiffies", w), f"watch jiffies is no hardware watchpoint: {w!r}")
@@ -98,7 +97,7 @@ def test_gdb_debugs_linux_at_source_level_with_its_own_scripts_a_module_and_two_
     t.check(re.search(r"Breakpoint \d+, __x64_sys_mount \(regs=0x[0-9a-f]+\) at fs/namespace\.c:\d+", c),
             f"no stop in the mount syscall: {c[:800]!r}")
     t.check(re.search(r"^#\d+\s+.*do_syscall_64 \(.*arch/x86/entry/common\.c:\d+", c, re.M)
-            and re.search(r"^#\d+\s+.*entry_SYSCALL_64\w* \(\) at arch/x86/entry/entry_64\.S:\d+", c, re.M),
+            and re.search(r"^#\d+\s+.*entry_SYSCALL_64\w* \(\) at \S*arch/x86/entry/entry_64\.S:\d+", c, re.M),
             f"bt does not go down to entry_SYSCALL_64: {c[:1500]!r}")
     t.check(re.search(r'^\$\d+ = "init\\000', c, re.M), f"$lx_current().comm is not init: {c!r}")
     t.check(re.search(r"^\$\d+ = 1$", c, re.M), f"$lx_current().pid is not 1: {c!r}")
