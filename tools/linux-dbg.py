@@ -3,7 +3,7 @@
 module for the kernel in build/linux/, in a cache outside the clone.
 
 usage: tools/linux-dbg.py [--linux DIR] [--refresh]    fetch and prepare (cached)
-       tools/linux-dbg.py path                          print the cache folder
+       tools/linux-dbg.py path                          print the kernel's cache folder
 
 The cache is $VMXDBG_LINUX_DBG if set, else $XDG_CACHE_HOME/vmxdbg/linux-dbg
 (~/.cache/vmxdbg/linux-dbg), one folder per kernel release.  What it leaves
@@ -395,8 +395,12 @@ def main(argv):
     ap.add_argument("--linux", default=LINUX, help="the stock kernel's folder (tools/linux-guest.py)")
     ap.add_argument("--refresh", action="store_true", help="fetch again even if the cache is ready")
     a = ap.parse_args(argv)
-    if a.action == "path":
-        print(cache_root())
+    if a.action == "path":          # the folder for build/linux's kernel, ready or not
+        try:
+            with open(os.path.join(a.linux, "info.json")) as f:
+                print(os.path.join(cache_root(), json.load(f)["release"]))
+        except (OSError, ValueError, KeyError):
+            print(cache_root())
         return 0
     try:
         cache = prepare(os.path.abspath(a.linux), a.refresh)
