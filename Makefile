@@ -53,7 +53,7 @@ include lua/lua.mk
 include lua/lua-host.mk
 include tests/fuzz/fuzz.mk
 
-.PHONY: all iso deps run gdb test unit integration bench bench-linux clean help linux-guest test-linux
+.PHONY: all iso deps run gdb test unit integration bench bench-linux clean help linux-guest linux-guest-dbg test-linux
 all: $(ELF) $(ISO) $(GUEST_ELFS)
 iso: $(ISO)
 
@@ -67,6 +67,7 @@ help:
 	@echo "make bench      instruction counts per VM exit, start-up, gdb, stop-all latency (Bochs)"
 	@echo "make bench-linux  Linux with 2 CPUs to /init, bare and under vmxdbg (~10 min)"
 	@echo "make linux-guest  Debian's kernel + a busybox initramfs in build/linux/ (see README)"
+	@echo "make linux-guest-dbg  its DWARF vmlinux, source, gdb scripts, a module (~/.cache/vmxdbg)"
 	@echo "make test-linux   only the Linux guest tests (make test runs them too)"
 	@echo "make fuzz       libFuzzer over the gdb stub and the Lua bindings (FUZZ_TIME=600 s each)"
 	@echo "make clean      remove $(BUILD)/"
@@ -143,6 +144,11 @@ integration: $(ELF) $(GUEST_ELFS)
 # Linux as the guest: fetched with apt-get download, cached, never committed.
 linux-guest:
 	$(PYTHON) tools/linux-guest.py
+
+# Source level: the DWARF vmlinux, source, headers, gdb scripts and a module,
+# in a cache outside the clone (~1 GB fetched once; README).
+linux-guest-dbg: linux-guest
+	$(PYTHON) tools/linux-dbg.py
 
 test-linux: deps $(ELF)
 	$(PYTHON) tests/run.py --integration-only test_linux

@@ -26,18 +26,24 @@ HV_REGION = r"BIOS-e820: \[mem 0x0*8000000-0x0*9ffffff\] reserved"
 def linux(t):
     """build/linux ready (fetched once, under a lock: tests run two at a
     time); its info.json.  Skips the test when the packages cannot be had."""
-    os.makedirs(t.path(LINUX), exist_ok=True)
-    with open(t.path(os.path.join(LINUX, ".lock")), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        p = subprocess.run(["python3", t.path("tools/linux-guest.py")], capture_output=True, text=True)
-    if p.returncode == 2:
-        skip(t, "Debian's linux-image-amd64/busybox-static cannot be fetched: "
-             + p.stderr.strip().splitlines()[-1])
-    t.check(p.returncode == 0, f"tools/linux-guest.py failed: {p.stderr.strip()[-400:]}")
+    fetched(t, "tools/linux-guest.py", "Debian's linux-image-amd64/busybox-static")
     with open(t.path(os.path.join(LINUX, "info.json"))) as f:
         info = json.load(f)
     info["symbols"] = {k: int(v, 16) for k, v in info["symbols"].items()}
     return info
+
+
+def fetched(t, tool, what):
+    """Run a fetch-and-prepare tool under build/linux's lock; its output.
+    Exit status 2 (cannot fetch) skips the test with the tool's reason."""
+    os.makedirs(t.path(LINUX), exist_ok=True)
+    with open(t.path(os.path.join(LINUX, ".lock")), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        p = subprocess.run(["python3", t.path(tool)], capture_output=True, text=True)
+    if p.returncode == 2:
+        skip(t, f"{what} cannot be fetched: " + p.stderr.strip().splitlines()[-1])
+    t.check(p.returncode == 0, f"{tool} failed: {p.stderr.strip()[-600:]}")
+    return p.stdout
 
 
 def skip(t, why):
