@@ -64,6 +64,11 @@ int target_ept_protect(struct vcpu *v, uint64_t gpa, uint64_t len, unsigned perm
  * MONITOR_TRAP_FLAG where the CPU has no MTF would never run). */
 int target_exit_reason_possible(unsigned reason, char *why, size_t len);
 
+/* How the debugger single-steps: true for the monitor trap flag (the boot
+ * probe saw its exit), false for RFLAGS.TF with #DB intercepted; why gets
+ * the probe's verdict in a sentence (book example 4-2, hv/mtf_probe.h). */
+bool target_steps_with_mtf(char *why, size_t len);
+
 /* CPUID as the guest sees it under vmxdbg: the real CPU, VMX hidden. */
 int target_cpuid(struct vcpu *v, uint32_t leaf, uint32_t subleaf, uint32_t out[4]);
 

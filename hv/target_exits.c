@@ -23,6 +23,12 @@ static const struct {
 	{ EXIT_REASON_MONITOR_TRAP_FLAG, VMX_CTL_PROC, 27, "MTF" },
 };
 
+bool target_steps_with_mtf(char *why, size_t len)
+{
+	mtf_verdict_describe(mtf_verdict(), why, len);
+	return mtf_usable();
+}
+
 int target_exit_reason_possible(unsigned reason, char *why, size_t len)
 {
 	for (size_t i = 0; i < sizeof(gated) / sizeof(gated[0]); i++) {
