@@ -1,0 +1,54 @@
+-- ch5-exits.lua — lab for chapter 5 (VM exits; SDM Vol. 3C ch. 28, the
+-- exit qualification §28.2.1, Appendix C the basic exit reasons).  Each
+-- exit says why (the basic reason) and, for many reasons, how
+-- (EXIT_QUALIFICATION): for an I/O instruction the port, the direction, the
+-- size; for CPUID the leaf is in the guest's EAX.  The script hooks the
+-- next exits of the guest and decodes the first few of each kind; the rest
+-- are counted and shown when enough were seen.
+--
+--   (gdb) vmx lua scripts/labs/ch5-exits.lua [N]   # decode the next N exits (default 40), in the console log
+--   (gdb) continue                     # then Ctrl-C
+--   (gdb) monitor exits                # counts by reason
+--   (gdb) monitor exit                 # the last exit, decoded by vmxdbg itself
+--
+-- Check: I/O exits name the guest's serial port (0x3f8-0x3ff) and CPUID
+-- exits the leaves the guest asks for; the summary's counts add up to N.
+
+local limit = tonumber((...)) or 40
+local shown, counts, seen, handle = {}, {}, 0, nil
+
+-- I/O qualification (SDM Vol. 3C Table 28-5): 2:0 size-1, 3 in, 4 string, 5 REP, 31:16 port.
+local function io(e)
+  local q = e.qualification
+  return string.format("%s port 0x%x, %d byte%s%s", q & 8 ~= 0 and "IN from" or "OUT to", q >> 16, (q & 7) + 1,
+    (q & 7) == 0 and "" or "s", q & 16 ~= 0 and ", string" or "")
+end
+
+local decode = {
+  IO_INSTRUCTION = io,
+  CPUID = function() return string.format("leaf 0x%x, subleaf 0x%x", regs.rax & 0xffffffff, regs.rcx & 0xffffffff) end,
+  MSR_READ = function() return string.format("MSR 0x%x", regs.rcx & 0xffffffff) end,
+  MSR_WRITE = function() return string.format("MSR 0x%x", regs.rcx & 0xffffffff) end,
+  HLT = function() return "the guest halts" end,
+}
+
+handle = hv.on_exit("*", function(e)
+  local name = e.name
+  if name == "PREEMPTION_TIMER" then return nil end   -- vmxdbg's own clock, not the guest's doing
+  seen = seen + 1
+  counts[name] = (counts[name] or 0) + 1
+  if (shown[name] or 0) < 3 then
+    shown[name] = (shown[name] or 0) + 1
+    local how = decode[name] and decode[name](e) or string.format("qualification 0x%x", e.qualification)
+    print(string.format("ch5: exit %d reason %d %s at rip 0x%x: %s", seen, e.reason, name, e.rip, how))
+  end
+  if seen == limit then
+    hv.off(handle)
+    local parts = {}
+    for k, n in pairs(counts) do parts[#parts + 1] = k .. " " .. n end
+    table.sort(parts)
+    print(string.format("ch5: %d exits: %s", seen, table.concat(parts, ", ")))
+  end
+  return nil
+end)
+print(string.format("ch5: decoding the next %d exits (not counting the preemption timer)", limit))
