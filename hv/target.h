@@ -195,7 +195,8 @@ void target_report_ept(struct vcpu *v, uint64_t gpa, target_emit_fn emit, void *
  * information. */
 void target_report_exit(struct vcpu *v, target_emit_fn emit, void *ctx);
 /* The entry checker's verdict on v's VMCS: a dead guest's reason and
- * findings (target_report_dead), else the checker run now. */
+ * findings (target_report_dead), then, after a failed entry, the checker
+ * run now (a fix since counts); for a live guest the checker run now. */
 void target_report_why(struct vcpu *v, target_emit_fn emit, void *ctx);
 
 #endif

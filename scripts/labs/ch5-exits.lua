@@ -4,15 +4,18 @@
 -- (EXIT_QUALIFICATION): for an I/O instruction the port, the direction, the
 -- size; for CPUID the leaf is in the guest's EAX.  The script hooks the
 -- next exits of the guest and decodes the first few of each kind; the rest
--- are counted and shown when enough were seen.
+-- are counted, and the counts shown when N were seen or the guest powers
+-- off, whichever comes first.
 --
---   (gdb) vmx lua scripts/labs/ch5-exits.lua [N]   # decode the next N exits (default 40), in the console log
+--   (gdb) vmx lua scripts/labs/ch5-exits.lua [N]   # the next N exits (default 40), in the console log
 --   (gdb) continue                     # then Ctrl-C
 --   (gdb) monitor exits                # counts by reason
 --   (gdb) monitor exit                 # the last exit, decoded by vmxdbg itself
 --
 -- Check: I/O exits name the guest's serial port (0x3f8-0x3ff) and CPUID
--- exits the leaves the guest asks for; the summary's counts add up to N.
+-- exits the leaves the guest asks for; run from the guest's first
+-- instruction (gdb-wait) to its end, the counts are the hypervisor's own
+-- ("[I] exits:" at power-off) but for the preemption timer.
 
 local limit = tonumber((...)) or 40
 local shown, counts, seen, handle = {}, {}, 0, nil
@@ -32,6 +35,13 @@ local decode = {
   HLT = function() return "the guest halts" end,
 }
 
+local function summary(until_when)
+  local parts = {}
+  for k, n in pairs(counts) do parts[#parts + 1] = k .. " " .. n end
+  table.sort(parts)
+  print(string.format("ch5: %d exits%s: %s", seen, until_when, table.concat(parts, ", ")))
+end
+
 handle = hv.on_exit("*", function(e)
   local name = e.name
   if name == "PREEMPTION_TIMER" then return nil end   -- vmxdbg's own clock, not the guest's doing
@@ -44,11 +54,11 @@ handle = hv.on_exit("*", function(e)
   end
   if seen == limit then
     hv.off(handle)
-    local parts = {}
-    for k, n in pairs(counts) do parts[#parts + 1] = k .. " " .. n end
-    table.sort(parts)
-    print(string.format("ch5: %d exits: %s", seen, table.concat(parts, ", ")))
+    summary("")
   end
   return nil
+end)
+hv.on_poweroff(function(how)
+  if seen < limit then summary(" until the guest powered off (" .. how .. ")") end
 end)
 print(string.format("ch5: decoding the next %d exits (not counting the preemption timer)", limit))
