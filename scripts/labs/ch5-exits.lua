@@ -27,8 +27,24 @@ local function io(e)
     (q & 7) == 0 and "" or "s", q & 16 ~= 0 and ", string" or "")
 end
 
+-- Control-register access (Table 28-3): 3:0 CR, 5:4 type, 11:8 the GPR.
+local CR_ACCESS = { [0] = "MOV to", "MOV from", "CLTS", "LMSW" }
+local function cr(e)
+  local q = e.qualification
+  return string.format("%s CR%d (GPR %d)", CR_ACCESS[(q >> 4) & 3], q & 15, (q >> 8) & 15)
+end
+
+-- Exception or NMI: the interruption information (§25.9.2) names the
+-- vector; for #DB the qualification holds DR6-like bits (BS = bit 14).
+local function exception(e)
+  local info = e.interruption_info
+  return string.format("vector %d, type %d, qualification 0x%x", info & 0xff, (info >> 8) & 7, e.qualification)
+end
+
 local decode = {
   IO_INSTRUCTION = io,
+  CR_ACCESS = cr,
+  EXCEPTION_NMI = exception,
   CPUID = function() return string.format("leaf 0x%x, subleaf 0x%x", regs.rax & 0xffffffff, regs.rcx & 0xffffffff) end,
   MSR_READ = function() return string.format("MSR 0x%x", regs.rcx & 0xffffffff) end,
   MSR_WRITE = function() return string.format("MSR 0x%x", regs.rcx & 0xffffffff) end,
