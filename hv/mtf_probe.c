@@ -15,6 +15,7 @@
  * stays launched, so the first real entry is a VMRESUME. */
 #include "mtf_probe.h"
 
+#include "platform/cpu.h"
 #include "platform/log.h"
 #include "target.h"
 #include "vmcs_table.h"
@@ -105,10 +106,15 @@ void mtf_probe(struct vcpu *v, const struct vmx_caps_raw *caps)
 	bool advertised = vmx_caps_control_msr(caps, VMX_CTL_PROC, &verdict.msr, &cap) &&
 			  ((cap >> 32) & VMX_PROC_MONITOR_TRAP_FLAG);
 	uint32_t reason = 0;
+	uint64_t start = rdtsc();
 	bool ran = advertised && probe_entry(v, &reason);
+	uint64_t ticks = rdtsc() - start;
 	char line[200];
 
 	mtf_judge(&verdict, advertised, ran, reason);
 	mtf_verdict_describe(&verdict, line, sizeof(line));
-	log_info("vmx: %s", line);
+	if (advertised)
+		log_info("vmx: %s (the probe took %llu TSC ticks)", line, (unsigned long long)ticks);
+	else
+		log_info("vmx: %s", line);
 }
