@@ -216,6 +216,17 @@ static void arm_tf_step(struct vcpu *v)
 	vmwrite(GUEST_PENDING_DEBUG_EXCEPTIONS, vmread(GUEST_PENDING_DEBUG_EXCEPTIONS) | DBG_BS);
 }
 
+/* MTF on or off, in the vcpu's copy of the controls too: the window
+ * exits' updates start from that copy (inject_pending_events). */
+static void set_mtf(struct vcpu *v, bool on)
+{
+	uint32_t live = (uint32_t)vmread(PRIMARY_VM_EXEC_CONTROL);
+	uint32_t bit = VMX_PROC_MONITOR_TRAP_FLAG;
+
+	v->proc_ctls = on ? v->proc_ctls | bit : v->proc_ctls & ~bit;
+	vmwrite(PRIMARY_VM_EXEC_CONTROL, on ? live | bit : live & ~bit);
+}
+
 /* The monitor trap flag for one instruction: the exit (reason 37) comes
  * after it, or, when this entry delivers an event, before the handler's
  * first instruction (SDM Vol. 3C §26.7.2).  Nothing of the guest's RFLAGS
@@ -226,7 +237,7 @@ static void arm_mtf_step(struct vcpu *v)
 	if (!v->stepping)
 		v->step_rip = vmread(GUEST_RIP);
 	v->step_mtf = true;
-	vmwrite(PRIMARY_VM_EXEC_CONTROL, vmread(PRIMARY_VM_EXEC_CONTROL) | VMX_PROC_MONITOR_TRAP_FLAG);
+	set_mtf(v, true);
 	if (vmread(GUEST_ACTIVITY_STATE))
 		vmwrite(GUEST_ACTIVITY_STATE, 0);
 	uint32_t event = (uint32_t)vmread(VM_ENTRY_INTERRUPTION_INFO);
@@ -282,7 +293,7 @@ static void finish_step(struct vcpu *v)
 {
 	if (v->step_mtf) {
 		v->step_mtf = false;
-		vmwrite(PRIMARY_VM_EXEC_CONTROL, vmread(PRIMARY_VM_EXEC_CONTROL) & ~(uint64_t)VMX_PROC_MONITOR_TRAP_FLAG);
+		set_mtf(v, false);
 		if (!v->rearm_step) {
 			v->stepping = false;
 			debugger_update_exception_bitmap(v);
@@ -391,7 +402,7 @@ enum exit_action debugger_on_mtf(struct vcpu *v)
 	if (v->step_mtf)
 		step_completed(v, &why);
 	else
-		vmwrite(PRIMARY_VM_EXEC_CONTROL, vmread(PRIMARY_VM_EXEC_CONTROL) & ~(uint64_t)VMX_PROC_MONITOR_TRAP_FLAG);
+		set_mtf(v, false);
 	return EXIT_RESUME;
 }
 
