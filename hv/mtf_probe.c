@@ -50,7 +50,7 @@ static uint64_t guest_code_linear(void)
 
 /* One entry with MTF=1 at `jmp $`; *reason: the exit it ended with.
  * False (verdict.why set) when the probe could not run. */
-static bool probe_entry(struct vcpu *v, uint32_t *reason)
+static bool probe_entry(struct vcpu *v, bool tf_bound, uint32_t *reason)
 {
 	static const uint8_t jmp_self[2] = { 0xeb, 0xfe };
 	uint64_t at = guest_code_linear();
@@ -60,7 +60,7 @@ static bool probe_entry(struct vcpu *v, uint32_t *reason)
 		verdict.why = "the guest's first instruction is not in writable guest memory";
 		return false;
 	}
-	bool timer = v->pin_ctls & VMX_PIN_ACTIVATE_VMX_PREEMPTION_TIMER;
+	bool timer = !tf_bound && (v->pin_ctls & VMX_PIN_ACTIVATE_VMX_PREEMPTION_TIMER);
 	uint64_t rflags = vmread(GUEST_RFLAGS), host_rsp = vmread(HOST_RSP), host_rip = vmread(HOST_RIP);
 	uint64_t pending = vmread(GUEST_PENDING_DEBUG_EXCEPTIONS), bitmap = vmread(EXCEPTION_BITMAP);
 
@@ -100,14 +100,14 @@ static bool probe_entry(struct vcpu *v, uint32_t *reason)
 	return true;
 }
 
-void mtf_probe(struct vcpu *v, const struct vmx_caps_raw *caps)
+void mtf_probe(struct vcpu *v, const struct vmx_caps_raw *caps, bool tf_bound)
 {
 	uint64_t cap = 0;
 	bool advertised = vmx_caps_control_msr(caps, VMX_CTL_PROC, &verdict.msr, &cap) &&
 			  ((cap >> 32) & VMX_PROC_MONITOR_TRAP_FLAG);
 	uint32_t reason = 0;
 	uint64_t start = rdtsc();
-	bool ran = advertised && probe_entry(v, &reason);
+	bool ran = advertised && probe_entry(v, tf_bound, &reason);
 	uint64_t ticks = rdtsc() - start;
 	char line[200];
 

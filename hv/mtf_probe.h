@@ -42,8 +42,9 @@ struct vcpu;
 struct vmx_caps_raw;
 /* After vmcs_setup, before the first VM entry: probes and logs the verdict.
  * Leaves the VMCS as it found it, but launched (the first real entry is a
- * VMRESUME: v->launched says so). */
-void mtf_probe(struct vcpu *v, const struct vmx_caps_raw *caps);
+ * VMRESUME: v->launched says so).  tf_bound: bound the probe by TF+#DB even
+ * where the preemption timer exists (selftest=mtf-tf: that path tested). */
+void mtf_probe(struct vcpu *v, const struct vmx_caps_raw *caps, bool tf_bound);
 const struct mtf_verdict *mtf_verdict(void);
 static inline bool mtf_usable(void)
 {

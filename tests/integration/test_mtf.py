@@ -10,7 +10,8 @@
   The default model (skylake_x) does not advertise it; icelake_u advertises
   it and never delivers the exit (Bochs 2.7): the probe says so without
   hanging, stepi still steps (by TF), and a MONITOR_TRAP_FLAG hook is
-  refused with the probe's verdict."""
+  refused with the probe's verdict. The bound of a CPU without the
+  preemption timer (TF+#DB) is taken on purpose with selftest=mtf-tf."""
 import re
 
 BASIC = "build/guests/basic.elf"
@@ -91,3 +92,17 @@ def test_the_mtf_probe_sees_no_exit_on_icelake_and_stepping_falls_back_to_tf(t):
 
 
 test_the_mtf_probe_sees_no_exit_on_icelake_and_stepping_falls_back_to_tf.timeout = 240
+
+
+def test_the_probe_bounded_by_tf_instead_of_the_timer_also_ends_and_leaves_the_guest_intact(t):
+    """A CPU without the preemption timer bounds the probe by TF with #DB
+    intercepted (selftest=mtf-tf takes that path where the timer exists):
+    the #DB after `jmp $` ends it (exit 0), and TF, the pending debug
+    exceptions and the exception bitmap go back as they were."""
+    r = t.boot(hv_args="panic=poweroff selftest=mtf-tf", modules=[(BASIC, "guest")], model="corei7_icelake_u",
+               timeout=90)
+    r.expect(r"vmx: MTF: advertised but no exit observed in the boot probe \(exit 0 EXCEPTION_NMI came instead, "
+             r"as under Bochs 2.7\): stepping with TF\+#DB \(the probe took \d+ TSC ticks\)")
+    r.forbid(r"GUEST FAIL|unexpected-trap|guest stopped")
+    guest_done(t, r)
+    r.expect_poweroff()
