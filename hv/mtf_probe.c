@@ -18,7 +18,6 @@
 #include "platform/cpu.h"
 #include "platform/log.h"
 #include "target.h"
-#include "vmcs_table.h"
 #include "vmx.h"
 #include "vmx_caps.h"
 

@@ -50,8 +50,9 @@ def test_example_4_1_pending_debug_exceptions_and_injected_events_as_the_sdm_say
     r.expect(r"ex4-1: 2 after the entry: GUEST_PENDING_DEBUG_EXCEPTIONS=0x0 ")
     # 3: TF and #UD injected: #UD at the CPUID, then #DB after it with BS, TF still on.
     rip3 = r.expect(r"ex4-1: 3 at CPUID rip (0x[0-9a-f]+): TF set and #UD injected").group(1)
-    r.expect(r"ex4-1: 3: GUEST_PENDING_DEBUG_EXCEPTIONS=0x0 RFLAGS=0x[0-9a-f]*1[0-9a-f]{2} "
-             r"VM_ENTRY_INTERRUPTION_INFO: type 3 vector 6")
+    rflags = int(r.expect(r"ex4-1: 3: GUEST_PENDING_DEBUG_EXCEPTIONS=0x0 RFLAGS=(0x[0-9a-f]+) "
+                          r"VM_ENTRY_INTERRUPTION_INFO: type 3 vector 6").group(1), 16)
+    t.check(rflags & 0x100, f"experiment 3 enters with RFLAGS {rflags:#x}: TF (bit 8) is not set")
     bs = lambda dr6: int(dr6, 16) & 0x4000 and int(dr6, 16) & 0xf == 0
     want = [("#DB", after1, True, "0"), ("#UD", rip2, None, None), ("#UD", rip3, None, None),
             ("#DB", hex(int(rip3, 16) + 2), True, "1")]
