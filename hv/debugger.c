@@ -2,10 +2,12 @@
  *
  * Stopping is simple: the exit handler that noticed the event calls
  * debugger_stop(), which serves gdb over the debug UART until gdb resumes;
- * then the exit path returns to the guest.  Single-step uses RFLAGS.TF with
- * #DB intercepted (Bochs 2.7 has no MTF: docs/platform-notes.md), TF
- * hidden from the guest, and interrupts held off for the stepped
- * instruction with the STI-blocking bit (SDM Vol. 3C §25.4.2, Table 25-3). */
+ * then the exit path returns to the guest.  Single-step uses the monitor
+ * trap flag where the boot probe saw it exit (mtf_probe.h; book example
+ * 4-2), else RFLAGS.TF with #DB intercepted (Bochs 2.7 advertises MTF on
+ * some models but never exits: docs/platform-notes.md), TF hidden from the
+ * guest.  Either way interrupts are held off for the stepped instruction
+ * with the MOV-SS-blocking bit (SDM Vol. 3C §25.4.2, Table 25-3). */
 #include "debugger.h"
 
 #include "allstop.h"
@@ -13,6 +15,7 @@
 #include "exits.h"
 #include "frontend.h"
 #include "hooks.h"
+#include "mtf_probe.h"
 #include "platform/errno.h"
 #include "platform/cpu.h"
 #include "platform/kstring.h"
@@ -196,7 +199,7 @@ static uint8_t guest_byte(struct vcpu *v, uint64_t gva)
 
 /* Set RFLAGS.TF for one instruction, for the user's step or an EPT
  * watchpoint's re-arm, remembering what the guest had. */
-static void arm_single_step(struct vcpu *v)
+static void arm_tf_step(struct vcpu *v)
 {
 	uint64_t rflags = vmread(GUEST_RFLAGS);
 	if (!v->stepping && !v->rearm_step) {
@@ -222,6 +225,48 @@ static void arm_single_step(struct vcpu *v)
 	vmwrite(GUEST_PENDING_DEBUG_EXCEPTIONS, vmread(GUEST_PENDING_DEBUG_EXCEPTIONS) | DBG_BS);
 }
 
+/* MTF on or off, in the vcpu's copy of the controls too: the window
+ * exits' updates start from that copy (inject_pending_events). */
+static void set_mtf(struct vcpu *v, bool on)
+{
+	uint32_t live = (uint32_t)vmread(PRIMARY_VM_EXEC_CONTROL);
+	uint32_t bit = VMX_PROC_MONITOR_TRAP_FLAG;
+
+	v->proc_ctls = on ? v->proc_ctls | bit : v->proc_ctls & ~bit;
+	vmwrite(PRIMARY_VM_EXEC_CONTROL, on ? live | bit : live & ~bit);
+}
+
+/* The monitor trap flag for one instruction: the exit (reason 37) comes
+ * after it, or, when this entry delivers an event, before the handler's
+ * first instruction (SDM Vol. 3C §26.7.2).  Nothing of the guest's RFLAGS
+ * to hide.  Interrupts held off as above (MOV-SS blocking; no BS: TF is
+ * the guest's own). */
+static void arm_mtf_step(struct vcpu *v)
+{
+	if (!v->stepping)
+		v->step_rip = vmread(GUEST_RIP);
+	v->step_mtf = true;
+	set_mtf(v, true);
+	if (vmread(GUEST_ACTIVITY_STATE))
+		vmwrite(GUEST_ACTIVITY_STATE, 0);
+	uint32_t event = (uint32_t)vmread(VM_ENTRY_INTERRUPTION_INFO);
+	unsigned type = (event >> 8) & 7;
+	if ((event & (1u << 31)) && (type == 0 || type == 2))
+		return;
+	uint64_t intr = vmread(GUEST_INTERRUPTIBILITY_STATE);
+	if (!(intr & 3) && !(vmread(GUEST_RFLAGS) & RFLAGS_TF))
+		vmwrite(GUEST_INTERRUPTIBILITY_STATE, intr | 2);
+}
+
+/* The user's step: MTF where the boot probe saw it work, else TF. */
+static void arm_single_step(struct vcpu *v)
+{
+	if (mtf_usable())
+		arm_mtf_step(v);
+	else
+		arm_tf_step(v);
+}
+
 /* The page stays open for one instruction (TF), or, when the access was
  * an event delivery being re-injected, for that delivery: TF would end up
  * in the frame the delivery pushes and raise no trap of its own, so the
@@ -234,7 +279,7 @@ void debugger_arm_rearm_step(struct vcpu *v)
 		v->rearm_by_timer = true;
 		vmwrite(VMX_PREEMPTION_TIMER_VALUE, 0);
 	} else if (!v->rearm_by_timer) {
-		arm_single_step(v);
+		arm_tf_step(v);
 	}
 	v->rearm_step = true;
 	debugger_update_exception_bitmap(v);
@@ -255,6 +300,15 @@ void debugger_rearm_after_delivery(struct vcpu *v)
  * PUSHF's image on the stack. */
 static void finish_step(struct vcpu *v)
 {
+	if (v->step_mtf) {
+		v->step_mtf = false;
+		set_mtf(v, false);
+		if (!v->rearm_step) {
+			v->stepping = false;
+			debugger_update_exception_bitmap(v);
+			return;
+		}
+	}
 	uint8_t op = guest_byte(v, v->step_rip);
 	uint64_t rflags = vmread(GUEST_RFLAGS);
 
@@ -348,6 +402,17 @@ bool debugger_on_breakpoint(struct vcpu *v)
 	struct target_stop why = { .kind = STOP_SW_BREAKPOINT, .addr = rip };
 	debugger_stop(v, &why);
 	return true;
+}
+
+/* The MTF exit of a step (only the debugger sets the control). */
+enum exit_action debugger_on_mtf(struct vcpu *v)
+{
+	struct target_stop why = { .kind = STOP_STEP };
+	if (v->step_mtf)
+		step_completed(v, &why);
+	else
+		set_mtf(v, false);
+	return EXIT_RESUME;
 }
 
 bool debugger_on_debug_exception(struct vcpu *v, uint64_t q)

@@ -39,6 +39,8 @@ bool debugger_attached(void);
 /* Exception exits the debugger may own: true when it consumed the event. */
 bool debugger_on_breakpoint(struct vcpu *v);
 bool debugger_on_debug_exception(struct vcpu *v, uint64_t qualification);
+/* The monitor trap flag's exit (37): a step by MTF is over. */
+enum exit_action debugger_on_mtf(struct vcpu *v);
 /* MOV to/from DR while the debugger owns the debug registers. */
 enum exit_action debugger_on_dr_access(struct vcpu *v);
 

@@ -9,6 +9,7 @@
 #include "debugger.h"
 #include "entry_failure.h"
 #include "exits.h"
+#include "mtf_probe.h"
 #include "gdbstub/monitor_lua.h"
 #include "guest.h"
 #include "lua/lhv.h"
@@ -118,6 +119,8 @@ void hv_start(const struct boot_info *bi, const struct hv_config *cfg)
 	guest_cpuid_init();
 	if ((rc = vmcs_setup(v, &vmx_caps, &entry, debug_uart)))
 		fail("VMCS setup", rc);
+	/* Book example 4-2: does MTF really exit? */
+	mtf_probe(v, &vmx_caps, !strcmp(cfg->selftest, "mtf-tf"));
 	vcpu_choose_sipi_path(cfg->sipi_native, &vmx_caps);
 	unsigned n = vcpu_ap_prepare_all(&vmx_caps);
 	apic_mmio_follow_base(v);	/* the guest's ICR, watched when it has APs to start */

@@ -64,6 +64,11 @@ int target_ept_protect(struct vcpu *v, uint64_t gpa, uint64_t len, unsigned perm
  * MONITOR_TRAP_FLAG where the CPU has no MTF would never run). */
 int target_exit_reason_possible(unsigned reason, char *why, size_t len);
 
+/* How the debugger single-steps: true for the monitor trap flag (the boot
+ * probe saw its exit), false for RFLAGS.TF with #DB intercepted; why gets
+ * the probe's verdict in a sentence (book example 4-2, hv/mtf_probe.h). */
+bool target_steps_with_mtf(char *why, size_t len);
+
 /* CPUID as the guest sees it under vmxdbg: the real CPU, VMX hidden. */
 int target_cpuid(struct vcpu *v, uint32_t leaf, uint32_t subleaf, uint32_t out[4]);
 
@@ -190,7 +195,8 @@ void target_report_ept(struct vcpu *v, uint64_t gpa, target_emit_fn emit, void *
  * information. */
 void target_report_exit(struct vcpu *v, target_emit_fn emit, void *ctx);
 /* The entry checker's verdict on v's VMCS: a dead guest's reason and
- * findings (target_report_dead), else the checker run now. */
+ * findings (target_report_dead), then, after a failed entry, the checker
+ * run now (a fix since counts); for a live guest the checker run now. */
 void target_report_why(struct vcpu *v, target_emit_fn emit, void *ctx);
 
 #endif

@@ -6,6 +6,7 @@
 #include "target.h"
 
 #include "exits.h"
+#include "mtf_probe.h"
 #include "platform/errno.h"
 #include "platform/fmt.h"
 #include "vmx_caps.h"
@@ -22,6 +23,12 @@ static const struct {
 	{ EXIT_REASON_MONITOR_TRAP_FLAG, VMX_CTL_PROC, 27, "MTF" },
 };
 
+bool target_steps_with_mtf(char *why, size_t len)
+{
+	mtf_verdict_describe(mtf_verdict(), why, len);
+	return mtf_usable();
+}
+
 int target_exit_reason_possible(unsigned reason, char *why, size_t len)
 {
 	for (size_t i = 0; i < sizeof(gated) / sizeof(gated[0]); i++) {
@@ -29,8 +36,16 @@ int target_exit_reason_possible(unsigned reason, char *why, size_t len)
 		uint64_t cap;
 		if (gated[i].reason != reason)
 			continue;
-		if (vmx_caps_control_msr(&vmx_caps, gated[i].group, &msr, &cap) && (cap >> 32 >> gated[i].bit & 1))
-			return 0;
+		if (vmx_caps_control_msr(&vmx_caps, gated[i].group, &msr, &cap) && (cap >> 32 >> gated[i].bit & 1)) {
+			/* Advertised is not enough: the boot probe must have seen the exit. */
+			if (reason != EXIT_REASON_MONITOR_TRAP_FLAG || mtf_usable())
+				return 0;
+			char verdict[200];
+			mtf_verdict_describe(mtf_verdict(), verdict, sizeof(verdict));
+			ksnprintf(why, len, "no %s exit can happen on this CPU: %s", exit_reason_name(reason),
+				  verdict);
+			return -ENODEV;
+		}
 		ksnprintf(why, len, "%s is not available on this CPU: MSR 0x%x does not allow %s to be 1, "
 			  "so no %s exit can happen", gated[i].feature, msr,
 			  vmx_control_name(gated[i].group, gated[i].bit), exit_reason_name(reason));

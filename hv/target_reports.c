@@ -8,6 +8,7 @@
 #include "exits.h"
 #include "guest.h"
 #include "guest_mode.h"
+#include "mtf_probe.h"
 #include "platform/errno.h"
 #include "platform/fmt.h"
 #include "platform/kstring.h"
@@ -60,7 +61,7 @@ void target_report_info(struct vcpu *v, target_emit_fn emit, void *ctx)
 {
 	if (vcpu_vmcs_use(v))
 		return;
-	char line[128];
+	char line[256];
 	struct guest_paging p;
 	target_reg_read(v, TREG_CR0, &p.cr0);
 	target_reg_read(v, TREG_CR4, &p.cr4);
@@ -82,8 +83,12 @@ void target_report_info(struct vcpu *v, target_emit_fn emit, void *ctx)
 			  (unsigned long long)(r->base + r->len - 1), mem_type_name(r->type));
 		emit(ctx, line);
 	}
-	ksnprintf(line, sizeof(line), "single-step: RFLAGS.TF with #DB intercepted; break-in: a poll every %u ticks "
-		  "of guest time (preemption timer) or of machine time (TSC, on the next exit)", v->preemption_ticks);
+	char step[200];
+	mtf_verdict_describe(mtf_verdict(), step, sizeof(step));
+	ksnprintf(line, sizeof(line), "single-step: %s", step);
+	emit(ctx, line);
+	ksnprintf(line, sizeof(line), "break-in: a poll every %u ticks of guest time (preemption timer) or of "
+		  "machine time (TSC, on the next exit)", v->preemption_ticks);
 	emit(ctx, line);
 	ksnprintf(line, sizeof(line), "EPTP 0x%llx, VPID %u, VM exits %llu", (unsigned long long)v->eptp, v->vpid,
 		  (unsigned long long)v->exits);

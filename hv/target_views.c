@@ -117,7 +117,11 @@ void target_report_why(struct vcpu *v, target_emit_fn emit, void *ctx)
 		return;
 	if (v->stopped) {
 		target_report_dead(v, emit, ctx);
-		return;
+		/* A failed entry may have been fixed since: say what the next
+		 * attempt (`continue`) would find. */
+		if (!v->entry_failed)
+			return;
+		emit(ctx, "the VMCS as it is now, with any fix made since the failure:");
 	}
 	char line[128];
 	int n = entry_failure_check_now(emit, ctx);

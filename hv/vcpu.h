@@ -63,6 +63,7 @@ struct vcpu {
 	bool rearm_step;	/* one instruction runs with an EPT watch page open */
 	bool rearm_by_timer;	/* ... or one event delivery: re-armed at a zero preemption timer */
 	bool step_guest_tf;	/* the guest's own RFLAGS.TF while we step */
+	bool step_mtf;		/* ... this step is by the monitor trap flag (mtf_probe.h) */
 	uint64_t step_rip;	/* where the step started */
 
 	/* Events waiting for the guest to be able to take them (inject.c). */

@@ -55,23 +55,32 @@
 	orl %edx, %eax
 .endm
 
-.macro vm_enter insn
+/* The callee-saved registers (SysV ABI), around an entry. */
+.macro push_callee_saved
 	pushq %rbx
 	pushq %rbp
 	pushq %r12
 	pushq %r13
 	pushq %r14
 	pushq %r15
-	movq %rdi, %rax
-	load_gprs
-	\insn
-	fail_status
+.endm
+
+.macro pop_callee_saved
 	popq %r15
 	popq %r14
 	popq %r13
 	popq %r12
 	popq %rbp
 	popq %rbx
+.endm
+
+.macro vm_enter insn
+	push_callee_saved
+	movq %rdi, %rax
+	load_gprs
+	\insn
+	fail_status
+	pop_callee_saved
 	ret
 .endm
 
@@ -115,5 +124,29 @@ vmexit_entry:
 	movq SLOT_VCPU(%rsp), %rsi
 	call vmresume_failed
 	ud2
+
+/* vmx_probe_launch(): one VMLAUNCH whose VM exit comes back here rather
+ * than to vmexit_entry (the MTF probe, mtf_probe.c): HOST_RSP and HOST_RIP
+ * (encodings 0x6c14, 0x6c16, SDM Vol. 3D Appendix B.4.4) point at this
+ * frame and at 1f.  The guest runs only `jmp $`, so the GPRs it gets are
+ * ours and come back unchanged.  Returns 0 after the exit, else 1 (CF) or
+ * 2 (ZF); the caller restores HOST_RSP/HOST_RIP.  RFLAGS is restored
+ * here: an exit clears it (SDM Vol. 3C §28.5.3). */
+	.globl vmx_probe_launch
+vmx_probe_launch:
+	pushfq
+	push_callee_saved
+	movl $0x6c14, %edx
+	vmwrite %rsp, %rdx
+	leaq 1f(%rip), %rax
+	movl $0x6c16, %edx
+	vmwrite %rax, %rdx
+	vmlaunch
+	fail_status
+	jmp 2f
+1:	xorl %eax, %eax
+2:	pop_callee_saved
+	popfq
+	ret
 
 	.section .note.GNU-stack, "", @progbits

@@ -44,6 +44,16 @@ static int l_reason(lua_State *L)
 	return 2;
 }
 
+/* hv.stepping() -> "MTF" or "TF", and the boot probe's verdict in words
+ * (book example 4-2): how gdb's stepi runs on this CPU, and why. */
+static int l_stepping(lua_State *L)
+{
+	char why[200];
+	lua_pushstring(L, target_steps_with_mtf(why, sizeof(why)) ? "MTF" : "TF");
+	lua_pushstring(L, why);
+	return 2;
+}
+
 /* hv.cpuid(leaf [, subleaf]) -> eax, ebx, ecx, edx as the guest's CPUID
  * returns them under vmxdbg (VMX hidden): what a CPUID hook starts from. */
 static int l_cpuid(lua_State *L)
@@ -64,6 +74,7 @@ static const luaL_Reg hv_funcs[] = {
 	{ "cpuid", l_cpuid },
 	{ "log", l_log },
 	{ "reason", l_reason },
+	{ "stepping", l_stepping },
 	{ NULL, NULL },
 };
 

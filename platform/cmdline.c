@@ -18,9 +18,10 @@ const char cmdline_help[] =
 	"lua-ticks=N                                     TSC ticks per hook call, C work included (default 200000000)\n"
 	"sipi=software|native                            guest APs start at INIT/SIPI caught at the ICR (default), or\n"
 	"                                                in wait-for-SIPI with INIT/SIPI exits (SDM; not Bochs 2.7)\n"
-	"selftest=pagefault|vmentry|luastack             fault on purpose to show the exception report, or\n"
+	"selftest=pagefault|vmentry|luastack|mtf-tf      fault on purpose to show the exception report, or\n"
 	"                                                break the guest state to show the VM-entry checker,\n"
-	"                                                or overrun the Lua stack into its guard pages\n";
+	"                                                or overrun the Lua stack into its guard pages, or\n"
+	"                                                bound the MTF probe by TF+#DB, not the timer\n";
 
 static const uint16_t com_ports[4] = { 0x3f8, 0x2f8, 0x3e8, 0x2e8 };
 
@@ -149,7 +150,7 @@ static bool opt_e9(struct hv_config *c, const char *v)
 
 static bool opt_selftest(struct hv_config *c, const char *v)
 {
-	if (strcmp(v, "pagefault") && strcmp(v, "vmentry") && strcmp(v, "luastack"))
+	if (strcmp(v, "pagefault") && strcmp(v, "vmentry") && strcmp(v, "luastack") && strcmp(v, "mtf-tf"))
 		return false;
 	ksnprintf(c->selftest, sizeof(c->selftest), "%s", v);
 	return true;

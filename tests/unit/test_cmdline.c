@@ -74,6 +74,17 @@ static void test_sipi_chooses_the_software_or_the_native_path(void **state)
 	assert_string_equal(cfg.warnings[0], "cmdline: bad value \"magic\" for sipi=, using software");
 }
 
+static void test_selftest_takes_its_four_names_only(void **state)
+{
+	(void)state;
+	parse("selftest=mtf-tf");
+	assert_string_equal(cfg.selftest, "mtf-tf");
+	assert_int_equal(cfg.nwarnings, 0);
+	parse("selftest=mtf");
+	assert_string_equal(cfg.selftest, "");
+	assert_int_equal(cfg.nwarnings, 1);
+}
+
 static void test_a_bad_console_keeps_the_default_and_says_so(void **state)
 {
 	(void)state;
@@ -169,6 +180,7 @@ int main(void)
 		cmocka_unit_test(test_sipi_chooses_the_software_or_the_native_path),
 		cmocka_unit_test(test_every_option_is_applied),
 		cmocka_unit_test(test_an_unknown_option_is_named_and_ignored),
+		cmocka_unit_test(test_selftest_takes_its_four_names_only),
 		cmocka_unit_test(test_a_bad_console_keeps_the_default_and_says_so),
 		cmocka_unit_test(test_a_bad_value_names_the_setting_still_in_force),
 		cmocka_unit_test(test_serial_values),

@@ -357,6 +357,12 @@ int target_exit_reason_possible(unsigned reason, char *why, size_t len)
 	return -ENODEV;
 }
 
+bool target_steps_with_mtf(char *why, size_t len)
+{
+	snprintf(why, len, fake_no_mtf ? "MTF: not advertised" : "MTF: advertised and its exit observed");
+	return !fake_no_mtf;
+}
+
 /* ---- CPUID: a made-up CPU */
 
 /* Called from inside Lua by hv.cpuid when set: where a test makes

@@ -56,8 +56,10 @@ static void test_a_reason_the_cpu_cannot_produce_is_refused_with_the_reason(void
 {
 	(void)state;
 	expect_output("hv.on_exit('MONITOR_TRAP_FLAG', print)", "1 (0x1)");
+	expect_output("hv.stepping()", "MTF\tMTF: advertised and its exit observed");
 	fake_no_mtf = true;
 	expect_output("hv.on_exit('MONITOR_TRAP_FLAG', print)", "MTF is not available on this CPU");
+	expect_output("hv.stepping()", "TF\tMTF: not advertised");
 	expect_output("#hv.hooks()", "1 (0x1)");
 	expect_output("hv.on_exit('*', print)", "2 (0x2)");
 }

@@ -6,7 +6,11 @@
  * guest runs with interrupts off except in the hlt group: a hypervisor
  * holds an injected interrupt until then (interrupt-window exiting,
  * §25.6.2), or until the window injected_finish opens with the PIC masked
- * — use skip=hlt when a HLT must not be woken by it. */
+ * — use skip=hlt when a HLT must not be woken by it.  A #DB says what
+ * DR6 held and whether the trapped code ran with TF (tf=1), then ends the
+ * single-step and clears DR6 as an OS's handler would (SDM Vol. 3B
+ * §19.2.3: the processor never clears DR6 itself): book example 4-1,
+ * scripts/labs/ex4-1-debug-exceptions.lua. */
 #include "boot.h"
 #include "cmdline.h"
 #include "injected.h"
@@ -18,6 +22,9 @@
 
 #define MAX_VECTORS	8
 #define MAX_ARRIVALS	4	/* per vector, before it counts as a real, repeating fault */
+#define VEC_DB		1
+#define EFLAGS_TF	(1u << 8)
+#define DR6_CLEAN	0xffff0ff0u	/* DR6 with no condition recorded */
 
 static struct {
 	uint8_t vector;
@@ -32,6 +39,14 @@ static void arrived(struct trap_frame *f)
 			continue;
 		if (++expected[i].arrivals > MAX_ARRIVALS)
 			break;
+		if (f->vector == VEC_DB) {
+			kprintf("GUEST INFO injected: %s (vector %u) error=0x%x eip=0x%x dr6=0x%x tf=%u\n",
+				trap_name(f->vector), f->vector, f->error, f->eip, read_dr6(),
+				!!(f->eflags & EFLAGS_TF));
+			f->eflags &= ~EFLAGS_TF;
+			write_dr6(DR6_CLEAN);
+			return;
+		}
 		kprintf("GUEST INFO injected: %s (vector %u) error=0x%x eip=0x%x\n",
 			trap_name(f->vector), f->vector, f->error, f->eip);
 		return;
