@@ -92,12 +92,15 @@ static void to_data(struct view_page *p, bool write)
 	stats.to_data++;
 }
 
-static void to_step(struct vcpu *v, struct view_page *p)
+/* Read and execute; write too when the instruction is known to write
+ * (else a write during the step faults once more and opens it: a step that
+ * only reads leaves the shadow as it is, no copy). */
+static void to_step(struct vcpu *v, struct view_page *p, bool write)
 {
-	set_pte(p, p->gpa, EPT_RWX);
+	set_pte(p, p->gpa, write ? EPT_RWX : EPT_R | EPT_X);
 	p->view = VIEW_STEP;
 	p->step_vcpu = v->index;
-	p->dirty = true;	/* the instruction may write it */
+	p->dirty |= write;
 	stats.steps++;
 }
 
@@ -231,7 +234,7 @@ bool ept_views_owns(uint64_t gpa, uint64_t len)
 static void fetch_violation(struct vcpu *v, struct view_page *p)
 {
 	if (p->view == VIEW_DATA && p->data_vcpu == v->index && p->data_rip == vmread(GUEST_RIP)) {
-		to_step(v, p);
+		to_step(v, p, view_perms(p) & EPT_W);
 		debugger_arm_rearm_step(v);
 	} else {
 		to_exec(p);
@@ -253,6 +256,9 @@ bool ept_views_on_violation(struct vcpu *v, uint64_t gpa, uint64_t q)
 		stats.stale++;	/* another vCPU swapped it already: this TLB was stale */
 	} else if (q & QUAL_FETCH) {
 		fetch_violation(v, p);
+	} else if (p->view == VIEW_STEP) {
+		set_pte(p, p->gpa, EPT_RWX);	/* the stepped instruction writes too */
+		p->dirty = true;
 	} else {
 		p->data_rip = vmread(GUEST_RIP);
 		p->data_vcpu = v->index;
@@ -268,7 +274,7 @@ bool ept_views_step_original(struct vcpu *v, uint64_t gpa)
 	spin_lock(&lock);
 	struct view_page *p = find(gpa);
 	if (p) {
-		to_step(v, p);
+		to_step(v, p, false);
 		flush(v);
 		debugger_arm_rearm_step(v);
 	}
