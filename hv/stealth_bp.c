@@ -169,7 +169,7 @@ void target_report_bp_mode(target_emit_fn out, void *ctx)
 	ksnprintf(line, sizeof(line), "hidden breakpoints: %u (gdb %u, scripts %u) on %u split pages, %u int3s",
 		  nbps, debuggers, nbps - debuggers, s.pages, s.int3s);
 	out(ctx, line);
-	ksnprintf(line, sizeof(line), "view changes: %llu to execute, %llu to data, %llu RWX steps, "
+	ksnprintf(line, sizeof(line), "view changes: %llu to execute, %llu to data, %llu steps on the original bytes, "
 		  "%llu shadow copies, %llu stale TLB exits",
 		  (unsigned long long)s.to_exec, (unsigned long long)s.to_data, (unsigned long long)s.steps,
 		  (unsigned long long)s.copies, (unsigned long long)s.stale);
