@@ -15,7 +15,6 @@
 #include "platform/memory.h"
 #include "platform/pmm.h"
 #include "platform/spinlock.h"
-#include "vmx.h"
 
 #define PAGE_SIZE 4096ull
 #define PAGE_MASK (~(PAGE_SIZE - 1))
@@ -57,7 +56,7 @@ static struct view_page *find(uint64_t gpa)
 static void flush(struct vcpu *v)
 {
 	flushed[v->index] = ++generation;
-	invept(INVEPT_SINGLE_CONTEXT, v->eptp);
+	ept_views_invept(v);
 }
 
 static void set_pte(struct view_page *p, uint64_t hpa, unsigned perms)
@@ -231,9 +230,9 @@ bool ept_views_owns(uint64_t gpa, uint64_t len)
 /* Fetch in the data view: back to execute, unless this very instruction
  * just faulted for data on the page too; then it runs once on the RWX
  * original (else the two views would take turns forever). */
-static void fetch_violation(struct vcpu *v, struct view_page *p)
+static void fetch_violation(struct vcpu *v, struct view_page *p, uint64_t rip)
 {
-	if (p->view == VIEW_DATA && p->data_vcpu == v->index && p->data_rip == vmread(GUEST_RIP)) {
+	if (p->view == VIEW_DATA && p->data_vcpu == v->index && p->data_rip == rip) {
 		to_step(v, p, view_perms(p) & EPT_W);
 		debugger_arm_rearm_step(v);
 	} else {
@@ -241,7 +240,7 @@ static void fetch_violation(struct vcpu *v, struct view_page *p)
 	}
 }
 
-bool ept_views_on_violation(struct vcpu *v, uint64_t gpa, uint64_t q)
+bool ept_views_on_violation(struct vcpu *v, uint64_t gpa, uint64_t q, uint64_t rip)
 {
 	if (!npages)
 		return false;
@@ -255,12 +254,12 @@ bool ept_views_on_violation(struct vcpu *v, uint64_t gpa, uint64_t q)
 	if ((view_perms(p) & want) == want) {
 		stats.stale++;	/* another vCPU swapped it already: this TLB was stale */
 	} else if (q & QUAL_FETCH) {
-		fetch_violation(v, p);
+		fetch_violation(v, p, rip);
 	} else if (p->view == VIEW_STEP) {
 		set_pte(p, p->gpa, EPT_RWX);	/* the stepped instruction writes too */
 		p->dirty = true;
 	} else {
-		p->data_rip = vmread(GUEST_RIP);
+		p->data_rip = rip;
 		p->data_vcpu = v->index;
 		to_data(p, q & QUAL_WRITE);
 	}
@@ -321,7 +320,7 @@ bool ept_views_sync(struct vcpu *v)
 	if (flushed[v->index] == g)
 		return false;
 	flushed[v->index] = g;
-	invept(INVEPT_SINGLE_CONTEXT, v->eptp);
+	ept_views_invept(v);
 	return true;
 }
 

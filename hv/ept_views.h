@@ -44,8 +44,8 @@ int ept_views_remove_int3(struct vcpu *v, uint64_t gpa);
 /* Some page of [gpa, gpa+len) has two views (its rights are not for others to set). */
 bool ept_views_owns(uint64_t gpa, uint64_t len);
 
-/* An EPT violation: true when it was a view page's, served. */
-bool ept_views_on_violation(struct vcpu *v, uint64_t gpa, uint64_t qualification);
+/* An EPT violation at the guest's rip: true when it was a view page's, served. */
+bool ept_views_on_violation(struct vcpu *v, uint64_t gpa, uint64_t qualification, uint64_t rip);
 /* The instruction at RIP (on gpa's page) runs once on the original bytes:
  * RWX view and the re-arm step.  false if gpa's page has no views. */
 bool ept_views_step_original(struct vcpu *v, uint64_t gpa);
@@ -56,6 +56,10 @@ void ept_views_wrote(uint64_t gpa, uint64_t len);
 /* INVEPT on v when views changed since v last flushed (break-in poll);
  * true then (the caller also refreshes v's #BP intercept). */
 bool ept_views_sync(struct vcpu *v);
+
+/* Single-context INVEPT of v's EPTP (ept_views_hw.c: the one VMX
+ * instruction of the views; the host tests count calls instead). */
+void ept_views_invept(struct vcpu *v);
 
 struct ept_views_stats {
 	unsigned pages, int3s;
