@@ -137,6 +137,47 @@ static int refuse(struct vcpu *v, uint64_t gpa)
 	return 0;
 }
 
+/* Shadows of joined pages wait here until every running vCPU has flushed
+ * since the join: one with a stale execute view may still run the old
+ * shadow (its int3s already taken out), which must not become another
+ * page's, let alone the hypervisor's, meanwhile.  A full pool gives its
+ * oldest back to the allocator. */
+struct spare {
+	uint64_t page;
+	uint64_t joined;	/* the generation of the join's flush */
+};
+static struct spare spares[EPT_VIEW_PAGES];
+static unsigned nspares;
+
+static bool flushed_since(uint64_t gen)
+{
+	for (unsigned i = 0; i < vcpu_count; i++)
+		if (vcpus[i].state == VCPU_RUNNING && flushed[vcpus[i].index] < gen)
+			return false;
+	return true;
+}
+
+static uint64_t take_shadow(void)
+{
+	for (unsigned i = 0; i < nspares; i++) {
+		if (!flushed_since(spares[i].joined))
+			continue;
+		uint64_t page = spares[i].page;
+		spares[i] = spares[--nspares];
+		return page;
+	}
+	return pmm_alloc(&phys_pages);
+}
+
+static void give_shadow(uint64_t page)
+{
+	if (nspares == EPT_VIEW_PAGES) {
+		pmm_free(&phys_pages, spares[0].page, 1);
+		spares[0] = spares[--nspares];
+	}
+	spares[nspares++] = (struct spare){ page, generation };
+}
+
 static int split(struct vcpu *v, uint64_t gpa, struct view_page **out)
 {
 	int rc = refuse(v, gpa);
@@ -147,11 +188,11 @@ static int split(struct vcpu *v, uint64_t gpa, struct view_page **out)
 			 EPT_VIEW_PAGES, (unsigned long long)gpa);
 		return -ENOSPC;
 	}
-	uint64_t shadow = pmm_alloc(&phys_pages);
+	uint64_t shadow = take_shadow();
 	uint64_t *pte = shadow ? ept_leaf_4k(&v->ept, gpa) : NULL;
 	if (!pte) {
 		if (shadow)
-			pmm_free(&phys_pages, shadow, 1);
+			give_shadow(shadow);
 		log_warn("stealth: out of memory for GPA 0x%llx's shadow page", (unsigned long long)gpa);
 		return -ENOMEM;
 	}
@@ -165,7 +206,7 @@ static void join(struct vcpu *v, struct view_page *p)
 {
 	set_pte(p, p->gpa, EPT_RWX);
 	flush(v);
-	pmm_free(&phys_pages, (uint64_t)(uintptr_t)p->shadow, 1);
+	give_shadow((uint64_t)(uintptr_t)p->shadow);
 	*p = pages[--npages];
 }
 

@@ -17,7 +17,8 @@
  * a generation; the vCPU that made it flushes at once, every other one at
  * its next break-in poll (ept_views_sync, at most BREAKIN_POLL_TICKS of its
  * guest time).  A stale view meanwhile is still safe: any access it forbids
- * exits, finds the EPT already as wanted, and flushes (ept_views_on_violation).
+ * exits, finds the EPT already as wanted, and flushes (ept_views_on_violation);
+ * a joined page's shadow is reused only once every running vCPU flushed.
  * Limits: while one vCPU steps a page in the RWX view, another running that
  * page executes original bytes (misses a breakpoint there); a write on one
  * vCPU reaches the execute view of another at its next view change. */

@@ -30,6 +30,8 @@
 /* ---- fakes: the platform below ept_views.c */
 
 struct pmm phys_pages;
+struct vcpu vcpus[VCPU_MAX];	/* which vCPUs must flush before a shadow is reused */
+unsigned vcpu_count = 2;
 struct guest_memory guest_mem;
 static int shadows_live, invepts, rearm_steps;
 static bool no_shadow;
@@ -149,7 +151,8 @@ static int teardown(void **state)
 	struct ept_views_stats s;
 	ept_views_stats(&s);
 	assert_int_equal(s.pages, 0);	/* each test removes what it added */
-	assert_int_equal(shadows_live, 0);
+	assert_true(shadows_live >= 0 && shadows_live <= (int)EPT_VIEW_PAGES);	/* spares kept */
+	vcpus[1].state = VCPU_ABSENT;
 	ept_destroy(&vcpu.ept);
 	free(ram);
 	free(mmio);
@@ -275,6 +278,30 @@ static void test_an_access_the_view_already_allows_is_a_stale_tlb_flushed_and_no
 	assert_int_equal(ept_views_remove_int3(&vcpu, at(0, 0x8)), 0);
 }
 
+static void test_a_joined_shadow_is_reused_only_after_every_running_vcpu_flushed(void **state)
+{
+	(void)state;
+	vcpus[1].index = 1;
+	vcpus[1].state = VCPU_RUNNING;
+	ept_views_sync(&vcpus[1]);
+	assert_int_equal(ept_views_add_int3(&vcpu, at(0, 0x10)), 0);
+	uint64_t old_shadow = query(at(0, 0)).hpa & ~0xfffull;
+	assert_int_equal(ept_views_remove_int3(&vcpu, at(0, 0x10)), 0);
+	/* vCPU 1 may still run the old shadow: page 1 gets another. */
+	int live = shadows_live;
+	assert_int_equal(ept_views_add_int3(&vcpu, at(1, 0x10)), 0);
+	assert_true((query(at(1, 0)).hpa & ~0xfffull) != old_shadow);
+	assert_int_equal(shadows_live, live + 1);
+	/* The old one held the page's bytes, int3 gone, for such a vCPU. */
+	assert_int_equal(((const uint8_t *)(uintptr_t)old_shadow)[0x10], ram[0x10]);
+	assert_true(ept_views_sync(&vcpus[1]));
+	assert_int_equal(ept_views_add_int3(&vcpu, at(2, 0x10)), 0);
+	assert_int_equal(query(at(2, 0)).hpa & ~0xfffull, old_shadow);
+	assert_int_equal(shadows_live, live + 1);
+	assert_int_equal(ept_views_remove_int3(&vcpu, at(1, 0x10)), 0);
+	assert_int_equal(ept_views_remove_int3(&vcpu, at(2, 0x10)), 0);
+}
+
 static void test_refusals_name_their_cause(void **state)
 {
 	(void)state;
@@ -290,6 +317,8 @@ static void test_refusals_name_their_cause(void **state)
 	assert_int_equal(ept_views_add_int3(&vcpu, at(1, 0x10)), -ENODEV);
 	assert_non_null(strstr(last_log, "no execute-only EPT"));
 	vcpu.ept.exec_only = true;
+	vcpus[1].index = 5;	/* a running vCPU that never flushed: no spare shadow is free */
+	vcpus[1].state = VCPU_RUNNING;
 	no_shadow = true;
 	assert_int_equal(ept_views_add_int3(&vcpu, at(1, 0x10)), -ENOMEM);
 	no_shadow = false;
@@ -323,6 +352,7 @@ int main(void)
 		T(test_a_guest_write_reaches_the_shadow_with_the_int3_put_back),
 		T(test_an_instruction_that_runs_from_the_page_and_reads_it_steps_once_on_the_original),
 		T(test_an_access_the_view_already_allows_is_a_stale_tlb_flushed_and_nothing_more),
+		T(test_a_joined_shadow_is_reused_only_after_every_running_vcpu_flushed),
 		T(test_refusals_name_their_cause),
 		T(test_a_page_holds_32_int3s_and_two_on_one_byte_are_one),
 #undef T
