@@ -16,6 +16,7 @@
 #include "platform/errno.h"
 #include "platform/fmt.h"
 #include "platform/log.h"
+#include "vcpu_kick.h"
 #include "vmx.h"
 
 #define OWNER_DEBUGGER 0u
@@ -49,6 +50,17 @@ unsigned stealth_bp_count(void)
 	return nbps;
 }
 
+/* The other vCPUs in the guest intercept #BP from their next exit on: a
+ * kick makes that exit now and its poll (debugger_poll: ept_views_sync)
+ * refreshes their exception bitmap.  Parked ones do it when they leave the
+ * park, APs not started yet when they start. */
+static void kick_others(struct vcpu *v)
+{
+	for (unsigned i = 0; i < vcpu_count; i++)
+		if (&vcpus[i] != v && vcpus[i].state == VCPU_RUNNING && !vcpus[i].parked)
+			vcpu_kick(&vcpus[i]);
+}
+
 static int insert(struct vcpu *v, uint64_t gva, unsigned owner)
 {
 	uint64_t gpa;
@@ -69,6 +81,7 @@ static int insert(struct vcpu *v, uint64_t gva, unsigned owner)
 		return rc;
 	bps[nbps++] = (struct stealth_bp){ gva, gpa, owner };
 	debugger_update_exception_bitmap(v);
+	kick_others(v);
 	return 0;
 }
 

@@ -116,3 +116,48 @@ def test_int3_breakpoints_the_default_show_in_the_guests_sums(t):
 
 
 test_int3_breakpoints_the_default_show_in_the_guests_sums.timeout = 300
+
+
+_smp_spec = importlib.util.spec_from_file_location(
+    "integration.test_smp_guest_helpers",
+    os.path.join(os.path.dirname(os.path.abspath(__file__)), "test_smp_guest.py"))
+smp = importlib.util.module_from_spec(_smp_spec)
+_smp_spec.loader.exec_module(smp)
+
+PER_VCPU = r"""
+local hits = {}
+for i = 1, select("#", ...) do
+  local name, addr = (select(i, ...)):match("^(%w[%w_]*)=(0x%x+)$")
+  bp.add(math.tointeger(tonumber(addr)), function(at, vcpu)
+    local key = name .. "@" .. vcpu
+    hits[key] = (hits[key] or 0) + 1
+  end)
+end
+hv.on_poweroff(function()
+  local keys = {}
+  for k in pairs(hits) do keys[#keys + 1] = k end
+  table.sort(keys)
+  for _, k in ipairs(keys) do print(string.format("hits %s %d", k, hits[k])) end
+end)
+"""
+
+
+def test_hidden_breakpoints_hit_on_both_vcpus_of_the_smp_guest_and_its_checksum_holds(t):
+    """Both CPUs run work_area_run (and crc32 from it; the BSP once more
+    for the checksum) on pages with hidden breakpoints: each hit is seen
+    on the vCPU that ran it, and every number the guest prints is still
+    the model's."""
+    out = g.subprocess.run(["nm", t.path(smp.SMP)], capture_output=True, text=True, check=True).stdout
+    syms = {m.group(2): int(m.group(1), 16) for m in re.finditer(r"^([0-9a-f]+) T (\w+)$", out, re.M)}
+    script = t.write_file("per_vcpu.lua", PER_VCPU)
+    args = " ".join(f"{n}={syms[n]:#x}" for n in ("work_area_run", "crc32"))
+    r = t.boot(hv_args="panic=poweroff", modules=[(smp.SMP, "guest apic=xapic"), (script, f"script {args}")],
+               cpus=2, timeout=smp.TIMEOUT)
+    smp.check_two_cpus(t, r, "xapic")
+    for line in ("hits work_area_run@0 1", "hits work_area_run@1 1", "hits crc32@1 1"):
+        r.expect(r"^\[I\] lua: " + re.escape(line) + "$")
+    bsp_crc = r.expect(r"^\[I\] lua: hits crc32@0 (\d+)$")
+    t.check(int(bsp_crc.group(1)) >= 2, f"crc32 ran {bsp_crc.group(1)} times on the BSP, want its work and the checksum")
+
+
+test_hidden_breakpoints_hit_on_both_vcpus_of_the_smp_guest_and_its_checksum_holds.timeout = 300
