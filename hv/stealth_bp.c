@@ -12,6 +12,7 @@
 
 #include "ept_views.h"
 #include "guest.h"
+#include "allstop.h"
 #include "hooks.h"
 #include "platform/errno.h"
 #include "platform/fmt.h"
@@ -121,11 +122,15 @@ int target_script_bp_add(struct vcpu *v, uint64_t gva, unsigned id)
 {
 	if (id == OWNER_DEBUGGER)
 		return -EINVAL;
+	if (vcpu_vmcs_use(v))	/* `monitor lua` while another VMCS is current */
+		return -EBUSY;
 	return insert(v, gva, id);
 }
 
 int target_script_bp_remove(struct vcpu *v, unsigned id)
 {
+	if (vcpu_vmcs_use(v))
+		return -EBUSY;
 	for (unsigned i = 0; i < nbps; i++)
 		if (bps[i].owner == id)
 			return remove_at(v, (int)i);

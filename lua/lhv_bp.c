@@ -46,7 +46,7 @@ static const char *refusal(int rc)
 	case -EPERM: return "it is in the hypervisor's region";
 	case -EFAULT: return "it is not guest RAM (MMIO such as the xAPIC page, a hole) or not mapped";
 	case -ENODEV: return "this CPU has no execute-only EPT";
-	case -EBUSY: return "its page has other EPT rights (a watch, ept.protect)";
+	case -EBUSY: return "its page has other EPT rights (a watch, ept.protect), or the vCPU's VMCS is busy";
 	case -ENOSPC: return "a hidden-breakpoint limit is reached (the log names it)";
 	case -ENOMEM: return "no memory for the shadow page";
 	default: return "refused";
