@@ -188,6 +188,8 @@ const struct gdb_monitor_cmd gdb_monitor_builtins[] = {
 	{ "info", "guest memory, paging mode, stepping method", cmd_info },
 	{ "arch", "[i386|amd64|auto]  gdb's register view (auto: i386 unless in 64-bit mode)",
 	  gdb_monitor_arch },
+	{ "bp-mode", "[int3|stealth]  how `break` is made: int3 in memory, or hidden by EPT views",
+	  gdb_monitor_bp_mode },
 };
 const unsigned gdb_monitor_builtin_count =
 	sizeof(gdb_monitor_builtins) / sizeof(gdb_monitor_builtins[0]);

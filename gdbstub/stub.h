@@ -237,6 +237,8 @@ const char *gdb_target_xml(const struct gdb_view *view, size_t *len);	/* NULL if
 void gdb_cmd_monitor(struct gdb_stub *g, struct gdb_cursor *c);
 void gdb_monitor_emit(void *ctx, const char *line);	/* ctx: the stub */
 void gdb_monitor_help(struct gdb_stub *g, const char *args, target_emit_fn out, void *ctx);
+/* monitor_bp.c */
+void gdb_monitor_bp_mode(struct gdb_stub *g, const char *args, target_emit_fn out, void *ctx);
 /* monitor_cmds.c: the built-in commands */
 struct gdb_monitor_cmd {
 	const char *name, *help;

@@ -27,13 +27,24 @@ struct hw_slot {
 };
 
 static struct hw_slot hw[4];
+static enum target_bp_mode sw_mode = BP_MODE_INT3;
+
+void target_bp_set_mode(enum target_bp_mode mode)
+{
+	sw_mode = mode;
+}
+
+enum target_bp_mode target_bp_get_mode(void)
+{
+	return sw_mode;
+}
 
 #define EXC_DB (1u << 1)
 #define EXC_BP (1u << 3)
 
 void debugger_update_exception_bitmap(struct vcpu *v)
 {
-	uint32_t bits = v->user_exceptions | (sw_bp_count() ? EXC_BP : 0);
+	uint32_t bits = v->user_exceptions | (sw_bp_count() || stealth_bp_count() ? EXC_BP : 0);
 	if (v->own_drs || v->stepping || v->rearm_step)
 		bits |= EXC_DB;
 	vmwrite(EXCEPTION_BITMAP, bits);
@@ -167,7 +178,7 @@ int target_bp_insert(struct vcpu *v, enum target_bp_type type, uint64_t addr, un
 		return -EBUSY;
 	int rc;
 	if (type == BP_SOFTWARE) {
-		rc = sw_bp_insert(v, addr);
+		rc = sw_mode == BP_MODE_STEALTH ? stealth_bp_insert(v, addr) : sw_bp_insert(v, addr);
 	} else if (type == BP_HARDWARE) {
 		rc = hw_insert(v, type, addr, len);
 		if (rc == -ENOSPC)
@@ -193,6 +204,8 @@ int target_bp_remove(struct vcpu *v, enum target_bp_type type, uint64_t addr, un
 	int rc;
 	if (type == BP_SOFTWARE) {
 		rc = sw_bp_remove(addr);
+		if (rc == -ENOENT)
+			rc = stealth_bp_remove(v, addr);	/* made in the other mode */
 	} else if (type == BP_HARDWARE) {
 		rc = hw_remove(v, type, addr, len);
 	} else if (type <= BP_ACCESS) {
@@ -214,6 +227,7 @@ void target_bp_clear_all(struct vcpu *v)
 	if (vcpu_vmcs_use(v))
 		return;
 	sw_bp_clear_all();
+	stealth_bp_clear_debuggers(v);
 	for (int i = 0; i < 4; i++)
 		hw[i].used = false;
 	sync_if_own(v);

@@ -11,6 +11,7 @@
 #include "debugger.h"
 
 #include "allstop.h"
+#include "ept_views.h"
 #include "entry_failure.h"
 #include "exits.h"
 #include "frontend.h"
@@ -169,6 +170,8 @@ void debugger_poll(struct vcpu *v)
 
 	if (v->requests)
 		vcpu_service(v);	/* another vCPU asked: all-stop, INIT */
+	if (ept_views_sync(v))	/* another vCPU changed a view: this TLB follows, */
+		debugger_update_exception_bitmap(v);	/* and a new hidden breakpoint's #BP exits */
 	if (!debugger) {
 		v->poll_deadline = UINT64_MAX;	/* nobody to poll for */
 		return;
@@ -289,6 +292,7 @@ void debugger_rearm_after_delivery(struct vcpu *v)
 {
 	struct target_stop why = { .kind = STOP_WATCHPOINT };
 	bool hit = ept_watch_rearm(v, &why);
+	ept_views_rearm(v);
 	v->rearm_by_timer = false;
 	v->rearm_step = false;
 	debugger_update_exception_bitmap(v);
@@ -337,7 +341,10 @@ static void finish_step(struct vcpu *v)
 static void step_completed(struct vcpu *v, struct target_stop *why)
 {
 	bool user_step = v->stepping;
-	bool watch_hit = v->rearm_step && ept_watch_rearm(v, why);
+	bool rearm = v->rearm_step;
+	bool watch_hit = rearm && ept_watch_rearm(v, why);
+	if (rearm)
+		ept_views_rearm(v);
 	finish_step(v);
 	if (watch_hit) {
 		debugger_stop(v, why);
@@ -398,7 +405,7 @@ bool debugger_on_breakpoint(struct vcpu *v)
 {
 	uint64_t rip = vmread(GUEST_RIP);
 	if (!debugger_is_our_breakpoint(rip))
-		return false;
+		return stealth_bp_script_hit(v, rip);
 	struct target_stop why = { .kind = STOP_SW_BREAKPOINT, .addr = rip };
 	debugger_stop(v, &why);
 	return true;

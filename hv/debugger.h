@@ -84,6 +84,19 @@ int sw_bp_remove(uint64_t gva);
 void sw_bp_clear_all(void);
 unsigned sw_bp_count(void);
 
+/* Hidden breakpoints (stealth_bp.c): int3 in a split page's execute view
+ * (ept_views.h), the debugger's (Z0 in bp-mode stealth) and scripts'.
+ * At most STEALTH_BP_MAX (-ENOSPC past it, with a log line). */
+#define STEALTH_BP_MAX 256u
+int stealth_bp_insert(struct vcpu *v, uint64_t gva);
+int stealth_bp_remove(struct vcpu *v, uint64_t gva);
+void stealth_bp_clear_debuggers(struct vcpu *v);
+unsigned stealth_bp_count(void);
+bool stealth_bp_is_debuggers(uint64_t gva);
+/* A #BP at rip that is a script's hidden breakpoint: its callbacks run,
+ * then the instruction once on its original bytes; false if none is there. */
+bool stealth_bp_script_hit(struct vcpu *v, uint64_t rip);
+
 /* Between debugger.c and breakpoints.c. */
 void debugger_update_exception_bitmap(struct vcpu *v);
 bool debugger_is_our_breakpoint(uint64_t gva);

@@ -323,6 +323,20 @@ int ept_protect(struct ept *e, uint64_t gpa, uint64_t len, unsigned perms)
 	return 0;
 }
 
+uint64_t *ept_leaf_4k(struct ept *e, uint64_t gpa)
+{
+	gpa = align_down(gpa, level_size(1));
+	if (gpa >= EPT_GPA_LIMIT)
+		return NULL;
+	int level;
+	if (!*ept_lookup(e, gpa, &level))
+		return NULL;
+	if (level > 1 && (split_at(e, gpa) || split_at(e, gpa + level_size(1))))
+		return NULL;
+	uint64_t *ent = ept_lookup(e, gpa, &level);
+	return level == 1 ? ent : NULL;
+}
+
 int ept_query(const struct ept *e, uint64_t gpa, struct ept_mapping *out)
 {
 	memset(out, 0, sizeof(*out));

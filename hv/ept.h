@@ -89,6 +89,12 @@ int ept_unmap(struct ept *e, uint64_t gpa, uint64_t len);
  * perms 0 ("---") keeps the translation but makes every access an EPT violation. */
 int ept_protect(struct ept *e, uint64_t gpa, uint64_t len, unsigned perms);
 
+/* The 4 KiB leaf that translates gpa's page, splitting the large page it
+ * sits in: for a caller that swaps one page's translation with one store
+ * (ept_views.c), then INVEPTs.  NULL when unmapped or a split runs out of
+ * tables. */
+uint64_t *ept_leaf_4k(struct ept *e, uint64_t gpa);
+
 struct ept_mapping {
 	bool present;		/* a translation exists (perms may still be 0) */
 	uint64_t hpa;		/* the host-physical address of gpa itself */

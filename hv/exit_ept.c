@@ -6,6 +6,7 @@
  * its INIT/SIPI can be caught (apic_mmio.c). */
 #include "apic_mmio.h"
 #include "debugger.h"
+#include "ept_views.h"
 #include "exits.h"
 #include "platform/log.h"
 #include "vmx.h"
@@ -48,7 +49,7 @@ bool ept_violation_bookkeeping(struct vcpu *v, uint64_t gpa, uint64_t q)
 {
 	nmi_unblocking_undone(v, q);
 	inject_vectoring_event(v);
-	if (!ept_watch_on_violation(v, gpa, q))
+	if (!ept_watch_on_violation(v, gpa, q) && !ept_views_on_violation(v, gpa, q, vmread(GUEST_RIP)))
 		return false;
 	drop_single_step_trap();
 	return true;

@@ -44,6 +44,9 @@ struct script_frontend {
 	enum hook_verdict (*exit_hooks)(struct vcpu *v, unsigned reason, char *stop_reason, size_t len);
 	/* The end of the run (how: "ACPI S5", ...), once: poweroff_hook_run. */
 	void (*poweroff)(struct vcpu *v, const char *how);
+	/* A script's hidden breakpoint id was hit at gva (stealth_bp.c); NULL
+	 * when the engine sets none.  HOOK_STOP stops into the debugger. */
+	enum hook_verdict (*breakpoint)(struct vcpu *v, unsigned id, uint64_t gva, char *stop_reason, size_t len);
 };
 
 /* fe stays registered (NULL: no scripts); registering arms the power-off

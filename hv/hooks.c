@@ -58,3 +58,8 @@ void poweroff_hook_run(struct vcpu *v, const char *how)
 	poweroff_armed = false;	/* once, even if the callback powers off itself */
 	scripts->poweroff(v, how);
 }
+
+enum hook_verdict breakpoint_hook_run(struct vcpu *v, unsigned id, uint64_t gva, char *stop_reason, size_t len)
+{
+	return scripts && scripts->breakpoint ? scripts->breakpoint(v, id, gva, stop_reason, len) : HOOK_DEFAULT;
+}

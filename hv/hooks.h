@@ -43,4 +43,8 @@ enum hook_verdict exit_hooks_run(struct vcpu *v, unsigned reason, char *stop_rea
  * hv.on_poweroff). */
 void poweroff_hook_run(struct vcpu *v, const char *how);
 
+/* A script's hidden breakpoint was hit (stealth_bp.c): the front end's
+ * breakpoint callback; HOOK_DEFAULT without one. */
+enum hook_verdict breakpoint_hook_run(struct vcpu *v, unsigned id, uint64_t gva, char *stop_reason, size_t len);
+
 #endif

@@ -79,7 +79,7 @@ void sw_bp_clear_all(void)
 
 bool debugger_is_our_breakpoint(uint64_t gva)
 {
-	return sw_find(gva) >= 0;
+	return sw_find(gva) >= 0 || stealth_bp_is_debuggers(gva);
 }
 
 void debugger_hide_breakpoints(uint64_t gpa, uint8_t *buf, size_t len)

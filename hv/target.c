@@ -4,6 +4,7 @@
 #include "allstop.h"
 #include "apic_mmio.h"
 #include "debugger.h"
+#include "ept_views.h"
 #include "exits.h"
 #include "guest.h"
 #include "guest_cpuid.h"
@@ -140,6 +141,7 @@ int target_write_phys(uint64_t gpa, const void *buf, size_t len)
 	if (!rc) {
 		memcpy(p, buf, len);
 		debugger_write_through_breakpoints(gpa, buf, len);
+		ept_views_wrote(gpa, len);
 	}
 	return rc;
 }
@@ -353,6 +355,8 @@ int target_ept_protect(struct vcpu *v, uint64_t gpa, uint64_t len, unsigned perm
 		return -EINVAL;
 	if (gpa < guest_mem.hv_end && gpa + len > guest_mem.hv_start)
 		return -EPERM;
+	if (ept_views_owns(gpa, len))
+		return -EBUSY;	/* a hidden breakpoint's page: its views own its rights */
 	int rc = ept_protect(&v->ept, gpa, len, perms);
 	/* The guest's xAPIC page keeps its write protection whoever asks:
 	 * its writes are how INIT/SIPI are caught (apic_mmio.c). */
@@ -411,4 +415,26 @@ uint32_t target_vcpu_apic_id(const struct vcpu *v)
 bool target_vcpu_started(const struct vcpu *v)
 {
 	return v->state == VCPU_RUNNING;
+}
+
+/* SYSCALL's MSRs and the SWAPGS base: not in the VMCS, not in our MSR
+ * load/store lists, never touched in root mode (SDM Vol. 3C §28.3, §29.4). */
+static const uint32_t unswitched_msrs[] = { 0xc0000081, 0xc0000082, 0xc0000083, 0xc0000084, 0xc0000102 };
+
+int target_guest_msr(struct vcpu *v, uint32_t msr, uint64_t *value, char *err, size_t errlen)
+{
+	bool listed = false;
+	for (size_t i = 0; i < sizeof(unswitched_msrs) / sizeof(unswitched_msrs[0]); i++)
+		listed |= unswitched_msrs[i] == msr;
+	if (!listed) {
+		ksnprintf(err, errlen, "MSR 0x%x: only STAR, LSTAR, CSTAR, FMASK (0xc0000081-84) and "
+			  "KERNEL_GS_BASE (0xc0000102) are read here", msr);
+		return -EINVAL;
+	}
+	if (v != this_vcpu()) {
+		ksnprintf(err, errlen, "vCPU %u's MSRs live in its own processor: read them in its hook", v->index);
+		return -EBUSY;
+	}
+	*value = rdmsr(msr);
+	return 0;
 }

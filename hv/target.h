@@ -115,6 +115,26 @@ int target_bp_remove(struct vcpu *v, enum target_bp_type type, uint64_t addr, un
  * debugger connects (it knows nothing of the old one's). */
 void target_bp_clear_all(struct vcpu *v);
 
+/* How Z0 (software) breakpoints are made (issue 13): BP_MODE_INT3 writes
+ * int3 into guest memory (the guest reading its code sees it);
+ * BP_MODE_STEALTH hides it in the execute view of a split page
+ * (hv/ept_views.h): the guest reads its original bytes.  Removing finds a
+ * breakpoint in either, whatever the mode now. */
+enum target_bp_mode { BP_MODE_INT3, BP_MODE_STEALTH };
+void target_bp_set_mode(enum target_bp_mode mode);
+enum target_bp_mode target_bp_get_mode(void);
+/* A script's hidden breakpoint (id > 0, its handle): a hit calls the
+ * script front end's breakpoint callback, then the instruction runs on
+ * its original bytes and the guest goes on.  Errors as ept_views_add_int3,
+ * and -EFAULT for an unmapped gva, -ENOSPC past STEALTH_BP_MAX. */
+int target_script_bp_add(struct vcpu *v, uint64_t gva, unsigned id);
+int target_script_bp_remove(struct vcpu *v, unsigned id);
+/* The guest's value of an MSR that VM entry and exit do not switch and
+ * the hypervisor never writes (STAR, LSTAR, CSTAR, FMASK, KERNEL_GS_BASE):
+ * the processor holds it, so v must be this processor's vCPU (-EBUSY);
+ * another MSR: -EINVAL.  err says why. */
+int target_guest_msr(struct vcpu *v, uint32_t msr, uint64_t *value, char *err, size_t errlen);
+
 /* Why the guest is stopped, for the stop reply. */
 enum target_stop_kind {
 	STOP_ATTACH,		/* stopped for the debugger (gdb-wait, first attach) */
@@ -170,6 +190,8 @@ int target_resume(struct vcpu *v, enum target_resume_mode mode, int signal);
  * for a failed VM entry the processor's verdict and the entry checker's
  * findings, rule by rule.  Nothing for a guest that can run. */
 typedef void (*target_emit_fn)(void *ctx, const char *line);
+/* The mode, the hidden breakpoints and their pages' view changes, in lines. */
+void target_report_bp_mode(target_emit_fn out, void *ctx);
 void target_report_dead(struct vcpu *v, target_emit_fn emit, void *ctx);
 
 /* What the guest was loaded from, which says what register view its

@@ -199,7 +199,8 @@ static int l_protect(lua_State *L)
 	const char *why = rc == -EPERM ? "overlaps the hypervisor's memory"
 			: rc == -ENOENT ? "is not all mapped guest memory"
 			: rc == -EINVAL ? "is not page-aligned, or the rights are ones the CPU cannot map"
-			: rc == -ENOMEM ? "needs page tables and none are left" : "was refused";
+			: rc == -ENOMEM ? "needs page tables and none are left"
+			: rc == -EBUSY ? "holds a hidden breakpoint (its EPT views own its rights)" : "was refused";
 	if (rc)
 		return lhv_error(L, "ept.protect: 0x%llx+0x%llx %s", (unsigned long long)gpa,
 				 (unsigned long long)len, why);

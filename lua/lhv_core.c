@@ -252,6 +252,7 @@ static int open_all(lua_State *L)
 	lhv_open_vcpus(L);
 	lhv_open_mem(L);
 	lhv_open_hooks(L);
+	lhv_open_bp(L);
 	lhv_seal(L);	/* last: the tables are complete */
 	return 0;
 }
@@ -296,6 +297,7 @@ static int lhv_core_open(lua_Alloc alloc, void *ud, int64_t budget_per_call, uin
 void lhv_core_close(void)
 {
 	lhv_hooks_forget();
+	lhv_bp_forget();
 	if (lhv.L)
 		lua_close(lhv.L);
 	lhv.L = NULL;

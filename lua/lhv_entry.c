@@ -103,6 +103,19 @@ static enum hook_verdict exit_hooks(struct vcpu *v, unsigned reason, char *stop_
 	return x.verdict;
 }
 
+/* hv's breakpoint_hook_run(): a script's hidden breakpoint was hit. */
+static enum hook_verdict bp_hit(struct vcpu *v, unsigned id, uint64_t gva, char *stop_reason, size_t len)
+{
+	struct lhv_bp_hit h = { v, id, gva, stop_reason, len, HOOK_DEFAULT };
+
+	if (!lhv.L || lhv_enter(0) != ENTERED)
+		return HOOK_DEFAULT;
+	if (lhv.L)
+		run_locked(lhv_bp_body, &h, v, false);
+	lhv_leave();
+	return h.verdict;
+}
+
 /* Runs body(arg) for a gdb monitor command on v, the selected vCPU, with
  * every vCPU stopped; its output to emit. */
 static void run_for_monitor(void (*body)(void *), void *arg, struct vcpu *v,
@@ -167,7 +180,7 @@ static void poweroff(struct vcpu *v, const char *how)
 }
 
 /* What hv/ calls (hv/frontend.h): registered once the state is open. */
-static const struct script_frontend frontend = { exit_hooks, poweroff };
+static const struct script_frontend frontend = { exit_hooks, poweroff, bp_hit };
 
 int lhv_start(const struct lhv_open *how)
 {

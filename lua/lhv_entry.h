@@ -19,6 +19,15 @@ struct lhv_exit {
 	enum hook_verdict verdict;
 };
 
+struct lhv_bp_hit {
+	struct vcpu *v;
+	unsigned id;
+	uint64_t gva;
+	char *stop_reason;
+	size_t len;
+	enum hook_verdict verdict;
+};
+
 struct lhv_script {
 	const char *name, *text, *args;
 	size_t len;
@@ -43,6 +52,7 @@ void lhv_monitor_body(void *chunk);	/* const char */
 void lhv_script_body(void *script);	/* struct lhv_script */
 void lhv_file_body(void *script);	/* struct lhv_script, from gdb */
 void lhv_poweroff_body(void *how);	/* const char */
+void lhv_bp_body(void *hit);		/* struct lhv_bp_hit */
 void lhv_open_body(void *open);		/* struct lhv_open */
 
 /* Opens the state (inside the port); 0 or -ENOMEM. */

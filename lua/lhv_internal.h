@@ -75,6 +75,10 @@ void lhv_hooks_forget(void);
 int lhv_check_reason(lua_State *L, int arg, bool allow_any);
 int lhv_on_exit(lua_State *L, int reason, int fn_index);
 
+/* lhv_bp.c: bp.add/remove/list and hv.msr. */
+void lhv_open_bp(lua_State *L);
+void lhv_bp_forget(void);
+
 /* lhv_show.c: `monitor lua`'s view of values, bounded. */
 #define LHV_SHOW_MAX 4096	/* characters for all the values of one result */
 #define LHV_SHOW_ENTRIES 32	/* entries shown per table */

@@ -11,7 +11,9 @@ The RSP figures (round trips and bytes per gdb command against QEMU's own
 stub, wall milliseconds per round trip, break-in latency with and without
 a high exit rate) come from tools/bench_gdb.py, under "rsp"; the
 multiprocessor figures (stop-all latency, emulated xAPIC write, start-up with
-1 and 2 CPUs) from tools/bench_smp.py, under "smp".  Linux with 2 CPUs takes
+1 and 2 CPUs) from tools/bench_smp.py, under "smp"; hidden breakpoints (per
+hit, per guest read of a split page) from tools/bench_stealth.py, under
+"stealth".  Linux with 2 CPUs takes
 ~10 minutes: `make bench-linux` (tools/linux-guest.py measure --cpus 2).
 
 Writes build/bench.json and prints a table.
@@ -26,6 +28,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench_gdb  # noqa: E402
 import bench_smp  # noqa: E402
+import bench_stealth  # noqa: E402
 import emu  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -115,6 +118,10 @@ def main():
         "cpuid_loop_tsc": {"vmxdbg": hv["cpuid"][1], "bare": raw["cpuid"][1]},
         "io_loop_tsc": {"vmxdbg": hv["io"][1], "bare": raw["io"][1]},
     }
+    res["stealth"] = bench_stealth.run(os.path.join(work, "stealth"), a.elf, a.guest)
+    if res["stealth"] is None:
+        sys.stderr.write("bench: the hidden-breakpoint runs did not print their figures\n")
+        return 1
     if not a.no_rsp:
         res["rsp"] = bench_gdb.run(os.path.join(work, "gdb"), elf=a.elf, guest=a.guest)
     if not a.no_smp:
@@ -127,6 +134,7 @@ def main():
                 "lua_hook_exit_instructions", "lua_other_reason_hook_extra_instructions"):
         t = TARGETS.get(key)
         print(f"{key:<34}{res[key]:>14}{('<= ' + str(t)) if t else '':>14}")
+    print(bench_stealth.table(res["stealth"]))
     if "rsp" in res:
         print(bench_gdb.table(res["rsp"]))
     if "smp" in res:

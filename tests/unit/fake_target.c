@@ -466,6 +466,31 @@ void target_bp_clear_all(struct vcpu *v)
 	fake.bp_clear_calls++;
 }
 
+/* bp-mode: kept, and reported in one line (monitor_bp.c's tests). */
+static enum target_bp_mode fake_bp_mode;
+
+void target_bp_set_mode(enum target_bp_mode mode)
+{
+	fake_bp_mode = mode;
+}
+
+enum target_bp_mode target_bp_get_mode(void)
+{
+	return fake_bp_mode;
+}
+
+void target_report_bp_mode(target_emit_fn emit, void *ctx)
+{
+	emit(ctx, fake_bp_mode == BP_MODE_STEALTH ? "bp-mode stealth" : "bp-mode int3");
+}
+
+/* No hidden breakpoints in the fake: sw_breakpoints.c asks. */
+bool stealth_bp_is_debuggers(uint64_t gva)
+{
+	(void)gva;
+	return false;
+}
+
 /* vCPU 0 dies with the guest (fake.dead), an AP by itself. */
 int target_resume(struct vcpu *v, enum target_resume_mode mode, int signal)
 {

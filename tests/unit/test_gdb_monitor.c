@@ -70,7 +70,7 @@ static void test_help_lists_every_command(void **state)
 	(void)state;
 	const char *out = monitor("help");
 	static const char *const names[] = { "help", "vmcs", "caps", "exits", "ept", "phys", "info",
-					     "arch", "exit", "why" };
+					     "arch", "exit", "why", "bp-mode" };
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		char want[32];
 		snprintf(want, sizeof(want), "\n  %s ", names[i]);
@@ -80,6 +80,16 @@ static void test_help_lists_every_command(void **state)
 	assert_string_equal(monitor("   "), out);
 	check_help_aligned(out);
 	assert_non_null(strstr(out, "\n  vmcs [FIELD [VALUE]]   "));
+}
+
+static void test_bp_mode_switches_shows_and_refuses_a_bad_word(void **state)
+{
+	(void)state;
+	assert_string_equal(monitor("bp-mode"), "bp-mode int3\n");
+	assert_string_equal(monitor("bp-mode stealth"), "bp-mode stealth\n");
+	assert_string_equal(monitor("bp-mode"), "bp-mode stealth\n");
+	assert_string_equal(monitor("bp-mode hidden"), "usage: monitor bp-mode [int3|stealth]\n");
+	assert_string_equal(monitor("bp-mode int3"), "bp-mode int3\n");
 }
 
 static void test_vmcs_without_a_field_is_the_decoded_dump(void **state)
@@ -274,6 +284,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_help_lists_every_command, fake_setup),
+		cmocka_unit_test_setup(test_bp_mode_switches_shows_and_refuses_a_bad_word, fake_setup),
 		cmocka_unit_test_setup(test_vmcs_without_a_field_is_the_decoded_dump, fake_setup),
 		cmocka_unit_test_setup(test_vmcs_field_reads_one_field, fake_setup),
 		cmocka_unit_test_setup(test_vmcs_field_value_writes_it, fake_setup),

@@ -129,6 +129,26 @@ static void test_ept_protect_over_the_hypervisor_region_is_refused(void **state)
 	expect_output("1", "1 (0x1)");	/* still alive */
 }
 
+static void test_bp_adds_lists_and_removes_hidden_breakpoints_and_says_why_it_refuses(void **state)
+{
+	(void)state;
+	expect_output("return bp.add(0xffff800000001000, function() end), #bp.list(), bp.list()[1].hits",
+		      "1 (0x1)\t1 (0x1)\t0 (0x0)");
+	expect_output("bp.add(0xffff800000800000, function() end)",
+		      "bp.add: no hidden breakpoint at 0xffff800000800000: it is in the hypervisor's region");
+	expect_output("bp.add(0x1000, function() end)", "it is not guest RAM (MMIO such as the xAPIC page, a hole) or not mapped");
+	expect_output("bp.add(0xffff800000001000)", "bad argument #2");
+	expect_output("return bp.remove(1), bp.remove(1), #bp.list()", "true\tfalse\t0 (0x0)");
+}
+
+static void test_hv_msr_reads_lstar_and_refuses_other_msrs(void **state)
+{
+	(void)state;
+	expect_output("string.format('%x', hv.msr(0xc0000082))", "ffffffff81c00080");
+	expect_output("hv.msr(0x10)", "hv.msr: MSR 0x10: only STAR, LSTAR, CSTAR, FMASK");
+	expect_output("hv.msr(-1)", "an MSR number is 32 bits");
+}
+
 static void test_inject_queues_events_and_refuses_bad_ones(void **state)
 {
 	(void)state;
@@ -243,6 +263,8 @@ int main(void)
 		T(test_monitor_prints_an_expression_in_decimal_and_hex),
 		T(test_monitor_errors_come_back_with_a_traceback),
 		T(test_regs_read_and_write_the_guest_registers),
+		T(test_bp_adds_lists_and_removes_hidden_breakpoints_and_says_why_it_refuses),
+		T(test_hv_msr_reads_lstar_and_refuses_other_msrs),
 		T(test_regs_refuses_unknown_and_read_only_registers),
 		T(test_vmcs_reads_by_name_in_any_case_or_by_number),
 		T(test_vmcs_write_refuses_read_only_and_hypervisor_fields),

@@ -172,6 +172,44 @@ int target_write_virt(struct vcpu *v, uint64_t gva, const void *buf, size_t len)
 	return rc ? rc : target_write_phys(gpa, buf, len);
 }
 
+/* ---- hidden breakpoints (bp.add) and hv.msr: the fake says what was asked */
+static unsigned fake_script_bps;	/* how many are set */
+static uint64_t fake_lstar = 0xffffffff81c00080ull;
+
+int target_script_bp_add(struct vcpu *v, uint64_t gva, unsigned id)
+{
+	uint64_t gpa;
+	(void)id;
+	if (target_virt_to_phys(v, gva, &gpa))
+		return -EFAULT;
+	if (gpa < HV_END && gpa + 1 > HV_START)
+		return -EPERM;
+	fake_script_bps++;
+	return 0;
+}
+
+int target_script_bp_remove(struct vcpu *v, unsigned id)
+{
+	(void)v;
+	(void)id;
+	if (!fake_script_bps)
+		return -ENOENT;
+	fake_script_bps--;
+	return 0;
+}
+
+int target_guest_msr(struct vcpu *v, uint32_t msr, uint64_t *value, char *err, size_t errlen)
+{
+	(void)v;
+	if (msr != 0xc0000082) {
+		snprintf(err, errlen, "MSR 0x%x: only STAR, LSTAR, CSTAR, FMASK (0xc0000081-84) and "
+			 "KERNEL_GS_BASE (0xc0000102) are read here", msr);
+		return -EINVAL;
+	}
+	*value = fake_lstar;
+	return 0;
+}
+
 /* ---- VMCS: the real table's names and encodings, values in an array */
 
 static int field_index(const char *field, char *err, size_t errlen)

@@ -144,6 +144,45 @@ static void test_a_failing_hook_is_reported_with_a_traceback_and_removed(void **
 	expect_output("#hv.hooks()", "1 (0x1)");
 }
 
+/* A hidden breakpoint's hit, as hv/stealth_bp.c reports it. */
+static enum hook_verdict bp_hit(unsigned id, uint64_t gva)
+{
+	stop_reason[0] = '\0';
+	return breakpoint_hook_run(&vcpu0, id, gva, stop_reason, sizeof(stop_reason));
+}
+
+#define BP_AT 0xffff800000001000ull
+
+static void test_a_breakpoint_function_sees_its_hit_and_its_verdicts_map(void **state)
+{
+	(void)state;
+	fake_gprs[0].rax = 59;
+	monitor("n = 0 bp.add(0xffff800000001000, function(at, vcpu)\n"
+		"  n = n + 1 print('hit', string.format('%x', at), vcpu, regs.rax, n)\n"
+		"  if n == 2 then return 'stop', 'second hit' elseif n == 3 then return 'stop' end end)");
+	assert_int_equal(bp_hit(1, BP_AT), HOOK_DEFAULT);
+	expect_log("hit\tffff800000001000\t0\t59\t1");
+	assert_int_equal(bp_hit(1, BP_AT), HOOK_STOP);
+	assert_string_equal(stop_reason, "second hit");
+	assert_int_equal(bp_hit(1, BP_AT), HOOK_STOP);
+	assert_string_equal(stop_reason, "Lua breakpoint 1 at 0xffff800000001000");
+	expect_output("bp.list()[1].hits", "3 (0x3)");
+	assert_int_equal(bp_hit(7, BP_AT), HOOK_DEFAULT);	/* no such breakpoint: nothing runs */
+}
+
+static void test_a_failing_breakpoint_function_is_reported_and_its_breakpoint_removed(void **state)
+{
+	(void)state;
+	monitor("bp.add(0xffff800000001000, function() error('boom') end)\n"
+		"bp.add(0xffff800000002000, function() return 42 end)");
+	assert_int_equal(bp_hit(1, BP_AT), HOOK_DEFAULT);
+	expect_log("[E] lua: breakpoint 1: monitor:1: boom");
+	expect_log("lua: breakpoint 1 removed; the guest continues");
+	assert_int_equal(bp_hit(2, BP_AT + 0x1000), HOOK_DEFAULT);
+	expect_log("returned number; a breakpoint function returns nil or \"stop\"");
+	expect_output("#bp.list()", "0 (0x0)");
+}
+
 static void test_a_runaway_hook_is_stopped_by_its_budget_and_removed(void **state)
 {
 	(void)state;
@@ -238,6 +277,8 @@ int main(void)
 		T(test_verdicts_map_to_the_exit_path),
 		T(test_every_hook_runs_in_order_and_the_first_verdict_wins),
 		T(test_a_failing_hook_is_reported_with_a_traceback_and_removed),
+		T(test_a_breakpoint_function_sees_its_hit_and_its_verdicts_map),
+		T(test_a_failing_breakpoint_function_is_reported_and_its_breakpoint_removed),
 		T(test_a_runaway_hook_is_stopped_by_its_budget_and_removed),
 		T(test_a_nonsense_verdict_is_reported_and_the_hook_removed),
 		T(test_a_hook_may_remove_itself_and_add_others),

@@ -39,8 +39,8 @@ static void poweroff(struct vcpu *v, const char *how)
 	seen.poweroffs++;
 }
 
-static const struct script_frontend engine = { exit_hooks, poweroff };
-static const struct script_frontend hooks_only = { exit_hooks, NULL };
+static const struct script_frontend engine = { exit_hooks, poweroff, NULL };
+static const struct script_frontend hooks_only = { exit_hooks, NULL, NULL };
 
 static int reset(void **state)
 {

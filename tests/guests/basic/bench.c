@@ -5,6 +5,7 @@
 #include "cmdline.h"
 #include "print.h"
 #include "report.h"
+#include "selfsum.h"
 #include "uart.h"
 #include "x86.h"
 
@@ -48,6 +49,34 @@ static uint64_t loop_store(uint32_t n)
 	return rdtsc() - start;
 }
 
+/* N calls of selfsum_target, where a hidden breakpoint may sit: call,
+ * its four instructions, dec, jnz. */
+static uint64_t loop_hit(uint32_t n)
+{
+	uint64_t start = rdtsc();
+	__asm__ volatile(
+		"1:\tcall selfsum_target\n\t"
+		"decl %%esi\n\t"
+		"jnz 1b"
+		: "+S"(n) : : "eax", "memory");
+	return rdtsc() - start;
+}
+
+/* N reads of the selfsum page, each followed by a call to code on it:
+ * with hidden breakpoints on the page, each read and each call after it
+ * changes its view. */
+static uint64_t loop_read(uint32_t n)
+{
+	uint64_t start = rdtsc();
+	__asm__ volatile(
+		"1:\tmovl selfsum_page+0x800, %%eax\n\t"
+		"call selfsum_other\n\t"
+		"decl %%esi\n\t"
+		"jnz 1b"
+		: "+S"(n) : : "eax", "memory");
+	return rdtsc() - start;
+}
+
 /* One byte to COM1's data register once the transmitter has room; the TSC
  * delta across the OUT alone (under vmxdbg: the exit, if the port traps). */
 static uint32_t timed_com1_byte(char c)
@@ -83,7 +112,7 @@ static void bench_com1(uint32_t n)
 	kprintf("GUEST BENCH com1 n=%u tsc=%llu line=%llu\n", n, out_tsc, rdtsc() - start);
 }
 
-/* "cpuid:N", "io:N[:PORT]", "com1:N" or "store:N"; false if malformed. */
+/* "cpuid:N", "io:N[:PORT]", "com1:N", "store:N", "hit:N" or "read:N"; false if malformed. */
 static bool run_one(struct cmdline_value spec)
 {
 	struct cmdline_value kind, rest, count, port_text;
@@ -98,6 +127,14 @@ static bool run_one(struct cmdline_value spec)
 	}
 	if (value_is(kind, "store") && port_text.len == 0) {
 		kprintf("GUEST BENCH store n=%u tsc=%llu\n", n, loop_store(n));
+		return true;
+	}
+	if (value_is(kind, "hit") && port_text.len == 0) {
+		kprintf("GUEST BENCH hit n=%u tsc=%llu\n", n, loop_hit(n));
+		return true;
+	}
+	if (value_is(kind, "read") && port_text.len == 0) {
+		kprintf("GUEST BENCH read n=%u tsc=%llu\n", n, loop_read(n));
 		return true;
 	}
 	if (value_is(kind, "com1") && port_text.len == 0) {
@@ -120,5 +157,5 @@ void bench_run_all(void)
 	while (cmdline_next("bench", &cursor, &spec))
 		if (!run_one(spec))
 			report_fail("bench", "bad option \"bench=%.*s\", want bench=cpuid:N, bench=io:N[:PORT], "
-				    "bench=com1:N or bench=store:N", (int)spec.len, spec.text);
+				    "bench=com1:N, bench=store:N, bench=hit:N or bench=read:N", (int)spec.len, spec.text);
 }

@@ -10,6 +10,7 @@
 #include "poweroff.h"
 #include "print.h"
 #include "report.h"
+#include "selfsum.h"
 #include "trap.h"
 #include "work.h"
 #include "x86.h"
@@ -53,6 +54,7 @@ void guest_main(void)
 			work_round(round++);
 	}
 	cross_page_run();
+	selfsum_run();
 	bench_run_all();
 	injected_finish();
 	report_info("note", "\"%.*s\"", (int)sizeof(guest_note), guest_note);
