@@ -6,6 +6,7 @@
 
 #include "debugger.h"
 #include "exits.h"
+#include "ext_interrupt.h"
 #include "hooks.h"
 #include "platform/cpu.h"
 #include "platform/fmt.h"
@@ -147,6 +148,10 @@ static bool hooked_exit_bookkeeping(struct vcpu *v, unsigned basic)
 		return false;
 	case EXIT_REASON_EXCEPTION_NMI:
 		return exception_is_debuggers(v, (uint32_t)vmread(VM_EXIT_INTERRUPTION_INFO));
+	case EXIT_REASON_EXTERNAL_INTERRUPT:
+		/* Acknowledged on exit: the guest gets it whatever the hook says. */
+		ext_interrupt_passthrough(v);
+		return false;
 	case EXIT_REASON_EPT_VIOLATION: {
 		uint64_t gpa = vmread(GUEST_PHYSICAL_ADDRESS), q = vmread(EXIT_QUALIFICATION);
 		enum exit_action action;
@@ -179,10 +184,15 @@ static __attribute__((noinline)) enum exit_action run_hooked(struct vcpu *v, uns
 		return EXIT_RESUME;
 	if (verdict == HOOK_SKIP)
 		return EXIT_ADVANCE;
+	exit_hook_stop(v);
+	return EXIT_RESUME;
+}
+
+void exit_hook_stop(struct vcpu *v)
+{
 	struct target_stop why = { .kind = STOP_HOOK };
 	ksnprintf(why.reason, sizeof(why.reason), "%s", v->stop_reason);
 	debugger_stop(v, &why);
-	return EXIT_RESUME;
 }
 
 static inline void advance_rip_by(struct vcpu *v, uint64_t len)

@@ -46,6 +46,9 @@ void vcpu_advance_rip(struct vcpu *v, unsigned len);
 /* One log line with the exit counts by reason. */
 void exit_counts_log(const struct vcpu *v);
 
+/* A script hook said "stop" (reason in v->stop_reason): the debugger stops here. */
+void exit_hook_stop(struct vcpu *v);
+
 /* Stops the guest with a reason (printf-style), for handlers. */
 enum exit_action exit_stop(struct vcpu *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -44,6 +44,11 @@ struct script_frontend {
 	enum hook_verdict (*exit_hooks)(struct vcpu *v, unsigned reason, char *stop_reason, size_t len);
 	/* The end of the run (how: "ACPI S5", ...), once: poweroff_hook_run. */
 	void (*poweroff)(struct vcpu *v, const char *how);
+	/* The hooks of the guest's own exception or NMI (interruption_info as
+	 * VM_EXIT_INTERRUPTION_INFO has it) on a vector the engine watches
+	 * (target_event_watch_set): event_hooks_run, event_monitor.h. */
+	enum hook_verdict (*event_hooks)(struct vcpu *v, uint32_t interruption_info, char *stop_reason,
+					 size_t len);
 };
 
 /* fe stays registered (NULL: no scripts); registering arms the power-off
