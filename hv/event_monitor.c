@@ -11,39 +11,22 @@
 
 #include "allstop.h"
 #include "debugger.h"
+#include "ext_interrupt.h"
 #include "frontend.h"
 #include "target.h"
 #include "vcpu_kick.h"
-#include "vmx.h"
-#include "vmx_msr.h"
 
 struct event_watch event_watch;
 static volatile unsigned watch_gen = 1;	/* a fresh vCPU (events_gen 0) is behind */
-
-/* External-interrupt exiting makes every interrupt a VM exit whatever the
- * guest's RFLAGS.IF (SDM Vol. 3C §26.2); acknowledging it on exit takes
- * the vector from the interrupt controller into VM_EXIT_INTERRUPTION_INFO
- * (§25.7.1, §28.2.2), so the hook sees it and we can inject it
- * (ext_interrupt.c). */
-#define EXT_PIN VMX_PIN_EXTERNAL_INTERRUPT_EXITING
-#define EXT_EXIT VMX_EXIT_ACKNOWLEDGE_INTERRUPT_ON_EXIT
 
 void event_monitor_sync(struct vcpu *v, bool force)
 {
 	unsigned gen = __atomic_load_n(&watch_gen, __ATOMIC_ACQUIRE);
 	if (v->events_gen == gen && !force)
 		return;
-	bool ext = event_watch.ext_interrupts;
-	uint32_t pin = ext ? v->pin_ctls | EXT_PIN : v->pin_ctls & ~EXT_PIN;
-	uint32_t exit = ext ? v->exit_ctls | EXT_EXIT : v->exit_ctls & ~EXT_EXIT;
-	if (pin != v->pin_ctls || force) {
-		v->pin_ctls = pin;
-		vmwrite(PIN_BASED_VM_EXEC_CONTROL, pin);
-	}
-	if (exit != v->exit_ctls || force) {
-		v->exit_ctls = exit;
-		vmwrite(PRIMARY_VM_EXIT_CONTROLS, exit);
-	}
+	if (!event_watch.ext_interrupts)
+		v->irq_ack_next = v->irq_deferred = false;
+	ext_interrupt_controls(v, force);
 	/* The debugger's #BP/#DB and the user's bits with ours: either keeps a
 	 * vector intercepted (breakpoints.c). */
 	debugger_update_exception_bitmap(v);

@@ -176,6 +176,9 @@ static bool hooked_exit_bookkeeping(struct vcpu *v, unsigned basic)
  * line, so the hot path keeps no stack frame for it. */
 static __attribute__((noinline)) enum exit_action run_hooked(struct vcpu *v, unsigned basic)
 {
+	/* An external interrupt is shown once, acknowledged (ext_interrupt.c). */
+	if (basic == EXIT_REASON_EXTERNAL_INTERRUPT && !ext_interrupt_acknowledged())
+		return handlers[basic](v);
 	enum hook_verdict verdict = exit_hooks_run(v, basic, v->stop_reason, sizeof(v->stop_reason));
 
 	if (verdict == HOOK_DEFAULT)

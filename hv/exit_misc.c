@@ -189,9 +189,11 @@ enum exit_action exit_external_interrupt(struct vcpu *v)
 	return EXIT_RESUME;
 }
 
-/* The guest can take the held interrupt/NMI now. */
+/* The guest can take the held interrupt/NMI now; a deferred external
+ * interrupt may exit again (ext_interrupt.c). */
 enum exit_action exit_interrupt_window(struct vcpu *v)
 {
+	ext_interrupt_window(v);
 	inject_pending_events(v);
 	return EXIT_RESUME;
 }

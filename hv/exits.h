@@ -54,6 +54,8 @@ enum exit_action exit_stop(struct vcpu *v, const char *fmt, ...) __attribute__((
 
 /* Event injection at the next VM entry (SDM Vol. 3C §27.6; book ch. 6). */
 void inject_exception(struct vcpu *v, unsigned vector, bool has_error, uint32_t error);
+/* RFLAGS.IF = 1 and no STI/MOV-SS blocking: an interrupt can go in at the next entry. */
+bool guest_can_take_interrupt(void);
 /* Delivers held interrupts/NMIs when the guest can take them, else arms
  * the window exits. */
 void inject_pending_events(struct vcpu *v);

@@ -153,7 +153,7 @@ int target_fpu_write(struct vcpu *v, const struct target_fxsave *in)
 
 /* Can an external interrupt / NMI be delivered at the next entry? (SDM
  * Vol. 3C §27.3.1.5: RFLAGS.IF and the STI/MOV-SS blocking bits; NMI blocking bit 3.) */
-static bool can_take_interrupt(void)
+bool guest_can_take_interrupt(void)
 {
 	return (vmread(GUEST_RFLAGS) & RFLAGS_IF) && !(vmread(GUEST_INTERRUPTIBILITY_STATE) & 3);
 }
@@ -206,7 +206,7 @@ void inject_pending_events(struct vcpu *v)
 		slot_free = false;
 	}
 	int irq = next_interrupt(v);
-	if (irq >= 0 && slot_free && can_take_interrupt()) {
+	if (irq >= 0 && slot_free && guest_can_take_interrupt()) {
 		vmwrite(VM_ENTRY_INTERRUPTION_INFO, INTR_INFO_VALID | (unsigned)irq);
 		if (irq == v->pending_irq)
 			v->pending_irq = -1;
@@ -214,7 +214,8 @@ void inject_pending_events(struct vcpu *v)
 			ext_interrupt_take(v, (unsigned)irq);
 		irq = next_interrupt(v);
 	}
-	uint32_t want = (irq >= 0 ? VMX_PROC_INTERRUPT_WINDOW_EXITING : 0) |
+	/* A deferred interrupt (ext_interrupt.c) waits in its controller for the window too. */
+	uint32_t want = (irq >= 0 || v->irq_deferred ? VMX_PROC_INTERRUPT_WINDOW_EXITING : 0) |
 			(v->pending_nmi ? VMX_PROC_NMI_WINDOW_EXITING : 0);
 	uint32_t ctls = (v->proc_ctls & ~(VMX_PROC_INTERRUPT_WINDOW_EXITING | VMX_PROC_NMI_WINDOW_EXITING)) | want;
 	if (ctls != v->proc_ctls) {

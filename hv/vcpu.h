@@ -73,6 +73,8 @@ struct vcpu {
 	 * ext_interrupt.c), and the event-monitor controls it has
 	 * (event_monitor.c: the generation it applied). */
 	uint64_t held_irqs[4];
+	bool irq_ack_next;	/* the pending interrupt exits again, acknowledged */
+	bool irq_deferred;	/* external-interrupt exiting off until the window */
 	unsigned events_gen;
 
 	/* Multiprocessor (vcpu_kick.c, allstop.c, vcpu_ap.c). */
