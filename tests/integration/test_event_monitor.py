@@ -11,6 +11,7 @@ pass with the bare checksum).
   tick and one page fault per round) and on Linux (the local APIC timer,
   vector 0xec, dominates).
 """
+import os
 import re
 
 BASIC = "build/guests/basic.elf"
@@ -196,3 +197,30 @@ def test_on_the_demo_guest_every_tick_and_page_fault_is_seen_and_the_demo_runs_a
 
 
 test_on_the_demo_guest_every_tick_and_page_fault_is_seen_and_the_demo_runs_as_before.timeout = 300
+
+
+def test_interrupt_counts_on_linux_show_its_timer_vector_dominating(t):
+    """Debian's kernel through its PVH entry to /init, every interrupt an
+    exit while interrupt_counts.lua is loaded: Linux still reaches /init
+    and powers off, and the table at the end has the local APIC timer
+    (LOCAL_TIMER_VECTOR 0xec) first."""
+    import json
+    info_path = t.path("build/linux/info.json")
+    t.check(os.path.exists(info_path), "build/linux is not prepared (tools/linux-guest.py)")
+    with open(info_path) as f:
+        info = json.load(f)
+    r = t.boot(hv_args="panic=poweroff", megs=512, timeout=600, modules=[
+        ("build/linux/vmlinux", f"guest {info['cmdline']}"), ("build/linux/initramfs.cpio", "initrd"),
+        ("scripts/interrupt_counts.lua", "script")])
+    r.expect(re.escape(info["marker"]))
+    r.expect(r"guest: powered off \(ACPI S5\)")
+    m = r.expect(r"lua: interrupt_counts: guest powered off \(ACPI S5\): (\d+) events, (\d+) kinds\n"
+                 r"(?:.*\n)?.*lua: interrupt_counts: vector 0x([0-9a-f]+) \(\d+\) +(\d+) +([\d.]+)%")
+    total, first, share = int(m.group(1)), int(m.group(3), 16), float(m.group(5))
+    t.check(first == 0xec and share > 50, f"the first vector is {first:#x} with {share}% of {total}")
+    for bad in (r"Kernel panic", r"guest stopped", r"PANIC", r"removed; the guest continues"):
+        r.forbid(bad)
+    r.expect_poweroff()
+
+
+test_interrupt_counts_on_linux_show_its_timer_vector_dominating.timeout = 700
