@@ -1,8 +1,8 @@
 /* event_monitor.h — VMX controls switched on while a script watches the
  * guest's events, and off after the last watcher goes (issue 12 item 3):
- * external-interrupt exiting with acknowledge-interrupt-on-exit for hooks
- * on EXTERNAL_INTERRUPT, exception-bitmap bits for hooks on exception
- * vectors.  NMIs need nothing: NMI exiting is always on (vcpu_kick.c), and
+ * external-interrupt exiting for hooks on EXTERNAL_INTERRUPT (with
+ * acknowledge-on-exit for one exit at a time: ext_interrupt.c),
+ * exception-bitmap bits for hooks on exception vectors.  NMIs need nothing: NMI exiting is always on (vcpu_kick.c), and
  * TASK_SWITCH always exits (SDM Vol. 3C §26.2).  Every vCPU gets the change
  * in its own VMCS, on its own processor (vcpu_kick.c requests). */
 #ifndef HV_EVENT_MONITOR_H

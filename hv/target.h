@@ -66,8 +66,9 @@ int target_exit_reason_possible(unsigned reason, char *why, size_t len);
 
 /* Event monitoring (issue 12 item 3, event_monitor.c): what the script
  * engine's hooks watch.  ext_interrupts turns external-interrupt exiting
- * with acknowledge-on-exit on (a hook on EXTERNAL_INTERRUPT: the exit then
- * happens for every interrupt, which is injected after the hooks);
+ * on (a hook on EXTERNAL_INTERRUPT: every interrupt then exits, once more
+ * acknowledged when the guest can take it, and is injected after the
+ * hooks: ext_interrupt.c);
  * exceptions (bit n: vector n, 0-31) adds the vectors to the exception
  * bitmap, the debugger's bits kept (bit 2: the guest's NMIs, which exit
  * anyway).  Every vCPU gets the change: this one now, the others at their
