@@ -113,9 +113,10 @@ def main():
         "lua_other_reason_hook_extra_instructions": round((other - hv["cpuid"][1]) / a.n, 1),
         "io_exit_instructions": round((hv["io"][1] - raw["io"][1]) / a.n, 1),
         "console_byte_exit_instructions": round((hv["com1"][1] - raw["com1"][1]) / CONSOLE_BYTES, 1),
-        # A self-IPI: its ICR and EOI stores are emulated (the xAPIC page is
-        # write-protected for the software INIT/SIPI path); watched, each
-        # interrupt also exits twice and runs the Lua hook (hv/ext_interrupt.c).
+        # A self-IPI: with one CPU the xAPIC page is the guest's, no exit
+        # (with more, its ICR and EOI stores are emulated: hv/apic_mmio.c);
+        # watched, each interrupt exits twice, acknowledged the second time,
+        # runs the Lua hook and is injected (hv/ext_interrupt.c).
         "self_ipi_instructions": round((hv["selfipi"][1] - raw["selfipi"][1]) / SELF_IPIS, 1),
         "watched_interrupt_instructions": round((watched - hv["selfipi"][1]) / SELF_IPIS, 1),
         "hv_init_instructions": int(launch.group(1)),

@@ -1,9 +1,8 @@
 /* bench_ipi.c — bench=selfipi:N: N fixed interrupts the guest sends itself
  * through its local APIC (the "self" shorthand, SDM Vol. 3A §11.6.1), each
- * taken before the next is sent, its handler ending with an EOI.  Under
- * vmxdbg the ICR and EOI writes are emulated stores to the xAPIC page in
- * both runs; a script watching EXTERNAL_INTERRUPT adds the cost of a
- * watched interrupt, which `make bench` reads from the difference. */
+ * taken before the next is sent, its handler ending with an EOI.  A
+ * script watching EXTERNAL_INTERRUPT adds the cost of a watched interrupt,
+ * which `make bench` reads from the difference with an unwatched run. */
 #include "bench.h"
 #include "trap.h"
 #include "x86.h"
