@@ -9,8 +9,12 @@ pass with the bare checksum).
 - scripts/interrupt_counts.lua counts interrupts by vector on the basic
   guest (its timer checks count their own ticks), on the demo guest (one
   tick and one page fault per round) and on Linux (the local APIC timer,
-  vector 0xec, dominates).
+  vector 0xec, dominates);
+- the guest's own NMI reaches an NMI hook, gdb's breakpoints and steps keep
+  working beside #BP/#DB hooks, two vCPUs each get and lose the control,
+  TASK_SWITCH needs none, bad input is refused with the reason.
 """
+import importlib.util
 import os
 import re
 
@@ -324,3 +328,40 @@ def test_on_two_vcpus_each_gets_the_control_and_loses_it_with_the_last_hook(t):
 
 
 test_on_two_vcpus_each_gets_the_control_and_loses_it_with_the_last_hook.timeout = 360
+
+
+_spec = importlib.util.spec_from_file_location(
+    "integration.test_task_switch_helpers",
+    os.path.join(os.path.dirname(os.path.abspath(__file__)), "test_task_switch.py"))
+task_tests = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(task_tests)
+TASKS = task_tests.TASKS
+TASKS_SCRIPT = r"""
+-- TASK_SWITCH always exits (nothing to switch on); #GP goes through the
+-- guest's IDT task gate after its hook, with its error code.
+local kinds, n, gp = { [0] = "CALL", "IRET", "JMP", "gate" }, {}, {}
+hv.on_exit("TASK_SWITCH", function(e)
+  local k = kinds[e.qualification >> 30 & 3]
+  n[k] = (n[k] or 0) + 1
+end)
+hv.on_exception("GP", function(e) gp[#gp + 1] = string.format("0x%x", e.error_code) end)
+hv.on_poweroff(function()
+  print(string.format("tasks: CALL %d IRET %d JMP %d gate %d; #GP %s", n.CALL or 0, n.IRET or 0, n.JMP or 0,
+    n.gate or 0, table.concat(gp, " ")))
+end)
+"""
+
+
+def test_task_switch_and_gp_hooks_see_every_switch_and_the_guests_task_gates_still_work(t):
+    """The task-switch guest (tests/guests/tasks/): 3 rounds of CALL/IRET,
+    JMP out and back, INT 0x40 and #GP through task gates.  A TASK_SWITCH
+    hook needs no control; the #GP hook's exception goes back with its
+    error code and through the guest's task gate (a second exit, the
+    emulated switch pushes the code): the guest's lines are the bare ones
+    (test_task_switch.py recomputes them)."""
+    script = t.write_file("tasks.lua", TASKS_SCRIPT)
+    r = t.boot(hv_args="panic=poweroff", modules=[(TASKS, "guest"), (script, "script")])
+    task_tests.check(r)     # every line as bare, the checksum included
+    # Out and back, three rounds: CALL, INT 0x40 and #GP return by IRET; JMP both ways.
+    r.expect(r"lua: tasks: CALL 3 IRET 9 JMP 6 gate 6; #GP 0x7f8 0x7f8 0x7f8$")
+    r.forbid(r"removed; the guest continues")
