@@ -365,3 +365,32 @@ def test_task_switch_and_gp_hooks_see_every_switch_and_the_guests_task_gates_sti
     # Out and back, three rounds: CALL, INT 0x40 and #GP return by IRET; JMP both ways.
     r.expect(r"lua: tasks: CALL 3 IRET 9 JMP 6 gate 6; #GP 0x7f8 0x7f8 0x7f8$")
     r.forbid(r"removed; the guest continues")
+
+
+def test_a_hook_added_from_gdb_while_both_vcpus_are_stopped_reaches_the_parked_one(t):
+    """All-stop on the AP's breakpoint (ap_only_function): the BSP's vCPU is
+    parked, its VMCS cleared.  `monitor lua` hooks EXTERNAL_INTERRUPT on the
+    stopped AP; the parked BSP takes the control when it leaves its park
+    (allstop.c), so after `continue` each vCPU's hook sees the other's 16
+    IPIs (0x42 to the BSP, 0x41 to the AP), all delivered."""
+    m = t.start(hv_args="panic=poweroff gdb-wait", cpus=2, timeout=400,
+                modules=[(SMP, "guest apic=xapic")])
+    t.wait_for(m, r"gdb-wait: the guest waits", timeout=200)
+    chunk = ("monitor lua seen = { [0] = {}, [1] = {} } "
+             "hv.on_exit('EXTERNAL_INTERRUPT', function(e) seen[e.vcpu][e.vector] = (seen[e.vcpu][e.vector] or 0) + 1 end) "
+             "hv.on_poweroff(function() for v = 0, 1 do for vec, n in pairs(seen[v]) do "
+             "print(string.format('gdb-hook: vCPU %d vector 0x%x %d', v, vec, n)) end end end) "
+             "return 'hooked on vCPU ' .. hv.vcpu()")
+    out = t.gdb(m, "break ap_only_function", "continue", chunk, "delete", "continue",
+                elf=t.path(SMP), timeout=300)
+    t.find(out, r"hit Breakpoint 1, .*ap_only_function", "the AP's breakpoint")
+    t.find(out, r"hooked on vCPU 1", "monitor lua ran on the stopped AP")
+    r = t.finish(m)
+    r.expect(r"^SMP ipis: bsp->ap 16, ap->bsp 16$")
+    r.expect(r"^SMP done$")
+    r.expect(r"lua: gdb-hook: vCPU 0 vector 0x42 16$")
+    r.expect(r"lua: gdb-hook: vCPU 1 vector 0x41 16$")
+    r.forbid(r"unexpected trap|SMP failed|SMP ipi:|PANIC")
+
+
+test_a_hook_added_from_gdb_while_both_vcpus_are_stopped_reaches_the_parked_one.timeout = 500
