@@ -394,3 +394,19 @@ def test_a_hook_added_from_gdb_while_both_vcpus_are_stopped_reaches_the_parked_o
 
 
 test_a_hook_added_from_gdb_while_both_vcpus_are_stopped_reaches_the_parked_one.timeout = 500
+
+
+def test_an_exception_hook_that_fails_is_removed_its_vector_unwatched_and_the_event_still_delivered(t):
+    """A hook on #UD that raises an error: reported with a traceback and
+    removed; the #UD it saw still reaches the guest (its exc-ud check
+    passes), and with no hook left the vector leaves the exception bitmap."""
+    script = t.write_file("broken.lua", "hv.on_exception('UD', function(e) local x = nil; return x.field end)\n"
+                          "hv.on_exit('CPUID', function() last = vmcs.read('EXCEPTION_BITMAP') end)\n"
+                          "hv.on_poweroff(function() print(string.format('bitmap at the end %x', last)) end)")
+    r = t.boot(hv_args="panic=poweroff", timeout=90, modules=[(BASIC, "guest"), (script, "script")])
+    r.expect(r"lua: hook 1 \(#UD\) on EXCEPTION_NMI.*attempt to index a nil value")
+    r.expect(r"lua: hook 1 removed; the guest continues")
+    r.expect(r"GUEST PASS exc-ud\b")
+    r.expect(DONE)
+    r.expect(r"lua: bitmap at the end 0$")
+    r.expect_poweroff()
