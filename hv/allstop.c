@@ -2,6 +2,7 @@
 #include "allstop.h"
 
 #include "breakpoints_sync.h"
+#include "event_monitor.h"
 #include "platform/cpu.h"
 #include "platform/errno.h"
 #include "platform/lapic.h"
@@ -165,6 +166,7 @@ void allstop_end(struct vcpu *v)
 		}
 	}
 	breakpoints_sync_vcpu(v);	/* DR0-DR3 are this processor's: its own vCPU's now */
+	event_monitor_sync(v, false);	/* a watch changed during the stop */
 	owner = NULL;
 	spin_unlock(&owner_lock);
 	if (!self_runs)
@@ -204,6 +206,7 @@ static void park(struct vcpu *v)
 	fx_restore(v);
 	write_cr2(v->cr2);
 	breakpoints_sync_vcpu(v);	/* the debugger's DR0-DR3, DR7 and exception bitmap */
+	event_monitor_sync(v, false);	/* and the controls of scripts' event hooks */
 	invept(INVEPT_SINGLE_CONTEXT, v->eptp);	/* EPT may have changed meanwhile */
 }
 

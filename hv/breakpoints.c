@@ -12,6 +12,7 @@
 
 #include "allstop.h"
 #include "debugger.h"
+#include "event_monitor.h"
 
 #include "exits.h"
 #include "platform/errno.h"
@@ -44,7 +45,8 @@ enum target_bp_mode target_bp_get_mode(void)
 
 void debugger_update_exception_bitmap(struct vcpu *v)
 {
-	uint32_t bits = v->user_exceptions | (sw_bp_count() || stealth_bp_count() ? EXC_BP : 0);
+	uint32_t bits = v->user_exceptions | event_monitor_exception_bits() |
+			(sw_bp_count() || stealth_bp_count() ? EXC_BP : 0);
 	if (v->own_drs || v->stepping || v->rearm_step)
 		bits |= EXC_DB;
 	vmwrite(EXCEPTION_BITMAP, bits);

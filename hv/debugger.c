@@ -13,6 +13,7 @@
 #include "allstop.h"
 #include "ept_views.h"
 #include "entry_failure.h"
+#include "event_monitor.h"
 #include "exits.h"
 #include "frontend.h"
 #include "hooks.h"
@@ -138,7 +139,7 @@ void debugger_stop(struct vcpu *v, const struct target_stop *why)
 	if (vmcs_guard_before_entry(v)) {
 		if (v->stepping)
 			arm_single_step(v);
-		debugger_update_exception_bitmap(v);
+		event_monitor_sync(v, true);	/* the event hooks' controls; the exception bitmap */
 	}
 	if (out == DEBUG_KILLED) {
 		log_info("gdb: kill request: powering off");

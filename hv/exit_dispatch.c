@@ -6,6 +6,7 @@
 
 #include "debugger.h"
 #include "exits.h"
+#include "ext_interrupt.h"
 #include "hooks.h"
 #include "platform/cpu.h"
 #include "platform/fmt.h"
@@ -148,6 +149,10 @@ static bool hooked_exit_bookkeeping(struct vcpu *v, unsigned basic)
 		return false;
 	case EXIT_REASON_EXCEPTION_NMI:
 		return exception_is_debuggers(v, (uint32_t)vmread(VM_EXIT_INTERRUPTION_INFO));
+	case EXIT_REASON_EXTERNAL_INTERRUPT:
+		/* Acknowledged on exit: the guest gets it whatever the hook says. */
+		ext_interrupt_passthrough(v);
+		return false;
 	case EXIT_REASON_EPT_VIOLATION: {
 		uint64_t gpa = vmread(GUEST_PHYSICAL_ADDRESS), q = vmread(EXIT_QUALIFICATION);
 		enum exit_action action;
@@ -172,6 +177,9 @@ static bool hooked_exit_bookkeeping(struct vcpu *v, unsigned basic)
  * line, so the hot path keeps no stack frame for it. */
 static __attribute__((noinline)) enum exit_action run_hooked(struct vcpu *v, unsigned basic)
 {
+	/* An external interrupt is shown once, acknowledged (ext_interrupt.c). */
+	if (basic == EXIT_REASON_EXTERNAL_INTERRUPT && !ext_interrupt_acknowledged())
+		return handlers[basic](v);
 	enum hook_verdict verdict = exit_hooks_run(v, basic, v->stop_reason, sizeof(v->stop_reason));
 
 	if (verdict == HOOK_DEFAULT)
@@ -180,10 +188,15 @@ static __attribute__((noinline)) enum exit_action run_hooked(struct vcpu *v, uns
 		return EXIT_RESUME;
 	if (verdict == HOOK_SKIP)
 		return EXIT_ADVANCE;
+	exit_hook_stop(v);
+	return EXIT_RESUME;
+}
+
+void exit_hook_stop(struct vcpu *v)
+{
 	struct target_stop why = { .kind = STOP_HOOK };
 	ksnprintf(why.reason, sizeof(why.reason), "%s", v->stop_reason);
 	debugger_stop(v, &why);
-	return EXIT_RESUME;
 }
 
 /* Out of line, and finding its vCPU itself, which it returns: the common

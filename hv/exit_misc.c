@@ -1,7 +1,9 @@
 /* exit_misc.c — the instruction exits with short answers: XSETBV, INVD,
  * WBINVD, HLT, the VMX instructions, and the events that end a guest. */
 #include "debugger.h"
+#include "event_monitor.h"
 #include "exits.h"
+#include "ext_interrupt.h"
 #include "vcpu_ap.h"
 #include "vcpu_kick.h"
 #include "platform/cpu.h"
@@ -97,9 +99,6 @@ enum exit_action exit_hlt(struct vcpu *v)
 	return EXIT_RESUME;
 }
 
-/* Only exceptions in the exception bitmap exit: #BP and #DB while the
- * debugger has breakpoints or steps.  What is not the debugger's goes back
- * into the guest unchanged. */
 /* The debugger's own #BP (an INT3, SDM Vol. 3C §25.9.2) and #DB, hooked
  * or not: true when it consumed the event. */
 bool exception_is_debuggers(struct vcpu *v, uint32_t info)
@@ -113,18 +112,39 @@ bool exception_is_debuggers(struct vcpu *v, uint32_t info)
 	return vector == 1 && debugger_on_debug_exception(v, vmread(EXIT_QUALIFICATION));
 }
 
-enum exit_action exit_exception_nmi(struct vcpu *v)
-{
-	uint32_t info = (uint32_t)vmread(VM_EXIT_INTERRUPTION_INFO);
-	unsigned vector = info & 0xff, type = (info >> 8) & 7;
+#define DR6_B0_B3 0xfull
+#define DR6_BD (1ull << 13)
+#define DR6_BS (1ull << 14)
 
-	if (exception_is_debuggers(v, info))
-		return EXIT_RESUME;
+/* An exception that exits leaves CR2 (#PF) and DR6 (#DB) as they were; the
+ * exit qualification says what the CPU would have written (SDM Vol. 3C
+ * §28.1, §28.2.1).  Neither register is switched by VMX: root mode holds
+ * the guest's, so they are written here, before the re-injection.  DR6's
+ * B0-B3 are replaced, BD and BS added, as a delivered #DB would (SDM Vol.
+ * 3B §19.2.3). */
+static void exception_side_effects(unsigned vector)
+{
+	uint64_t q = vmread(EXIT_QUALIFICATION);
+
+	if (vector == 14) {
+		write_cr2(q);
+	} else if (vector == 1) {
+		uint64_t dr6;
+		__asm__ volatile("mov %%dr6, %0" : "=r"(dr6));
+		dr6 = (dr6 & ~DR6_B0_B3) | (q & (DR6_B0_B3 | DR6_BD | DR6_BS));
+		__asm__ volatile("mov %0, %%dr6" : : "r"(dr6));
+	}
+}
+
+/* The guest's own exception or NMI goes back into the guest as it came. */
+static void reflect_event(struct vcpu *v, uint32_t info)
+{
+	unsigned vector = info & 0xff, type = (info >> 8) & 7;
 
 	if (type == 2) {	/* the guest's NMI: it gets it as soon as it can take one */
 		v->pending_nmi = true;
 		inject_pending_events(v);
-		return EXIT_RESUME;
+		return;
 	}
 	if (type == 5 || type == 6) {
 		/* INT1, INT3, INTO go back as what they are, with their length: the
@@ -134,21 +154,46 @@ enum exit_action exit_exception_nmi(struct vcpu *v)
 		 * by regs->ip - 1, and die when it is not there. */
 		vmwrite(VM_ENTRY_INTERRUPTION_INFO, (1u << 31) | (type << 8) | vector);
 		vmwrite(VM_ENTRY_INSTRUCTION_LENGTH, vmread(VM_EXIT_INSTRUCTION_LENGTH));
-		return EXIT_RESUME;
+		return;
 	}
+	exception_side_effects(vector);
 	inject_exception(v, vector, info & (1u << 11), (uint32_t)vmread(VM_EXIT_INTERRUPTION_ERROR_CODE));
+}
+
+/* Only exceptions in the exception bitmap exit, NMIs always: the
+ * debugger's #BP/#DB and NMI kicks are consumed; the guest's own go back
+ * to it, after the hooks of a watched vector (event_monitor.c).  A hook's
+ * "skip" swallows the event: a fault's instruction runs again, INT3, INT1
+ * and INTO are stepped over, an NMI is dropped. */
+enum exit_action exit_exception_nmi(struct vcpu *v)
+{
+	uint32_t info = (uint32_t)vmread(VM_EXIT_INTERRUPTION_INFO);
+	unsigned vector = info & 0xff, type = (info >> 8) & 7;
+
+	if (exception_is_debuggers(v, info))
+		return EXIT_RESUME;
+	enum hook_verdict verdict = event_exception_watched(vector) ? event_hooks_run(v, info) : HOOK_DEFAULT;
+	if (verdict == HOOK_SKIP)
+		return type == 5 || type == 6 ? EXIT_ADVANCE : EXIT_RESUME;
+	reflect_event(v, info);
+	if (verdict == HOOK_STOP)
+		exit_hook_stop(v);
 	return EXIT_RESUME;
 }
 
+/* Exits only while a script watches external interrupts (event_monitor.c);
+ * the pass-through delivery is ext_interrupt.c's. */
 enum exit_action exit_external_interrupt(struct vcpu *v)
 {
-	(void)v;
-	return EXIT_RESUME;	/* interrupts stay pending and reach the guest at entry */
+	ext_interrupt_passthrough(v);
+	return EXIT_RESUME;
 }
 
-/* The guest can take the held interrupt/NMI now. */
+/* The guest can take the held interrupt/NMI now; a deferred external
+ * interrupt may exit again (ext_interrupt.c). */
 enum exit_action exit_interrupt_window(struct vcpu *v)
 {
+	ext_interrupt_window(v);
 	inject_pending_events(v);
 	return EXIT_RESUME;
 }

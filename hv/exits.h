@@ -46,11 +46,16 @@ void vcpu_advance_rip(struct vcpu *v, unsigned len);
 /* One log line with the exit counts by reason. */
 void exit_counts_log(const struct vcpu *v);
 
+/* A script hook said "stop" (reason in v->stop_reason): the debugger stops here. */
+void exit_hook_stop(struct vcpu *v);
+
 /* Stops the guest with a reason (printf-style), for handlers. */
 enum exit_action exit_stop(struct vcpu *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Event injection at the next VM entry (SDM Vol. 3C §27.6; book ch. 6). */
 void inject_exception(struct vcpu *v, unsigned vector, bool has_error, uint32_t error);
+/* RFLAGS.IF = 1 and no STI/MOV-SS blocking: an interrupt can go in at the next entry. */
+bool guest_can_take_interrupt(void);
 /* Delivers held interrupts/NMIs when the guest can take them, else arms
  * the window exits. */
 void inject_pending_events(struct vcpu *v);

@@ -47,6 +47,11 @@ struct script_frontend {
 	/* A script's hidden breakpoint id was hit at gva (stealth_bp.c); NULL
 	 * when the engine sets none.  HOOK_STOP stops into the debugger. */
 	enum hook_verdict (*breakpoint)(struct vcpu *v, unsigned id, uint64_t gva, char *stop_reason, size_t len);
+	/* The hooks of the guest's own exception or NMI (interruption_info as
+	 * VM_EXIT_INTERRUPTION_INFO has it) on a vector the engine watches
+	 * (target_event_watch_set): event_hooks_run, event_monitor.h. */
+	enum hook_verdict (*event_hooks)(struct vcpu *v, uint32_t interruption_info, char *stop_reason,
+					 size_t len);
 };
 
 /* fe stays registered (NULL: no scripts); registering arms the power-off

@@ -37,6 +37,11 @@ bool exit_hook_may_skip(unsigned reason, uint32_t interruption_info)
 	return false;
 }
 
+bool event_hook_may_skip(unsigned vector)
+{
+	return vector != 8;
+}
+
 static const struct script_frontend *scripts;
 static bool poweroff_armed;
 
@@ -49,6 +54,14 @@ void script_frontend_set(const struct script_frontend *fe)
 enum hook_verdict exit_hooks_run(struct vcpu *v, unsigned reason, char *stop_reason, size_t len)
 {
 	return scripts ? scripts->exit_hooks(v, reason, stop_reason, len) : HOOK_DEFAULT;
+}
+
+enum hook_verdict script_event_hooks_run(struct vcpu *v, uint32_t interruption_info, char *stop_reason,
+					 size_t len)
+{
+	if (!scripts || !scripts->event_hooks)
+		return HOOK_DEFAULT;
+	return scripts->event_hooks(v, interruption_info, stop_reason, len);
 }
 
 void poweroff_hook_run(struct vcpu *v, const char *how)

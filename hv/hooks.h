@@ -32,10 +32,19 @@ enum hook_verdict {
  * in interruption_info, read only for EXCEPTION_NMI). */
 bool exit_hook_may_skip(unsigned reason, uint32_t interruption_info);
 
+/* "skip" on an exception hook (hv.on_exception) swallows the event: not
+ * for #DF, an abort the guest must handle (#MC is not hookable at all). */
+bool event_hook_may_skip(unsigned vector);
+
 /* Runs the hooks of this exit through the registered script front end
  * (an indirect call, off the hot path: only for a hooked reason);
  * HOOK_DEFAULT when none is registered. */
 enum hook_verdict exit_hooks_run(struct vcpu *v, unsigned reason, char *stop_reason, size_t len);
+
+/* The same for the guest's own exception or NMI on a watched vector
+ * (event_monitor.h); HOOK_DEFAULT when no engine is registered. */
+enum hook_verdict script_event_hooks_run(struct vcpu *v, uint32_t interruption_info, char *stop_reason,
+					 size_t len);
 
 /* The end of the run: when the guest powers the machine off (how: "ACPI
  * S5", ...), right after that is logged and before the machine stops,

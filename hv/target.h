@@ -68,6 +68,20 @@ int target_exit_reason_possible(unsigned reason, char *why, size_t len);
  * probe saw its exit), false for RFLAGS.TF with #DB intercepted; why gets
  * the probe's verdict in a sentence (book example 4-2, hv/mtf_probe.h). */
 bool target_steps_with_mtf(char *why, size_t len);
+/* Event monitoring (issue 12 item 3, event_monitor.c): what the script
+ * engine's hooks watch.  ext_interrupts turns external-interrupt exiting
+ * on (a hook on EXTERNAL_INTERRUPT: every interrupt then exits, once more
+ * acknowledged when the guest can take it, and is injected after the
+ * hooks: ext_interrupt.c);
+ * exceptions (bit n: vector n, 0-31) adds the vectors to the exception
+ * bitmap, the debugger's bits kept (bit 2: the guest's NMIs, which exit
+ * anyway).  Every vCPU gets the change: this one now, the others at their
+ * next exit or entry.  Cleared bits switch the controls off again. */
+void target_event_watch_set(bool ext_interrupts, uint32_t exceptions);
+/* 0 when a hook on exception vector 0-31 can see events; -ENODEV (or
+ * -EINVAL for a vector that is no exception), with a sentence, when not:
+ * reserved vectors, #MC, NMIs without NMI exiting. */
+int target_exception_hook_possible(unsigned vector, char *why, size_t len);
 
 /* CPUID as the guest sees it under vmxdbg: the real CPU, VMX hidden. */
 int target_cpuid(struct vcpu *v, uint32_t leaf, uint32_t subleaf, uint32_t out[4]);

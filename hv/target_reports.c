@@ -6,6 +6,7 @@
 
 #include "entry_failure.h"
 #include "exits.h"
+#include "ext_interrupt.h"
 #include "guest.h"
 #include "guest_mode.h"
 #include "mtf_probe.h"
@@ -157,7 +158,7 @@ int target_fpu_write(struct vcpu *v, const struct target_fxsave *in)
 
 /* Can an external interrupt / NMI be delivered at the next entry? (SDM
  * Vol. 3C §27.3.1.5: RFLAGS.IF and the STI/MOV-SS blocking bits; NMI blocking bit 3.) */
-static bool can_take_interrupt(void)
+bool guest_can_take_interrupt(void)
 {
 	return (vmread(GUEST_RFLAGS) & RFLAGS_IF) && !(vmread(GUEST_INTERRUPTIBILITY_STATE) & 3);
 }
@@ -191,6 +192,14 @@ int target_inject_nmi(struct vcpu *v)
 	return 0;
 }
 
+/* The next interrupt to inject: the highest vector of the one injected
+ * by a user and those acknowledged on exit (ext_interrupt.c); -1 if none. */
+static int next_interrupt(const struct vcpu *v)
+{
+	int held = ext_interrupt_highest(v);
+	return held > v->pending_irq ? held : v->pending_irq;
+}
+
 /* Deliver what can go now; for the rest, ask for an exit at the first
  * window (interrupt-window / NMI-window exiting, SDM §25.6.2). */
 void inject_pending_events(struct vcpu *v)
@@ -201,11 +210,17 @@ void inject_pending_events(struct vcpu *v)
 		v->pending_nmi = false;
 		slot_free = false;
 	}
-	if (v->pending_irq >= 0 && slot_free && can_take_interrupt()) {
-		vmwrite(VM_ENTRY_INTERRUPTION_INFO, INTR_INFO_VALID | (unsigned)v->pending_irq);
-		v->pending_irq = -1;
+	int irq = next_interrupt(v);
+	if (irq >= 0 && slot_free && guest_can_take_interrupt()) {
+		vmwrite(VM_ENTRY_INTERRUPTION_INFO, INTR_INFO_VALID | (unsigned)irq);
+		if (irq == v->pending_irq)
+			v->pending_irq = -1;
+		else
+			ext_interrupt_take(v, (unsigned)irq);
+		irq = next_interrupt(v);
 	}
-	uint32_t want = (v->pending_irq >= 0 ? VMX_PROC_INTERRUPT_WINDOW_EXITING : 0) |
+	/* A deferred interrupt (ext_interrupt.c) waits in its controller for the window too. */
+	uint32_t want = (irq >= 0 || v->irq_deferred ? VMX_PROC_INTERRUPT_WINDOW_EXITING : 0) |
 			(v->pending_nmi ? VMX_PROC_NMI_WINDOW_EXITING : 0);
 	uint32_t ctls = (v->proc_ctls & ~(VMX_PROC_INTERRUPT_WINDOW_EXITING | VMX_PROC_NMI_WINDOW_EXITING)) | want;
 	if (ctls != v->proc_ctls) {

@@ -69,6 +69,14 @@ struct vcpu {
 	/* Events waiting for the guest to be able to take them (inject.c). */
 	int pending_irq;	/* vector, or -1 */
 	bool pending_nmi;
+	/* External interrupts acknowledged on exit but not yet injected (an
+	 * IRR of our own, one bit a vector, delivered highest first:
+	 * ext_interrupt.c), and the event-monitor controls it has
+	 * (event_monitor.c: the generation it applied). */
+	uint64_t held_irqs[4];
+	bool irq_ack_next;	/* the pending interrupt exits again, acknowledged */
+	bool irq_deferred;	/* external-interrupt exiting off until the window */
+	unsigned events_gen;
 
 	/* Multiprocessor (vcpu_kick.c, allstop.c, vcpu_ap.c). */
 	volatile unsigned requests;	/* VCPU_REQ_* another processor asked for */

@@ -3,6 +3,7 @@
 
 #include "allstop.h"
 #include "breakpoints_sync.h"
+#include "event_monitor.h"
 #include "platform/cpu.h"
 #include "platform/lapic.h"
 #include "platform/log.h"
@@ -138,6 +139,7 @@ static void restart_debugging(struct vcpu *v)
 	v->own_drs = false;
 	v->stepping = v->rearm_step = v->rearm_by_timer = false;
 	breakpoints_sync_vcpu(v);
+	event_monitor_sync(v, true);	/* and the controls scripts' event hooks need */
 }
 
 /* The SDM's path: the AP enters the guest in the wait-for-SIPI activity

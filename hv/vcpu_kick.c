@@ -11,6 +11,7 @@
 #include "vcpu_kick.h"
 
 #include "allstop.h"
+#include "event_monitor.h"
 #include "exits.h"
 #include "platform/lapic.h"
 #include "platform/percpu.h"
@@ -45,6 +46,10 @@ void vcpu_service(struct vcpu *v)
 {
 	settle_nmis(v);
 	unsigned req = __atomic_load_n(&v->requests, __ATOMIC_ACQUIRE);
+	if (req & VCPU_REQ_EVENTS) {
+		__atomic_and_fetch(&v->requests, ~VCPU_REQ_EVENTS, __ATOMIC_SEQ_CST);
+		event_monitor_sync(v, false);
+	}
 	if (req & VCPU_REQ_INIT)
 		vcpu_ap_wait_for_sipi(v);	/* never returns; clears the request */
 	if (req & VCPU_REQ_PARK)

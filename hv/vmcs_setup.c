@@ -421,4 +421,6 @@ void vmcs_guest_sipi_state(struct vcpu *v, const struct vmx_caps_raw *caps, uint
 	memset(&v->regs, 0, sizeof(v->regs));
 	v->pending_irq = -1;
 	v->pending_nmi = false;
+	memset(v->held_irqs, 0, sizeof(v->held_irqs));	/* INIT: acknowledged interrupts are gone */
+	v->irq_ack_next = v->irq_deferred = false;
 }

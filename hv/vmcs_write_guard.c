@@ -3,6 +3,7 @@
 #include "vmcs_write_guard.h"
 
 #include "entry_failure.h"
+#include "event_monitor.h"
 #include "platform/cpu.h"
 #include "platform/errno.h"
 #include "platform/fmt.h"
@@ -48,7 +49,9 @@ static void sync_vcpu(struct vcpu *v, uint32_t field, uint64_t value)
 		v->cr4_mask = value;
 		break;
 	case EXCEPTION_BITMAP:
-		v->user_exceptions = (uint32_t)value & ~EXC_DEBUGGER;
+		/* The vectors scripts' event hooks watch are theirs too: a
+		 * read-modify-write must not keep them after the last hook. */
+		v->user_exceptions = (uint32_t)value & ~EXC_DEBUGGER & ~event_monitor_exception_bits();
 		break;
 	default:
 		break;

@@ -88,19 +88,30 @@ static void run_locked(void (*body)(void *), void *arg, struct vcpu *v, bool all
 	lhv.all_stopped = false;
 }
 
-/* hv's exit_hooks_run(), through the script front end. */
-static enum hook_verdict exit_hooks(struct vcpu *v, unsigned reason, char *stop_reason, size_t len)
+static enum hook_verdict run_hooks(struct lhv_exit *x)
 {
-	struct lhv_exit x = { v, reason, stop_reason, len, HOOK_DEFAULT };
-
 	if (!lhv.L || lhv_enter(0) != ENTERED)
 		return HOOK_DEFAULT;
 	if (lhv.L) {	/* another processor's call may have turned Lua off */
 		lhv.exit_seq++;
-		run_locked(lhv_hooks_body, &x, v, false);
+		run_locked(lhv_hooks_body, x, x->v, false);
 	}
 	lhv_leave();
-	return x.verdict;
+	return x->verdict;
+}
+
+/* hv's exit_hooks_run(), through the script front end. */
+static enum hook_verdict exit_hooks(struct vcpu *v, unsigned reason, char *stop_reason, size_t len)
+{
+	struct lhv_exit x = { v, reason, stop_reason, len, HOOK_DEFAULT, false, 0 };
+	return run_hooks(&x);
+}
+
+/* hv's script_event_hooks_run(): hv.on_exception's hooks of this vector. */
+static enum hook_verdict event_hooks(struct vcpu *v, uint32_t info, char *stop_reason, size_t len)
+{
+	struct lhv_exit x = { v, EXIT_REASON_EXCEPTION_NMI, stop_reason, len, HOOK_DEFAULT, true, info };
+	return run_hooks(&x);
 }
 
 /* hv's breakpoint_hook_run(): a script's hidden breakpoint was hit. */
@@ -180,7 +191,9 @@ static void poweroff(struct vcpu *v, const char *how)
 }
 
 /* What hv/ calls (hv/frontend.h): registered once the state is open. */
-static const struct script_frontend frontend = { exit_hooks, poweroff, bp_hit };
+static const struct script_frontend frontend = {
+	.exit_hooks = exit_hooks, .poweroff = poweroff, .breakpoint = bp_hit, .event_hooks = event_hooks,
+};
 
 int lhv_start(const struct lhv_open *how)
 {

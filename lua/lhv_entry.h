@@ -17,6 +17,8 @@ struct lhv_exit {
 	char *stop_reason;
 	size_t len;
 	enum hook_verdict verdict;
+	bool event;		/* the guest's exception or NMI (hv.on_exception): */
+	uint32_t info;		/* its VM_EXIT_INTERRUPTION_INFO */
 };
 
 struct lhv_bp_hit {

@@ -9,6 +9,7 @@
  * for the exit runs whatever the verdict (hv/exit_dispatch.c). */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "hv/hooks.h"
 #include "hv/target.h"
@@ -19,11 +20,14 @@
 #define MAX_HOOKS 64
 #define ANY_REASON (-1)
 #define POWEROFF (-2)	/* hv.on_poweroff: not an exit reason */
+#define EXCEPTION_BASE (-100)	/* hv.on_exception(v): EXCEPTION_BASE - v */
+#define EXCEPTION_KEY(v) (EXCEPTION_BASE - (int)(v))
+#define IS_EXCEPTION_KEY(r) ((r) <= EXCEPTION_BASE && (r) > EXCEPTION_BASE - 32)
 #define EVENT_MT "vmxdbg.exit"
 
 struct hook {
 	int id;
-	int reason;	/* basic exit reason, or ANY_REASON */
+	int reason;	/* basic exit reason, ANY_REASON, POWEROFF or EXCEPTION_KEY(vector) */
 	int ref;	/* the function, in the registry */
 };
 
@@ -37,13 +41,24 @@ struct lhv_event {
 	unsigned vcpu;	/* the exiting vCPU's index: the hook runs on it */
 };
 
+/* The exit bitmap, and the events hv must make exit (hv/target.h
+ * target_event_watch_set): a hook naming EXTERNAL_INTERRUPT switches
+ * external-interrupt exiting on, an exception hook its vector; "*" sees
+ * only the exits that happen anyway. */
 static void update_bitmap(void)
 {
 	uint64_t bits[EXIT_HOOK_WORDS] = { 0 };
+	uint32_t exceptions = 0;
+	bool ext = false;
 
 	for (int i = 0; i < nhooks; i++) {
 		if (hooks[i].reason == POWEROFF)
 			continue;
+		if (IS_EXCEPTION_KEY(hooks[i].reason)) {
+			exceptions |= 1u << (EXCEPTION_BASE - hooks[i].reason);
+			continue;
+		}
+		ext |= hooks[i].reason == EXIT_REASON_EXTERNAL_INTERRUPT;
 		if (hooks[i].reason == ANY_REASON) {
 			for (unsigned r = 0; r < EXIT_REASON_LIMIT; r++)
 				bits[r / 64] |= 1ull << (r % 64);
@@ -52,13 +67,44 @@ static void update_bitmap(void)
 		}
 	}
 	memcpy(exit_hook_bitmap, bits, sizeof(bits));
+	target_event_watch_set(ext, exceptions);
 }
+
+/* Exception mnemonics by vector (SDM Vol. 3A Table 6-1); NULL: reserved. */
+static const char *const vector_names[32] = {
+	"#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "#CSO", "#TS", "#NP", "#SS", "#GP",
+	"#PF", NULL, "#MF", "#AC", "#MC", "#XM", "#VE", "#CP",
+};
 
 static const char *reason_name(int reason)
 {
+	if (IS_EXCEPTION_KEY(reason)) {
+		const char *n = vector_names[EXCEPTION_BASE - reason];
+		return n ? n : "reserved vector";
+	}
 	const char *n = reason == ANY_REASON ? "*" : reason == POWEROFF ? "poweroff" :
 			exit_reason_name((unsigned)reason);
 	return n ? n : "unassigned";
+}
+
+/* A vector by number (0-31) or mnemonic ("PF", "#PF", "NMI", any case). */
+static unsigned check_vector(lua_State *L, int arg)
+{
+	if (lua_type(L, arg) == LUA_TSTRING && !lua_isinteger(L, arg)) {
+		const char *s = lua_tostring(L, arg);
+		for (unsigned v = 0; v < 32; v++) {
+			const char *n = vector_names[v];
+			if (n && (!strcasecmp(s, n) || (n[0] == '#' && !strcasecmp(s, n + 1))))
+				return v;
+		}
+		return (unsigned)luaL_error(L, "no exception is called \"%s\": a vector 0-31 or a mnemonic "
+					   "(DE, DB, NMI, BP, OF, BR, UD, NM, DF, TS, NP, SS, GP, PF, MF, AC, XM, "
+					   "VE, CP)", s);
+	}
+	lua_Integer n = luaL_checkinteger(L, arg);
+	if (n < 0 || n > 255)
+		return (unsigned)lhv_error(L, "vector %lld is out of range (exceptions are 0-31)", (long long)n);
+	return (unsigned)n;
 }
 
 int lhv_check_reason(lua_State *L, int arg, bool allow_any)
@@ -127,6 +173,21 @@ static int l_on_exit(lua_State *L)
 	return lhv_on_exit(L, reason, 2);
 }
 
+/* hv.on_exception(vector, fn) -> handle: fn(e) sees the guest's own
+ * exceptions of that vector (2: its NMIs), then the event goes on to the
+ * guest as it came, unless fn returns "skip" (swallowed) or "stop" (the
+ * debugger stops after the re-injection).  Refused with the reason for
+ * what can never be seen: vectors 32+ (INT n causes no exit), reserved
+ * ones, #MC. */
+static int l_on_exception(lua_State *L)
+{
+	unsigned vector = check_vector(L, 1);
+	char why[320];
+	if (target_exception_hook_possible(vector, why, sizeof(why)))
+		return luaL_error(L, "%s", why);
+	return lhv_on_exit(L, EXCEPTION_KEY(vector), 2);
+}
+
 /* hv.on_poweroff(fn) -> handle: fn(how) runs once when the guest powers off */
 static int l_on_poweroff(lua_State *L)
 {
@@ -173,6 +234,7 @@ static const struct event_field event_fields[] = {
 	{ "interruption_info", "VM_EXIT_INTERRUPTION_INFO" },
 	{ "interruption_error", "VM_EXIT_INTERRUPTION_ERROR_CODE" },
 	{ "access", NULL }, { "description", NULL },	/* EPT violations */
+	{ "vector", NULL }, { "type", NULL }, { "error_code", NULL }, { "address", NULL },	/* events */
 };
 
 static struct lhv_event *live_event(lua_State *L, int idx)
@@ -198,8 +260,45 @@ static const char *ept_access(uint64_t qual)
 	return qual & 2 ? "write" : qual & 4 ? "fetch" : "read";
 }
 
+/* Interruption types (SDM Vol. 3C Table 25-17, bits 10:8). */
+static const char *const event_types[8] = {
+	"external interrupt", "reserved", "NMI", "hardware exception", "software interrupt",
+	"privileged software exception", "software exception", "other event",
+};
+
+/* vector, type, error_code, address: the event of an EXCEPTION_NMI or
+ * EXTERNAL_INTERRUPT exit (VM_EXIT_INTERRUPTION_INFO, SDM Vol. 3C
+ * §28.2.2); address is a #PF's linear address, the CR2 the guest gets. */
+static bool event_info_field(lua_State *L, struct lhv_event *e, const char *key)
+{
+	static const char *const keys[] = { "vector", "type", "error_code", "address" };
+	size_t k = 0;
+	while (k < 4 && strcmp(key, keys[k]))
+		k++;
+	if (k == 4)
+		return false;
+	uint32_t info = e->reason <= EXIT_REASON_EXTERNAL_INTERRUPT ?
+			(uint32_t)event_vmcs(L, "VM_EXIT_INTERRUPTION_INFO") : 0;
+	unsigned type = info >> 8 & 7;
+	if (!(info & (1u << 31)))
+		lua_pushnil(L);
+	else if (k == 0)
+		lua_pushinteger(L, info & 0xff);
+	else if (k == 1)
+		lua_pushstring(L, event_types[type]);
+	else if (k == 2 && (info & (1u << 11)))
+		lua_pushinteger(L, (lua_Integer)event_vmcs(L, "VM_EXIT_INTERRUPTION_ERROR_CODE"));
+	else if (k == 3 && type == 3 && (info & 0xff) == 14)
+		lua_pushinteger(L, (lua_Integer)event_vmcs(L, "EXIT_QUALIFICATION"));
+	else
+		lua_pushnil(L);
+	return true;
+}
+
 static int event_computed(lua_State *L, struct lhv_event *e, const char *key)
 {
+	if (event_info_field(L, e, key))
+		return 1;
 	if (!strcmp(key, "reason")) {
 		lua_pushinteger(L, e->reason);
 	} else if (!strcmp(key, "name")) {
@@ -237,7 +336,8 @@ static int event_index(lua_State *L)
 	}
 	return luaL_error(L, "an exit event has no field \"%s\" (reason, name, vcpu, rip, qualification, "
 			  "instruction_length, instruction_info, guest_linear, guest_physical, "
-			  "interruption_info, interruption_error, access, description)", key);
+			  "interruption_info, interruption_error, access, description, vector, type, error_code, "
+			  "address)", key);
 }
 
 static int event_tostring(lua_State *L)
@@ -258,10 +358,12 @@ static const struct verdict_name verdicts[] = {
 	{ "skip", HOOK_SKIP }, { "resume", HOOK_RESUME }, { "stop", HOOK_STOP },
 };
 
-static bool may_skip(lua_State *L, unsigned reason)
+static bool may_skip(lua_State *L, const struct lhv_exit *x)
 {
-	uint64_t info = reason == EXIT_REASON_EXCEPTION_NMI ? event_vmcs(L, "VM_EXIT_INTERRUPTION_INFO") : 0;
-	return exit_hook_may_skip(reason, (uint32_t)info);
+	if (x->event)
+		return event_hook_may_skip(x->info & 0xff);
+	uint64_t info = x->reason == EXIT_REASON_EXCEPTION_NMI ? event_vmcs(L, "VM_EXIT_INTERRUPTION_INFO") : 0;
+	return exit_hook_may_skip(x->reason, (uint32_t)info);
 }
 
 /* The hook's results are at top-1 (verdict) and top (stop reason).
@@ -279,9 +381,13 @@ static int parse_verdict(lua_State *L, const struct hook *h, struct lhv_exit *x)
 	for (size_t i = 0; i < sizeof(verdicts) / sizeof(verdicts[0]); i++) {
 		if (strcmp(v, verdicts[i].name))
 			continue;
-		if (verdicts[i].verdict == HOOK_SKIP && !may_skip(L, x->reason)) {
-			lua_pushfstring(L, "returned \"skip\" on %s: only an exit caused by an instruction "
-					"can be skipped; return \"resume\" or nil", reason_name((int)x->reason));
+		if (verdicts[i].verdict == HOOK_SKIP && !may_skip(L, x)) {
+			if (x->event)
+				lua_pushfstring(L, "returned \"skip\" on #DF: a double fault cannot be swallowed; "
+						"return nil");
+			else
+				lua_pushfstring(L, "returned \"skip\" on %s: only an exit caused by an instruction "
+						"can be skipped; return \"resume\" or nil", reason_name((int)x->reason));
 			return -1;
 		}
 		if (verdicts[i].verdict == HOOK_STOP) {
@@ -289,7 +395,7 @@ static int parse_verdict(lua_State *L, const struct hook *h, struct lhv_exit *x)
 				snprintf(x->stop_reason, x->len, "%s", lua_tostring(L, -1));
 			else
 				snprintf(x->stop_reason, x->len, "Lua hook %d on %s", h->id,
-					 reason_name((int)x->reason));
+					 reason_name(x->event ? h->reason : (int)x->reason));
 		}
 		return verdicts[i].verdict;
 	}
@@ -313,7 +419,8 @@ static int hooks_main(lua_State *L)
 	int n = 0;
 
 	for (int i = 0; i < nhooks; i++)
-		if (hooks[i].reason == ANY_REASON || hooks[i].reason == (int)x->reason)
+		if (x->event ? hooks[i].reason == EXCEPTION_KEY(x->info & 0x1f) :
+			       hooks[i].reason == ANY_REASON || hooks[i].reason == (int)x->reason)
 			due[n++] = hooks[i];
 	struct lhv_event *e = lua_newuserdatauv(L, sizeof(*e), 0);
 	*e = (struct lhv_event){ lhv.exit_seq, x->reason, target_vcpu_index(x->v) };
@@ -401,6 +508,7 @@ void lhv_poweroff_body(void *how)
 static const luaL_Reg hv_hook_funcs[] = {
 	{ "on_exit", l_on_exit },
 	{ "on_poweroff", l_on_poweroff },
+	{ "on_exception", l_on_exception },
 	{ "off", l_off },
 	{ "hooks", l_hooks },
 	{ NULL, NULL },

@@ -401,6 +401,25 @@ bool target_steps_with_mtf(char *why, size_t len)
 	return !fake_no_mtf;
 }
 
+/* ---- the event watch (hv/event_monitor.c): what the engine asked for */
+
+static bool fake_watch_ext;
+static uint32_t fake_watch_exceptions;
+
+void target_event_watch_set(bool ext_interrupts, uint32_t exceptions)
+{
+	fake_watch_ext = ext_interrupts;
+	fake_watch_exceptions = exceptions;
+}
+
+int target_exception_hook_possible(unsigned vector, char *why, size_t len)
+{
+	if (vector < 32 && vector != 15 && vector != 18 && vector < 22)
+		return 0;
+	snprintf(why, len, "vector %u cannot be hooked", vector);
+	return vector < 32 ? -ENODEV : -EINVAL;
+}
+
 /* ---- CPUID: a made-up CPU */
 
 /* Called from inside Lua by hv.cpuid when set: where a test makes

@@ -265,6 +265,102 @@ static void test_hv_off_removes_a_poweroff_hook(void **state)
 	expect_output("hv.on_poweroff(42)", "function expected");
 }
 
+/* ---- event monitoring (issue 12 item 3): hooks switch the watch on and off */
+
+static void test_event_hooks_switch_the_watch_on_and_the_last_one_off(void **state)
+{
+	(void)state;
+	expect_output("pf = hv.on_exception(14, function() end) return pf", "1 (0x1)");
+	assert_int_equal(fake_watch_exceptions, 1u << 14);
+	assert_false(fake_watch_ext);
+	assert_false(exit_hooked(EXIT_REASON_EXCEPTION_NMI));	/* the handler runs them, not the exit path */
+	expect_output("hv.on_exception('#pf', print) hv.on_exception('NMI', print) hv.on_exception('bp', print)", "");
+	assert_int_equal(fake_watch_exceptions, (1u << 14) | (1u << 2) | (1u << 3));
+	expect_output("return hv.hooks()[1].reason, hv.hooks()[3].reason", "#PF\tNMI");
+	expect_output("any = hv.on_exit('*', print)", "");
+	assert_false(fake_watch_ext);	/* "*" sees the exits that happen anyway */
+	expect_output("ext = hv.on_exit('EXTERNAL_INTERRUPT', print) return ext", "6 (0x6)");
+	assert_true(fake_watch_ext);
+	expect_output("ext2 = hv.on_exit(1, print) hv.off(6)", "");
+	assert_true(fake_watch_ext);	/* another hook still wants it */
+	expect_output("hv.off(7) hv.off(1) hv.off(2)", "");
+	assert_false(fake_watch_ext);
+	assert_int_equal(fake_watch_exceptions, 1u << 3 | 1u << 2);
+	expect_output("hv.off(3) hv.off(4)", "");
+	assert_int_equal(fake_watch_exceptions, 0);
+}
+
+static void test_vectors_that_can_never_be_seen_are_refused_with_the_reason(void **state)
+{
+	(void)state;
+	expect_output("hv.on_exception(32, print)", "vector 32 cannot be hooked");
+	expect_output("hv.on_exception(0x80, print)", "vector 128 cannot be hooked");
+	expect_output("hv.on_exception(256, print)", "vector 256 is out of range (exceptions are 0-31)");
+	expect_output("hv.on_exception(-1, print)", "vector -1 is out of range");
+	expect_output("hv.on_exception('#XX', print)", "no exception is called \"#XX\"");
+	expect_output("hv.on_exception(18, print)", "vector 18 cannot be hooked");
+	expect_output("hv.on_exception(14, 'f')", "function expected");
+	expect_output("return #hv.hooks()", "0 (0x0)");
+	assert_int_equal(fake_watch_exceptions, 0);
+}
+
+static enum hook_verdict event_with(uint32_t info)
+{
+	stop_reason[0] = '\0';
+	set_vmcs("VM_EXIT_INTERRUPTION_INFO", info);
+	return script_event_hooks_run(&vcpu0, info, stop_reason, sizeof(stop_reason));
+}
+
+static void test_an_exception_hook_sees_the_event_and_its_verdict_decides(void **state)
+{
+	(void)state;
+	set_vmcs("EXIT_QUALIFICATION", 0xdead000);
+	set_vmcs("VM_EXIT_INTERRUPTION_ERROR_CODE", 6);
+	monitor("hv.on_exception(14, function(e)\n"
+		"  print(string.format('pf %d %s ec=%d at %x', e.vector, e.type, e.error_code, e.address))\n"
+		"  return ({ nil, 'skip', 'stop' })[regs.rax] end)\n"
+		"hv.on_exception(8, function(e) return 'skip' end)\n"
+		"hv.on_exception(3, function(e) print('bp', e.vector, e.type, e.error_code, e.address) end)");
+	uint32_t pf = (1u << 31) | (1u << 11) | (3u << 8) | 14;
+	assert_int_equal(event_with(pf), HOOK_DEFAULT);
+	expect_log("pf 14 hardware exception ec=6 at dead000");
+	fake_gprs[0].rax = 2;
+	assert_int_equal(event_with(pf), HOOK_SKIP);
+	fake_gprs[0].rax = 3;
+	assert_int_equal(event_with(pf), HOOK_STOP);
+	assert_string_equal(stop_reason, "Lua hook 1 on #PF");
+	assert_int_equal(event_with((1u << 31) | (6u << 8) | 3), HOOK_DEFAULT);
+	expect_log("bp\t3\tsoftware exception\tnil\tnil");
+	/* Swallowing a double fault is refused: the hook goes, the #DF is delivered. */
+	assert_int_equal(event_with((1u << 31) | (1u << 11) | (3u << 8) | 8), HOOK_DEFAULT);
+	expect_log("returned \"skip\" on #DF");
+	assert_int_equal(fake_watch_exceptions, (1u << 14) | (1u << 3));
+	/* A vector without hooks runs none (an NMI here). */
+	assert_int_equal(event_with((1u << 31) | (2u << 8) | 2), HOOK_DEFAULT);
+}
+
+static void test_an_external_interrupt_hook_sees_the_vector(void **state)
+{
+	(void)state;
+	set_vmcs("VM_EXIT_INTERRUPTION_INFO", (1u << 31) | 0x30);
+	monitor("hv.on_exit('EXTERNAL_INTERRUPT', function(e) print('irq', e.vector, e.type, e.error_code) end)");
+	assert_int_equal(exit_with(EXIT_REASON_EXTERNAL_INTERRUPT), HOOK_DEFAULT);
+	expect_log("irq\t48\texternal interrupt\tnil");
+	monitor("hv.on_exit('CPUID', function(e) print('cpuid', e.vector, e.type) end)");
+	exit_with(EXIT_REASON_CPUID);
+	expect_log("cpuid\tnil\tnil");
+}
+
+static void test_a_failing_exception_hook_is_removed_and_its_vector_unwatched(void **state)
+{
+	(void)state;
+	monitor("hv.on_exception(13, function(e) error('broken') end)");
+	assert_int_equal(fake_watch_exceptions, 1u << 13);
+	assert_int_equal(event_with((1u << 31) | (1u << 11) | (3u << 8) | 13), HOOK_DEFAULT);
+	expect_log("broken");
+	assert_int_equal(fake_watch_exceptions, 0);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, fake_setup, fake_teardown)
@@ -286,6 +382,11 @@ int main(void)
 		T(test_print_in_a_hook_goes_to_the_log),
 		T(test_poweroff_hooks_run_once_in_order_and_a_failing_one_is_reported),
 		T(test_hv_off_removes_a_poweroff_hook),
+		T(test_event_hooks_switch_the_watch_on_and_the_last_one_off),
+		T(test_vectors_that_can_never_be_seen_are_refused_with_the_reason),
+		T(test_an_exception_hook_sees_the_event_and_its_verdict_decides),
+		T(test_an_external_interrupt_hook_sees_the_vector),
+		T(test_a_failing_exception_hook_is_removed_and_its_vector_unwatched),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

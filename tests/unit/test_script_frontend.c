@@ -22,14 +22,19 @@ static struct {
 	const char *how;
 } seen;
 
-static enum hook_verdict exit_hooks(struct vcpu *v, unsigned reason, char *stop_reason, size_t len)
+static enum hook_verdict saw(struct vcpu *v, unsigned reason, char *stop_reason, size_t len, enum hook_verdict verdict)
 {
 	seen.v = v;
 	seen.reason = reason;
 	seen.stop_reason = stop_reason;
 	seen.len = len;
 	seen.exits++;
-	return HOOK_SKIP;
+	return verdict;
+}
+
+static enum hook_verdict exit_hooks(struct vcpu *v, unsigned reason, char *stop_reason, size_t len)
+{
+	return saw(v, reason, stop_reason, len, HOOK_SKIP);
 }
 
 static void poweroff(struct vcpu *v, const char *how)
@@ -39,8 +44,15 @@ static void poweroff(struct vcpu *v, const char *how)
 	seen.poweroffs++;
 }
 
-static const struct script_frontend engine = { exit_hooks, poweroff, NULL };
-static const struct script_frontend hooks_only = { exit_hooks, NULL, NULL };
+static enum hook_verdict event_hooks(struct vcpu *v, uint32_t info, char *stop_reason, size_t len)
+{
+	return saw(v, info, stop_reason, len, HOOK_STOP);
+}
+
+static const struct script_frontend engine = {
+	.exit_hooks = exit_hooks, .poweroff = poweroff, .breakpoint = NULL, .event_hooks = event_hooks,
+};
+static const struct script_frontend hooks_only = { .exit_hooks = exit_hooks };
 
 static int reset(void **state)
 {
@@ -70,6 +82,20 @@ static void test_exit_hooks_see_the_exit_and_their_verdict_is_returned(void **st
 	assert_int_equal(seen.reason, EXIT_REASON_HLT);
 	assert_ptr_equal(seen.stop_reason, why);
 	assert_int_equal(seen.len, sizeof(why));
+}
+
+static void test_event_hooks_see_the_event_and_none_registered_means_default(void **state)
+{
+	char why[8] = "";
+	(void)state;
+	assert_int_equal(script_event_hooks_run(&vcpu, 0x80000b0e, why, sizeof(why)), HOOK_DEFAULT);
+	script_frontend_set(&hooks_only);
+	assert_int_equal(script_event_hooks_run(&vcpu, 0x80000b0e, why, sizeof(why)), HOOK_DEFAULT);
+	assert_int_equal(seen.exits, 0);
+	script_frontend_set(&engine);
+	assert_int_equal(script_event_hooks_run(&vcpu, 0x80000b0e, why, sizeof(why)), HOOK_STOP);
+	assert_int_equal(seen.reason, 0x80000b0e);
+	assert_ptr_equal(seen.stop_reason, why);
 }
 
 static void test_the_poweroff_callback_runs_once_per_registration(void **state)
@@ -106,6 +132,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_with_no_script_front_end_exits_take_the_default_and_poweroff_calls_nothing),
 		T(test_exit_hooks_see_the_exit_and_their_verdict_is_returned),
+		T(test_event_hooks_see_the_event_and_none_registered_means_default),
 		T(test_the_poweroff_callback_runs_once_per_registration),
 		T(test_unregistering_or_a_front_end_without_poweroff_calls_nothing),
 	};

@@ -112,7 +112,7 @@ static void bench_com1(uint32_t n)
 	kprintf("GUEST BENCH com1 n=%u tsc=%llu line=%llu\n", n, out_tsc, rdtsc() - start);
 }
 
-/* "cpuid:N", "io:N[:PORT]", "com1:N", "store:N", "hit:N" or "read:N"; false if malformed. */
+/* "cpuid:N", "io:N[:PORT]", "com1:N", "store:N", "hit:N", "read:N" or "selfipi:N"; false if malformed. */
 static bool run_one(struct cmdline_value spec)
 {
 	struct cmdline_value kind, rest, count, port_text;
@@ -123,6 +123,10 @@ static bool run_one(struct cmdline_value spec)
 		return false;
 	if (value_is(kind, "cpuid") && port_text.len == 0) {
 		kprintf("GUEST BENCH cpuid n=%u tsc=%llu\n", n, loop_cpuid(n));
+		return true;
+	}
+	if (value_is(kind, "selfipi") && port_text.len == 0) {
+		kprintf("GUEST BENCH selfipi n=%u tsc=%llu\n", n, bench_self_ipi(n));
 		return true;
 	}
 	if (value_is(kind, "store") && port_text.len == 0) {
@@ -157,5 +161,6 @@ void bench_run_all(void)
 	while (cmdline_next("bench", &cursor, &spec))
 		if (!run_one(spec))
 			report_fail("bench", "bad option \"bench=%.*s\", want bench=cpuid:N, bench=io:N[:PORT], "
-				    "bench=com1:N, bench=store:N, bench=hit:N or bench=read:N", (int)spec.len, spec.text);
+				    "bench=com1:N, bench=store:N, bench=hit:N, bench=read:N or bench=selfipi:N",
+				    (int)spec.len, spec.text);
 }

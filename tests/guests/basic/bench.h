@@ -6,6 +6,8 @@
  *                          with a CPUID after each
  *   bench=store:N          N x MOV to bench_store_page[0] (no exit unless
  *                          a debugger watches that page)
+ *   bench=selfipi:N        N x a fixed self-IPI through the xAPIC, each taken
+ *                          and EOIed before the next (bench_ipi.c)
  *
  * Each prints "GUEST BENCH cpuid n=N tsc=T" or "GUEST BENCH io n=N tsc=T
  * port=0xPP" ("store" likewise), T the TSC delta over the loop; com1 prints the line
@@ -16,7 +18,11 @@
 #ifndef BASIC_BENCH_H
 #define BASIC_BENCH_H
 
+#include <stdint.h>
+
 /* Runs every bench= word in command-line order; a malformed one is a FAIL. */
 void bench_run_all(void);
+/* bench=selfipi:N; the TSC delta. */
+uint64_t bench_self_ipi(uint32_t n);
 
 #endif
