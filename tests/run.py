@@ -346,6 +346,8 @@ def load_integration_tests():
     """[(name, body(t), limit seconds)] from tests/integration/test_*.py."""
     tests = []
     folder = os.path.join(ROOT, "tests", "integration")
+    if folder not in sys.path:
+        sys.path.insert(0, folder)      # a test module may import a sibling's helpers by name
     for fname in sorted(os.listdir(folder)) if os.path.isdir(folder) else []:
         if not (fname.startswith("test_") and fname.endswith(".py")):
             continue

@@ -14,7 +14,6 @@ pass with the bare checksum).
   working beside #BP/#DB hooks, two vCPUs each get and lose the control,
   TASK_SWITCH needs none, bad input is refused with the reason.
 """
-import importlib.util
 import os
 import re
 
@@ -330,11 +329,7 @@ def test_on_two_vcpus_each_gets_the_control_and_loses_it_with_the_last_hook(t):
 test_on_two_vcpus_each_gets_the_control_and_loses_it_with_the_last_hook.timeout = 360
 
 
-_spec = importlib.util.spec_from_file_location(
-    "integration.test_task_switch_helpers",
-    os.path.join(os.path.dirname(os.path.abspath(__file__)), "test_task_switch.py"))
-task_tests = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(task_tests)
+import test_task_switch as task_tests  # noqa: E402  (tests/run.py puts this folder on the path)
 TASKS = task_tests.TASKS
 TASKS_SCRIPT = r"""
 -- TASK_SWITCH always exits (nothing to switch on); #GP goes through the

@@ -118,11 +118,7 @@ def test_int3_breakpoints_the_default_show_in_the_guests_sums(t):
 test_int3_breakpoints_the_default_show_in_the_guests_sums.timeout = 300
 
 
-_smp_spec = importlib.util.spec_from_file_location(
-    "integration.test_smp_guest_helpers",
-    os.path.join(os.path.dirname(os.path.abspath(__file__)), "test_smp_guest.py"))
-smp = importlib.util.module_from_spec(_smp_spec)
-_smp_spec.loader.exec_module(smp)
+import test_smp_guest as smp  # noqa: E402  (tests/run.py puts this folder on the path)
 
 PER_VCPU = r"""
 local hits = {}
