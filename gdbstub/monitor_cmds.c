@@ -186,6 +186,8 @@ const struct gdb_monitor_cmd gdb_monitor_builtins[] = {
 	{ "why", "the VM-entry checker's verdict on the selected vCPU's VMCS", cmd_why },
 	{ "phys", "ADDR LEN  hex dump of guest-physical memory", cmd_phys },
 	{ "info", "guest memory, paging mode, stepping method", cmd_info },
+	{ "trace", "[N [csv] [VCPU]|clear|on|off]  the exit trace: the newest N exits, oldest first",
+	  gdb_monitor_trace },
 	{ "arch", "[i386|amd64|auto]  gdb's register view (auto: i386 unless in 64-bit mode)",
 	  gdb_monitor_arch },
 };

@@ -12,6 +12,7 @@
 #include "platform/kstring.h"
 #include "platform/log.h"
 #include "entry_failure.h"
+#include "trace.h"
 #include "vcpu_run.h"
 #include "vmx.h"
 
@@ -173,6 +174,8 @@ static __attribute__((noinline)) enum exit_action run_hooked(struct vcpu *v, uns
 {
 	enum hook_verdict verdict = exit_hooks_run(v, basic, v->stop_reason, sizeof(v->stop_reason));
 
+	trace_note_verdict(v, verdict);
+
 	if (verdict == HOOK_DEFAULT)
 		return handlers[basic](v);
 	if (hooked_exit_bookkeeping(v, basic) || verdict == HOOK_RESUME)
@@ -226,6 +229,7 @@ static __attribute__((noinline)) enum exit_action run_unusual(struct vcpu *v, ui
 		exit_stop(v, "VM entry failed with exit reason %u (%s)", basic, exit_reason_name(basic));
 		v->entry_failed = true;
 		vcpu_guest_stopped(v);
+		trace_exit_close(v);
 		vcpu_run(v);	/* fixed: VMLAUNCH or VMRESUME again */
 	}
 	if (basic >= EXIT_REASON_LIMIT)
@@ -248,6 +252,7 @@ void vmexit_dispatch(struct vcpu *v)
 	uint32_t reason = (uint32_t)vmread(VM_EXIT_REASON);
 	enum exit_action action;
 
+	trace_exit_begin(v, reason, rdtsc());
 	v->exits++;
 	if (reason >= EXIT_REASON_LIMIT) {
 		action = run_unusual(v, reason);
@@ -261,7 +266,11 @@ void vmexit_dispatch(struct vcpu *v)
 		vcpu_guest_stopped(EXITING_VCPU());
 	}
 	/* Break-in bounded in machine time: one RDTSC and a compare.  Here,
-	 * with the exit handled, the guest stands between two instructions. */
-	if (rdtsc() >= EXITING_VCPU()->poll_deadline)
-		debugger_poll(EXITING_VCPU());
+	 * with the exit handled, the guest stands between two instructions.
+	 * The same TSC closes the exit's trace record. */
+	uint64_t now = rdtsc();
+	struct vcpu *x = EXITING_VCPU();
+	trace_exit_end(x, now);
+	if (now >= x->poll_deadline)
+		debugger_poll(x);
 }

@@ -11,6 +11,7 @@
 
 #include "platform/errno.h"
 #include "platform/log.h"
+#include "hv/trace.h"
 
 struct fake_target fake;
 struct fake_line line;
@@ -76,6 +77,8 @@ void fake_target_reset(void)
 		fake.ept_perms[i] = EPT_RWX;
 	fake.vcpu_count = 1;
 	fake.bp_vcpu = -1;
+	fake_trace_on = true;
+	fake_trace_cleared = false;
 }
 
 void fake_set_vcpus(unsigned n)
@@ -785,4 +788,54 @@ const char *fake_ask(const char *packet)
 	fake_line_packet(packet);
 	fake_serve(&gdb_stub0, &attach);
 	return fake_line_next(NULL);
+}
+
+/* ---- the exit trace (hv/trace.h): three exits of vCPU 0 and one of
+ * vCPU 1, merged by TSC; on/off and clear recorded */
+
+static const struct trace_entry fake_trace[] = {
+	{ .tsc = 1000, .rip = 0x100a, .qual = 0, .ticks = 106, .reason = 10, .vcpu = 0 },
+	{ .tsc = 2000, .rip = 0x2000, .qual = 0x3f8, .ticks = 128, .reason = 30, .vcpu = 1 },
+	{ .tsc = 3000, .rip = 0x100c, .qual = 0, .ticks = 2326, .reason = 10, .vcpu = 0, .verdict = 1 },
+	{ .tsc = 4000, .rip = 0x100e, .qual = 0, .ticks = TRACE_TICKS_OPEN, .reason = 0, .vcpu = 0 },
+};
+#define FAKE_TRACE_N (sizeof(fake_trace) / sizeof(fake_trace[0]))
+bool fake_trace_on = true;
+bool fake_trace_cleared;
+
+bool trace_enabled(void) { return fake_trace_on; }
+void trace_enable(bool on) { fake_trace_on = on; }
+void trace_clear(void) { fake_trace_cleared = true; }
+unsigned trace_capacity(void) { return 4096; }
+
+unsigned trace_count(int vcpu)
+{
+	unsigned n = 0;
+	for (unsigned i = 0; i < FAKE_TRACE_N && !fake_trace_cleared; i++)
+		n += vcpu < 0 || fake_trace[i].vcpu == (unsigned)vcpu;
+	return n;
+}
+
+unsigned trace_walk(int vcpu, unsigned n, trace_fn fn, void *ctx)
+{
+	unsigned held = trace_count(vcpu), given = 0, seen = 0;
+	for (unsigned i = 0; i < FAKE_TRACE_N && !fake_trace_cleared; i++) {
+		if (vcpu >= 0 && fake_trace[i].vcpu != (unsigned)vcpu)
+			continue;
+		if (seen++ + n >= held) {
+			fn(ctx, &fake_trace[i]);
+			given++;
+		}
+	}
+	return given;
+}
+
+int trace_format(char *buf, unsigned len, const struct trace_entry *e)
+{
+	return snprintf(buf, len, "tsc=%llu vcpu=%u reason=%u", (unsigned long long)e->tsc, e->vcpu, e->reason);
+}
+
+int trace_format_csv(char *buf, unsigned len, const struct trace_entry *e)
+{
+	return snprintf(buf, len, "%llu,%u,%u", (unsigned long long)e->tsc, e->vcpu, e->reason);
 }

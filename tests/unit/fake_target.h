@@ -130,6 +130,9 @@ void fake_set_mode(enum fake_mode mode);	/* EFER and GUEST_CS_ACCESS_RIGHTS */
  * 0x10 + 0x20 * i, RSP 0x100 * i lower, CR3 0x1000 * i higher; vCPU 2 waits for
  * its SIPI. */
 void fake_set_vcpus(unsigned n);
+/* The exit trace: four fixed records (vCPU 0: TSC 1000, 3000, 4000 (open);
+ * vCPU 1: 2000); the switches as set. */
+extern bool fake_trace_on, fake_trace_cleared;
 unsigned fake_bp_count(enum target_bp_type type);
 struct fake_bp *fake_bp_find(enum target_bp_type type, uint64_t addr);
 

@@ -19,6 +19,7 @@
 #include "lua/port/heap.h"
 #include "platform/errno.h"
 #include "platform/log.h"
+#include "hv/trace.h"
 
 #define GUEST_RAM (1u << 20)
 #define HV_START 0x800000ull
@@ -50,6 +51,20 @@ static size_t emitted_len;
 
 static struct heap test_heap;
 static void *heap_region;
+
+/* ---- the exit trace's switches (hv/trace.c; the rings are read by the
+ * real hv/trace_read.c over vcpus[]) */
+
+static bool fake_trace_on = true;
+bool trace_enabled(void) { return fake_trace_on; }
+void trace_enable(bool on) { fake_trace_on = on; }
+unsigned trace_capacity(void) { return TRACE_RECORDS; }
+void trace_clear(void)
+{
+	for (unsigned i = 0; i < vcpu_count; i++)
+		if (vcpus[i].trace_ring)
+			memset(vcpus[i].trace_ring, 0, TRACE_RECORDS * sizeof(struct trace_rec));
+}
 
 /* ---- the log and the port */
 
