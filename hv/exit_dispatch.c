@@ -174,7 +174,8 @@ static __attribute__((noinline)) enum exit_action run_hooked(struct vcpu *v, uns
 {
 	enum hook_verdict verdict = exit_hooks_run(v, basic, v->stop_reason, sizeof(v->stop_reason));
 
-	trace_note_verdict(v, verdict);
+	if (trace_enabled())
+		trace_note_verdict(v, verdict);
 
 	if (verdict == HOOK_DEFAULT)
 		return handlers[basic](v);
@@ -229,7 +230,8 @@ static __attribute__((noinline)) enum exit_action run_unusual(struct vcpu *v, ui
 		exit_stop(v, "VM entry failed with exit reason %u (%s)", basic, exit_reason_name(basic));
 		v->entry_failed = true;
 		vcpu_guest_stopped(v);
-		trace_exit_close(v);
+		if (trace_enabled())
+			trace_exit_close(v);
 		vcpu_run(v);	/* fixed: VMLAUNCH or VMRESUME again */
 	}
 	if (basic >= EXIT_REASON_LIMIT)
@@ -246,13 +248,16 @@ static __attribute__((noinline)) enum exit_action run_unusual(struct vcpu *v, ui
 
 /* The hot path: a reason in the table with no scripted hook goes straight
  * to its handler (a bit test when there are none); the rest out of line.
- * Called by vmexit.S only. */
-void vmexit_dispatch(struct vcpu *v)
+ * Built twice, with the exit trace's record (trace.h) and without: the
+ * trace switches by which of the two vmexit.S calls, so off costs nothing
+ * and on no branch. */
+static inline __attribute__((always_inline)) void dispatch(struct vcpu *v, bool traced)
 {
 	uint32_t reason = (uint32_t)vmread(VM_EXIT_REASON);
 	enum exit_action action;
 
-	trace_exit_begin(v, reason, rdtsc());
+	if (traced)
+		trace_exit_begin(v, reason, rdtsc());
 	v->exits++;
 	if (reason >= EXIT_REASON_LIMIT) {
 		action = run_unusual(v, reason);
@@ -270,7 +275,25 @@ void vmexit_dispatch(struct vcpu *v)
 	 * The same TSC closes the exit's trace record. */
 	uint64_t now = rdtsc();
 	struct vcpu *x = EXITING_VCPU();
-	trace_exit_end(x, now);
+	if (traced)
+		trace_exit_end(x, now);
 	if (now >= x->poll_deadline)
 		debugger_poll(x);
+}
+
+void vmexit_dispatch(struct vcpu *v)
+{
+	dispatch(v, true);
+}
+
+void vmexit_dispatch_untraced(struct vcpu *v)
+{
+	dispatch(v, false);
+}
+
+void (*vmexit_dispatch_fn)(struct vcpu *v) = vmexit_dispatch;
+
+void vmexit_trace_select(bool on)
+{
+	__atomic_store_n(&vmexit_dispatch_fn, on ? vmexit_dispatch : vmexit_dispatch_untraced, __ATOMIC_RELEASE);
 }

@@ -7,8 +7,8 @@
  * keeps the resume TSC it already reads for the break-in deadline, and
  * wraps the ring with an AND, not a compare: each ring is aligned to twice
  * its size, so clearing the size bit of "one past the end" is the start.
- * Off costs the same: the ring pointer then turns round one shared
- * scratch record that nobody reads. */
+ * Off costs nothing: vmexit.S then calls the exit path built without the
+ * record (exit_dispatch.c). */
 #ifndef HV_TRACE_H
 #define HV_TRACE_H
 
@@ -65,18 +65,19 @@ static inline void trace_exit_end(struct vcpu *v, uint64_t tsc)
 }
 
 /* The vCPU's ring (a VMCS's companion: vmcs_alloc_vcpu calls it); without
- * memory the vCPU traces into the scratch record and says so. */
+ * memory the vCPU writes its records to a scratch one and says so. */
 void trace_alloc(struct vcpu *v);
 /* For an exit that never returns through the end of the path (a failed
  * entry retried with VMLAUNCH): closes its record. */
 void trace_exit_close(struct vcpu *v);
-/* The verdict of this exit's hooks, for its record. */
+/* The verdict of this exit's hooks, for its record (trace on). */
 static inline void trace_note_verdict(struct vcpu *v, unsigned verdict)
 {
 	v->trace_cur->verdict = (uint8_t)(verdict + 1);
 }
 
-/* Control, for every vCPU: on/off, and clear (the records go). */
+/* Control, for every vCPU: on/off (from the next exit on; the records
+ * stay), and clear (the records go). */
 void trace_enable(bool on);
 bool trace_enabled(void);
 void trace_clear(void);

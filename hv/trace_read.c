@@ -29,7 +29,7 @@ static struct ring_view view_of(const struct vcpu *v)
 	struct ring_view w = { .ring = v->trace_ring };
 	if (!w.ring)
 		return w;
-	const struct trace_rec *pos = trace_enabled() ? v->trace_cur : v->trace_pos;
+	const struct trace_rec *pos = v->trace_cur;
 	unsigned p = (unsigned)(pos - w.ring), done = 0;
 	while (done < TRACE_RECORDS - 1) {
 		const struct trace_rec *r = &w.ring[(p + TRACE_RECORDS - 1 - done) % TRACE_RECORDS];

@@ -88,10 +88,10 @@ struct vcpu {
 	uint64_t shadow_dr[4], shadow_dr7;	/* the guest's own, meanwhile */
 
 	/* The exit trace (trace.h): the record this exit writes, the mask that
-	 * wraps the ring, the ring, and its place while tracing is off. */
+	 * wraps the ring, the ring. */
 	struct trace_rec *trace_cur;
 	uintptr_t trace_wrap;
-	struct trace_rec *trace_ring, *trace_pos;
+	struct trace_rec *trace_ring;
 
 	uint64_t exits;		/* all VM exits */
 	uint64_t exit_counts[EXIT_REASON_LIMIT];

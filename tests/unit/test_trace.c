@@ -14,8 +14,6 @@
 
 struct vcpu vcpus[VCPU_MAX];
 unsigned vcpu_count;
-static bool on = true;
-bool trace_enabled(void) { return on; }
 
 static struct trace_rec rings[2][TRACE_RECORDS];
 
@@ -39,7 +37,6 @@ static int setup(void **state)
 	(void)state;
 	memset(rings, 0, sizeof(rings));
 	vcpu_count = 2;
-	on = true;
 	for (unsigned i = 0; i < 2; i++) {
 		vcpus[i].index = i;
 		vcpus[i].trace_ring = vcpus[i].trace_cur = rings[i];
