@@ -188,6 +188,8 @@ const struct gdb_monitor_cmd gdb_monitor_builtins[] = {
 	{ "info", "guest memory, paging mode, stepping method", cmd_info },
 	{ "trace", "[N [csv] [VCPU]|clear|on|off]  the exit trace: the newest N exits, oldest first",
 	  gdb_monitor_trace },
+	{ "dirty", "start [scan]|stop|list  guest-physical pages the guest wrote in an interval",
+	  gdb_monitor_dirty },
 	{ "arch", "[i386|amd64|auto]  gdb's register view (auto: i386 unless in 64-bit mode)",
 	  gdb_monitor_arch },
 };

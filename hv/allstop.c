@@ -2,6 +2,7 @@
 #include "allstop.h"
 
 #include "breakpoints_sync.h"
+#include "ept_dirty.h"
 #include "platform/cpu.h"
 #include "platform/errno.h"
 #include "platform/lapic.h"
@@ -204,6 +205,7 @@ static void park(struct vcpu *v)
 	fx_restore(v);
 	write_cr2(v->cr2);
 	breakpoints_sync_vcpu(v);	/* the debugger's DR0-DR3, DR7 and exception bitmap */
+	ept_dirty_sync(v);	/* dirty tracking started or stopped meanwhile */
 	invept(INVEPT_SINGLE_CONTEXT, v->eptp);	/* EPT may have changed meanwhile */
 }
 

@@ -12,6 +12,7 @@
 #include "platform/kstring.h"
 #include "platform/log.h"
 #include "entry_failure.h"
+#include "ept_dirty.h"
 #include "trace.h"
 #include "vcpu_run.h"
 #include "vmx.h"
@@ -60,6 +61,7 @@ static const exit_handler handlers[EXIT_REASON_LIMIT] = {
 	[EXIT_REASON_PREEMPTION_TIMER] = exit_preemption_timer,
 	[EXIT_REASON_WBINVD] = exit_wbinvd,
 	[EXIT_REASON_XSETBV] = exit_xsetbv,
+	[EXIT_REASON_PML_FULL] = exit_pml_full,
 };
 #pragma GCC diagnostic pop
 
@@ -145,6 +147,9 @@ static bool hooked_exit_bookkeeping(struct vcpu *v, unsigned basic)
 	switch (basic) {
 	case EXIT_REASON_PREEMPTION_TIMER:
 		exit_preemption_timer(v);
+		return false;
+	case EXIT_REASON_PML_FULL:
+		exit_pml_full(v);	/* else the log stays full and the exit recurs */
 		return false;
 	case EXIT_REASON_EXCEPTION_NMI:
 		return exception_is_debuggers(v, (uint32_t)vmread(VM_EXIT_INTERRUPTION_INFO));

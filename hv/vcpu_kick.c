@@ -11,6 +11,7 @@
 #include "vcpu_kick.h"
 
 #include "allstop.h"
+#include "ept_dirty.h"
 #include "exits.h"
 #include "platform/lapic.h"
 #include "platform/percpu.h"
@@ -45,6 +46,10 @@ void vcpu_service(struct vcpu *v)
 {
 	settle_nmis(v);
 	unsigned req = __atomic_load_n(&v->requests, __ATOMIC_ACQUIRE);
+	if (req & VCPU_REQ_SYNC) {
+		__atomic_and_fetch(&v->requests, ~VCPU_REQ_SYNC, __ATOMIC_SEQ_CST);
+		ept_dirty_sync(v);
+	}
 	if (req & VCPU_REQ_INIT)
 		vcpu_ap_wait_for_sipi(v);	/* never returns; clears the request */
 	if (req & VCPU_REQ_PARK)

@@ -11,7 +11,12 @@
 
 #include "platform/errno.h"
 #include "platform/log.h"
+#include "hv/ept_dirty.h"
 #include "hv/trace.h"
+
+bool fake_dirty_no_ad;
+static enum dirty_method fake_dirty = DIRTY_OFF;
+static bool fake_dirty_started;
 
 struct fake_target fake;
 struct fake_line line;
@@ -79,6 +84,9 @@ void fake_target_reset(void)
 	fake.bp_vcpu = -1;
 	fake_trace_on = true;
 	fake_trace_cleared = false;
+	fake_dirty_no_ad = false;
+	fake_dirty = DIRTY_OFF;
+	fake_dirty_started = false;
 }
 
 void fake_set_vcpus(unsigned n)
@@ -838,4 +846,41 @@ int trace_format(char *buf, unsigned len, const struct trace_entry *e)
 int trace_format_csv(char *buf, unsigned len, const struct trace_entry *e)
 {
 	return snprintf(buf, len, "%llu,%u,%u", (unsigned long long)e->tsc, e->vcpu, e->reason);
+}
+
+/* ---- dirty-page tracking (hv/ept_dirty.h): pages 0x3000, 0x4000, 0x9000
+ * and one above RAM written; no A/D flags when fake_dirty_no_ad. */
+
+
+int ept_dirty_start(bool scan, char *msg, size_t len)
+{
+	if (fake_dirty_no_ad) {
+		snprintf(msg, len, "dirty: refused: no A/D");
+		return -ENODEV;
+	}
+	fake_dirty = scan ? DIRTY_SCAN : DIRTY_PML;
+	fake_dirty_started = true;
+	snprintf(msg, len, "dirty: tracking with %s", scan ? "scan" : "PML");
+	return 0;
+}
+
+int ept_dirty_stop(void)
+{
+	if (fake_dirty == DIRTY_OFF)
+		return -ENOENT;
+	fake_dirty = DIRTY_OFF;
+	return 0;
+}
+
+enum dirty_method ept_dirty_method(void) { return fake_dirty; }
+
+long ept_dirty_list(dirty_page_fn fn, void *ctx, uint64_t *outside)
+{
+	static const uint64_t pages[] = { 0x3000, 0x4000, 0x9000 };
+	if (!fake_dirty_started)
+		return -ENOENT;
+	for (unsigned i = 0; i < 3; i++)
+		fn(ctx, pages[i]);
+	*outside = 1;
+	return 3;
 }

@@ -133,6 +133,9 @@ void fake_set_vcpus(unsigned n);
 /* The exit trace: four fixed records (vCPU 0: TSC 1000, 3000, 4000 (open);
  * vCPU 1: 2000); the switches as set. */
 extern bool fake_trace_on, fake_trace_cleared;
+/* Dirty tracking: pages 0x3000, 0x4000, 0x9000 and one above RAM written;
+ * start refused (no A/D flags) when fake_dirty_no_ad. */
+extern bool fake_dirty_no_ad;
 unsigned fake_bp_count(enum target_bp_type type);
 struct fake_bp *fake_bp_find(enum target_bp_type type, uint64_t addr);
 

@@ -312,6 +312,24 @@ static void test_trace_switches_off_on_and_clears(void **state)
 	assert_non_null(strstr(monitor("trace 3"), "trace: asked for 3, 0 held"));
 }
 
+/* monitor dirty: start (or refused), list as runs of pages, stop. */
+static void test_dirty_lists_runs_of_written_pages(void **state)
+{
+	(void)state;
+	assert_string_equal(monitor("dirty list"), "dirty: tracking never started (monitor dirty start)\n");
+	assert_string_equal(monitor("dirty start"), "dirty: tracking with PML\n");
+	assert_string_equal(monitor("dirty list"), "dirty: 3 pages written (PML, tracking)\n"
+						   "  0x3000-0x4fff  2 pages\n  0x9000-0x9fff  1 page\n"
+						   "dirty: and 1 page above the guest's RAM (MMIO)\n");
+	assert_non_null(strstr(monitor("dirty stop"), "dirty: stopped"));
+	assert_string_equal(monitor("dirty stop"), "dirty: not tracking\n");
+	assert_non_null(strstr(monitor("dirty list"), "dirty: 3 pages written (stopped)\n"));
+	assert_non_null(strstr(monitor("dirty start scan"), "with scan"));
+	assert_string_equal(monitor("dirty sideways"), "usage: monitor dirty start [scan] | stop | list\n");
+	fake_dirty_no_ad = true;
+	assert_string_equal(monitor("dirty start"), "dirty: refused: no A/D\n");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -337,6 +355,7 @@ int main(void)
 		cmocka_unit_test_setup(test_trace_asked_for_more_than_held_gives_what_there_is, fake_setup),
 		cmocka_unit_test_setup(test_trace_refuses_a_count_not_positive, fake_setup),
 		cmocka_unit_test_setup(test_trace_switches_off_on_and_clears, fake_setup),
+		cmocka_unit_test_setup(test_dirty_lists_runs_of_written_pages, fake_setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

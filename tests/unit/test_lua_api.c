@@ -36,6 +36,18 @@ static void test_hv_trace_returns_the_newest_exits_as_tables(void **state)
 	vcpu0.trace_ring = vcpu0.trace_cur = NULL;
 }
 
+static void test_ept_dirty_starts_lists_and_stops(void **state)
+{
+	(void)state;
+	expect_output("ept.dirty()", "ept.dirty: tracking never started");
+	expect_output("return ept.dirty('start')", "dirty: tracking (PML)");
+	expect_output("local t, how = ept.dirty() return #t, t[1], t[2], how", "2 (0x2)\t8192 (0x2000)\t20480 (0x5000)\tPML");
+	expect_output("ept.dirty('stop') return select(2, ept.dirty())", "off");
+	expect_output("ept.dirty('stop')", "ept.dirty: not tracking");
+	expect_output("ept.dirty('start', 'fast')", "start takes \"scan\" or nothing");
+	expect_output("ept.dirty('sideways')", "is not start, stop or list");
+}
+
 static void test_monitor_prints_an_expression_in_decimal_and_hex(void **state)
 {
 	(void)state;
@@ -267,6 +279,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_monitor_prints_an_expression_in_decimal_and_hex),
 		T(test_hv_trace_returns_the_newest_exits_as_tables),
+		T(test_ept_dirty_starts_lists_and_stops),
 		T(test_monitor_errors_come_back_with_a_traceback),
 		T(test_regs_read_and_write_the_guest_registers),
 		T(test_regs_refuses_unknown_and_read_only_registers),
