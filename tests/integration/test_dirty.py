@@ -54,7 +54,7 @@ def test_past_512_pages_the_pml_full_exit_loses_nothing(t):
     out, want = run(t, 0, 600, 1)
     n, pages, _ = written(out)
     t.check(n == 600 and pages == want, f"600 pages written, 600 listed: {n}")
-    t.find(out, r"PML_FULL \d+", "the PML-full exit was taken (monitor exits)")
+    t.find(out, r"62 PML_FULL +1\n", "one PML-full exit (600 pages, 512 slots): monitor exits")
 
 
 test_past_512_pages_the_pml_full_exit_loses_nothing.timeout = 400
@@ -69,7 +69,7 @@ def test_the_degraded_scan_lists_the_same_pages(t):
 
 
 def test_a_cpu_without_ept_ad_flags_is_refused(t):
-    m = t.start(hv_args="panic=poweroff gdb-wait", model="corei5_lynnfield_750", timeout=300,
+    m = t.start(hv_args="panic=poweroff gdb-wait", model="corei7_ivy_bridge_3770k", timeout=300,
                 modules=[(BASIC, f"guest {SKIP_ALL}")])
     t.wait_for(m, r"gdb-wait: the guest waits")
     out = t.gdb(m, "monitor dirty start", "monitor dirty list", "detach", elf=t.path(BASIC), timeout=120)
