@@ -152,3 +152,19 @@ def test_pure_the_stubs_rows_and_the_files(t):
         t.check(False, "a CSV that is no trace refused")
     except ValueError as e:
         t.check("not a saved trace" in str(e), str(e))
+
+
+def test_trace_dump_logs_the_rings_at_power_off_for_trace_plot(t):
+    """scripts/trace_dump.lua (what tools/trace-linux.py boots Linux with),
+    on the basic guest: every record held, as CSV on port 0xE9, drawn."""
+    r = t.boot(hv_args="panic=poweroff console=none",
+               modules=[(BASIC, f"guest {SKIP_ALL} bench=cpuid:6"), ("scripts/trace_dump.lua", "script")])
+    end = t.find(r.e9, r"TRACE-CSV-END (\d+) records at (.*)", "the dump's last line")
+    log = t.write_file("e9.log", r.e9)
+    rows = [line for line in r.e9.splitlines() if "TRACE-CSV " in line]
+    t.check(len(rows) == int(end.group(1)) + 1, f"a header and {end.group(1)} rows: {len(rows)}")
+    t.check(sum(",CPUID," in row for row in rows) >= 6, "the guest's CPUID exits are among them")
+    png = os.path.join(os.path.dirname(log), "dump.png")
+    p = subprocess.run([t.path("tools/trace-plot"), "--log", log, "-o", png, "--format", "png"],
+                       capture_output=True, text=True, timeout=120)
+    t.check(p.returncode == 0 and os.path.getsize(png) > 1000, f"trace-plot --log: {p.stdout}{p.stderr}")
