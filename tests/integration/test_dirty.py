@@ -77,3 +77,36 @@ def test_a_cpu_without_ept_ad_flags_is_refused(t):
     t.find(out, r"^dirty: refused: this CPU's EPT has no accessed/dirty flags \(IA32_VMX_EPT_VPID_CAP bit 21\), "
                 r"and tracking by write protection is not implemented", "refused, with the reason")
     t.find(out, r"^dirty: tracking never started", "nothing to list")
+
+
+SMP = "build/guests/smp.elf"
+AGREE = ("local s = {} for _, a in ipairs(ept.dirty()) do s[a] = true end "
+         "local n, bad = 0, 0 for a = 0, 0x3ff000, 4096 do local q = ept.query(a) "
+         "if q.present then if q.dirty then n = n + 1 end "
+         "if (q.dirty or false) ~= (s[a] or false) then bad = bad + 1 end end end return n, bad")
+
+
+def test_both_vcpus_log_their_writes_and_the_logs_agree_with_the_dirty_flags(t):
+    """The SMP guest: a stop with the AP in ap_only_function, start, run to
+    the BSP's bsp_only_function; the AP's counter page is listed (its vCPU
+    logged it in its own PML page), and every page below 4 MiB is listed
+    exactly when its EPT leaf is dirty: no log lost, none extra."""
+    m = t.start(hv_args="panic=poweroff gdb-wait", modules=[(SMP, "guest apic=xapic spin=3000000")], cpus=2,
+                timeout=900)
+    t.wait_for(m, r"gdb-wait: the guest waits")
+    out = t.gdb(m, "break ap_only_function", "continue", "monitor dirty start", "delete",
+                "break bsp_only_function", "continue", "monitor dirty list", f"monitor lua {AGREE}",
+                "print/x (unsigned)&ap_counter", "monitor dirty stop", "delete", "detach",
+                elf=t.path(SMP), timeout=600)
+    t.finish(m, stop=True)
+    t.find(out, r"^dirty: tracking guest writes with PML", "PML")
+    n, pages, state = written(out)
+    counter = int(t.find(out, r"^\$1 = (0x[0-9a-f]+)", "ap_counter's address").group(1), 16)
+    t.check(counter & ~0xfff in pages, f"the AP's counter page 0x{counter & ~0xfff:x} is listed: "
+            f"{[hex(p) for p in pages]}")
+    agree = t.find(out, r"^(\d+) \(0x[0-9a-f]+\)\t(\d+) \(0x[0-9a-f]+\)$", "the Lua comparison")
+    t.check(int(agree.group(1)) > 0 and agree.group(2) == "0",
+            f"{agree.group(1)} dirty leaves below 4 MiB, {agree.group(2)} disagreeing with the list")
+
+
+test_both_vcpus_log_their_writes_and_the_logs_agree_with_the_dirty_flags.timeout = 900
