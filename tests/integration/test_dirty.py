@@ -31,7 +31,7 @@ def run(t, first, count, step, start="monitor dirty start", model=None, extra=()
                 # gdb's own write: the hypervisor's, not through the guest's EPT
                 "set {char}((char *)dirty_area + 639 * 4096) = 1",
                 "continue", "monitor dirty list", "monitor exits", "monitor dirty stop", "monitor dirty list",
-                "print/x (unsigned)&dirty_area", "delete", "detach", elf=t.path(BASIC), timeout=300)
+                "print/x (unsigned)dirty_area", "delete", "detach", elf=t.path(BASIC), timeout=300)
     t.finish(m)
     area = int(t.find(out, r"^\$1 = (0x[0-9a-f]+)", "dirty_area's address").group(1), 16)
     return out, [area + (first + k * step) * 4096 for k in range(count)]

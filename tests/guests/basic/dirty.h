@@ -1,6 +1,7 @@
 /* dirty.h — known page writes for dirty-page tracking (issue 13 item 4).
  *
- *   dirty=FIRST:COUNT:STEP   one byte to each of COUNT pages of dirty_area,
+ *   dirty=FIRST:COUNT:STEP   one byte to each of COUNT pages of dirty_area
+ *                            (640 pages at 16 MiB, outside the image),
  *                            FIRST, FIRST+STEP, ... (at offset 0x123 in the
  *                            page: a logged address need not be aligned)
  *
@@ -11,6 +12,7 @@
 #ifndef BASIC_DIRTY_H
 #define BASIC_DIRTY_H
 
+#define DIRTY_AREA_ADDR 0x1000000	/* 16 MiB */
 #define DIRTY_AREA_PAGES 640
 
 void dirty_run_all(void);
