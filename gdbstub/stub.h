@@ -203,6 +203,10 @@ void gdb_fpu_forget(struct gdb_stub *g);
 const struct gdb_view *gdb_view(struct gdb_stub *g);	/* chosen at the first use */
 void gdb_view_forget(struct gdb_stub *g);		/* a new connection chooses again */
 void gdb_monitor_arch(struct gdb_stub *g, const char *args, target_emit_fn out, void *ctx);
+/* monitor_dirty.c */
+void gdb_monitor_dirty(struct gdb_stub *g, const char *args, target_emit_fn out, void *ctx);
+/* monitor_trace.c */
+void gdb_monitor_trace(struct gdb_stub *g, const char *args, target_emit_fn out, void *ctx);
 
 /* cmd_regs.c */
 void gdb_cmd_read_regs(struct gdb_stub *g, struct gdb_cursor *c);

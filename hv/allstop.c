@@ -3,6 +3,7 @@
 
 #include "breakpoints_sync.h"
 #include "event_monitor.h"
+#include "ept_dirty.h"
 #include "platform/cpu.h"
 #include "platform/errno.h"
 #include "platform/lapic.h"
@@ -207,6 +208,7 @@ static void park(struct vcpu *v)
 	write_cr2(v->cr2);
 	breakpoints_sync_vcpu(v);	/* the debugger's DR0-DR3, DR7 and exception bitmap */
 	event_monitor_sync(v, false);	/* and the controls of scripts' event hooks */
+	ept_dirty_sync(v);	/* dirty tracking started or stopped meanwhile */
 	invept(INVEPT_SINGLE_CONTEXT, v->eptp);	/* EPT may have changed meanwhile */
 }
 

@@ -13,6 +13,8 @@
 #include "platform/kstring.h"
 #include "platform/log.h"
 #include "entry_failure.h"
+#include "ept_dirty.h"
+#include "trace.h"
 #include "vcpu_run.h"
 #include "vmx.h"
 
@@ -61,6 +63,7 @@ static const exit_handler handlers[EXIT_REASON_LIMIT] = {
 	[EXIT_REASON_PREEMPTION_TIMER] = exit_preemption_timer,
 	[EXIT_REASON_WBINVD] = exit_wbinvd,
 	[EXIT_REASON_XSETBV] = exit_xsetbv,
+	[EXIT_REASON_PML_FULL] = exit_pml_full,
 };
 #pragma GCC diagnostic pop
 
@@ -147,6 +150,9 @@ static bool hooked_exit_bookkeeping(struct vcpu *v, unsigned basic)
 	case EXIT_REASON_PREEMPTION_TIMER:
 		exit_preemption_timer(v);
 		return false;
+	case EXIT_REASON_PML_FULL:
+		exit_pml_full(v);	/* else the log stays full and the exit recurs */
+		return false;
 	case EXIT_REASON_EXCEPTION_NMI:
 		return exception_is_debuggers(v, (uint32_t)vmread(VM_EXIT_INTERRUPTION_INFO));
 	case EXIT_REASON_EXTERNAL_INTERRUPT:
@@ -181,6 +187,9 @@ static __attribute__((noinline)) enum exit_action run_hooked(struct vcpu *v, uns
 	if (basic == EXIT_REASON_EXTERNAL_INTERRUPT && !ext_interrupt_acknowledged())
 		return handlers[basic](v);
 	enum hook_verdict verdict = exit_hooks_run(v, basic, v->stop_reason, sizeof(v->stop_reason));
+
+	if (trace_enabled())
+		trace_note_verdict(v, verdict);
 
 	if (verdict == HOOK_DEFAULT)
 		return handlers[basic](v);
@@ -256,6 +265,8 @@ static __attribute__((noinline)) enum exit_action run_unusual(struct vcpu *v, ui
 		exit_stop(v, "VM entry failed with exit reason %u (%s)", basic, exit_reason_name(basic));
 		v->entry_failed = true;
 		vcpu_guest_stopped(v);
+		if (trace_enabled())
+			trace_exit_close(v);
 		vcpu_run(v);	/* fixed: VMLAUNCH or VMRESUME again */
 	}
 	if (basic >= EXIT_REASON_LIMIT)
@@ -272,12 +283,16 @@ static __attribute__((noinline)) enum exit_action run_unusual(struct vcpu *v, ui
 
 /* The hot path: a reason in the table with no scripted hook goes straight
  * to its handler (a bit test when there are none); the rest out of line.
- * Called by vmexit.S only. */
-void vmexit_dispatch(struct vcpu *v)
+ * Built twice, with the exit trace's record (trace.h) and without: the
+ * trace switches by which of the two vmexit.S calls, so off costs nothing
+ * and on no branch. */
+static inline __attribute__((always_inline)) void dispatch(struct vcpu *v, bool traced)
 {
 	uint32_t reason = (uint32_t)vmread(VM_EXIT_REASON);
 	enum exit_action action;
 
+	if (traced)
+		trace_exit_begin(v, reason, rdtsc());
 	v->exits++;
 	if (reason >= EXIT_REASON_LIMIT) {
 		action = run_unusual(v, reason);
@@ -291,7 +306,29 @@ void vmexit_dispatch(struct vcpu *v)
 		vcpu_guest_stopped(EXITING_VCPU());
 	}
 	/* Break-in bounded in machine time: one RDTSC and a compare.  Here,
-	 * with the exit handled, the guest stands between two instructions. */
-	if (rdtsc() >= EXITING_VCPU()->poll_deadline)
-		debugger_poll(EXITING_VCPU());
+	 * with the exit handled, the guest stands between two instructions.
+	 * The same TSC closes the exit's trace record. */
+	uint64_t now = rdtsc();
+	struct vcpu *x = EXITING_VCPU();
+	if (traced)
+		trace_exit_end(x, now);
+	if (now >= x->poll_deadline)
+		debugger_poll(x);
+}
+
+void vmexit_dispatch(struct vcpu *v)
+{
+	dispatch(v, true);
+}
+
+void vmexit_dispatch_untraced(struct vcpu *v)
+{
+	dispatch(v, false);
+}
+
+void (*vmexit_dispatch_fn)(struct vcpu *v) = vmexit_dispatch;
+
+void vmexit_trace_select(bool on)
+{
+	__atomic_store_n(&vmexit_dispatch_fn, on ? vmexit_dispatch : vmexit_dispatch_untraced, __ATOMIC_RELEASE);
 }

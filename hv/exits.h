@@ -34,8 +34,13 @@ enum exit_action exit_task_switch(struct vcpu *v);
 #define MSR_IA32_BIOS_SIGN_ID 0x8b
 #define MSR_IA32_MISC_ENABLE 0x1a0
 
-/* vmexit.S's C entry: the exit of the vCPU whose exit stack this is. */
+/* vmexit.S's C entry: the exit of the vCPU whose exit stack this is,
+ * recorded in the exit trace or not (hv/trace.h): vmexit.S calls
+ * through vmexit_dispatch_fn, which vmexit_trace_select() sets. */
 void vmexit_dispatch(struct vcpu *v);
+void vmexit_dispatch_untraced(struct vcpu *v);
+extern void (*vmexit_dispatch_fn)(struct vcpu *v);
+void vmexit_trace_select(bool on);
 
 /* Steps over an instruction the hypervisor emulated, len bytes (from a
  * decoder where the exit has no instruction length, e.g. EPT violations):

@@ -3,6 +3,7 @@
  * VM entry (ch. 4).  A failure at any step is explained and the machine
  * stops cleanly; the hypervisor never half-launches. */
 #include "hv_start.h"
+#include "trace.h"
 
 #include "guest_cpuid.h"
 
@@ -96,6 +97,7 @@ void hv_start(const struct boot_info *bi, const struct hv_config *cfg)
 	int rc;
 
 	v->state = VCPU_RUNNING;
+	trace_enable(!cfg->trace_off);	/* before the vCPUs' rings are set up */
 
 	if (!vmx_caps_read(&vmx_caps)) {
 		log_error("no VMX on this CPU (CPUID.1:ECX.VMX=0)");

@@ -18,6 +18,8 @@ struct guest_gprs {
 	uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
 };
 
+struct trace_rec;
+
 enum exit_action {
 	EXIT_RESUME,	/* back to the guest as it is */
 	EXIT_ADVANCE,	/* skip the exiting instruction, then resume */
@@ -93,6 +95,12 @@ struct vcpu {
 	uint64_t cr2;			/* CR2 while parked */
 	bool own_drs;			/* the debugger's DR0-DR3/DR7 are in force */
 	uint64_t shadow_dr[4], shadow_dr7;	/* the guest's own, meanwhile */
+
+	/* The exit trace (trace.h): the record this exit writes, the mask that
+	 * wraps the ring, the ring. */
+	struct trace_rec *trace_cur;
+	uintptr_t trace_wrap;
+	struct trace_rec *trace_ring;
 
 	uint64_t exits;		/* all VM exits */
 	uint64_t exit_counts[EXIT_REASON_LIMIT];

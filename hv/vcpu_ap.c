@@ -1,5 +1,6 @@
 /* vcpu_ap.c — APs from VMXON to the guest's start-up IPI. */
 #include "vcpu_ap.h"
+#include "ept_dirty.h"
 
 #include "allstop.h"
 #include "breakpoints_sync.h"
@@ -178,6 +179,7 @@ void vcpu_ap_wait_for_sipi(struct vcpu *v)
 	v->sipi_vector = -1;
 	vmcs_guest_sipi_state(v, ap_caps, vector);
 	restart_debugging(v);
+	ept_dirty_sync(v);	/* dirty tracking may have started while it waited */
 	v->state = VCPU_RUNNING;
 	log_debug("vCPU %u: start-up IPI, vector 0x%02x: real mode at %04x:0000", v->index, vector, vector << 8);
 	vcpu_run(v);

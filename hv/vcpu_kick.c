@@ -12,6 +12,7 @@
 
 #include "allstop.h"
 #include "event_monitor.h"
+#include "ept_dirty.h"
 #include "exits.h"
 #include "platform/lapic.h"
 #include "platform/percpu.h"
@@ -49,6 +50,10 @@ void vcpu_service(struct vcpu *v)
 	if (req & VCPU_REQ_EVENTS) {
 		__atomic_and_fetch(&v->requests, ~VCPU_REQ_EVENTS, __ATOMIC_SEQ_CST);
 		event_monitor_sync(v, false);
+	}
+	if (req & VCPU_REQ_SYNC) {
+		__atomic_and_fetch(&v->requests, ~VCPU_REQ_SYNC, __ATOMIC_SEQ_CST);
+		ept_dirty_sync(v);
 	}
 	if (req & VCPU_REQ_INIT)
 		vcpu_ap_wait_for_sipi(v);	/* never returns; clears the request */

@@ -13,6 +13,7 @@
 #define VCPU_REQ_PARK 1u	/* all-stop: leave the guest and wait (allstop.c) */
 #define VCPU_REQ_INIT 2u	/* the guest sent it INIT: back to wait-for-SIPI */
 #define VCPU_REQ_EVENTS 4u	/* the event watch changed: its controls (event_monitor.c) */
+#define VCPU_REQ_SYNC 8u	/* dirty tracking changed: its VMCS follows (ept_dirty_sync) */
 
 void vcpu_request(struct vcpu *v, unsigned req);
 /* Sends the NMI again (a request the vCPU has not seen yet). */

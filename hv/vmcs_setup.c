@@ -4,6 +4,7 @@
  * capability adjust (SDM Vol. 3D §A.3), so a bit the CPU lacks is dropped
  * with a message rather than failing the entry. */
 #include "vmcs_setup.h"
+#include "trace.h"
 
 #include "apic_base.h"
 #include "debugger.h"
@@ -289,6 +290,7 @@ int vmcs_alloc_vcpu(struct vcpu *v, const struct vmx_caps_raw *caps)
 		return -ENOMEM;
 	v->exit_stack_top = stack + EXIT_STACK_PAGES * PAGE_SIZE;
 	v->gprs = &v->regs;
+	trace_alloc(v);
 	return 0;
 }
 

@@ -18,7 +18,8 @@
  * vmexit_entry: HOST_RIP.  The CPU arrives here on every VM exit with RSP =
  * HOST_RSP (the top of the exit stack, 16-byte aligned) and the guest's
  * GPRs still live (SDM Vol. 3C §28.5: only the host-state area is loaded).
- * They go to the vCPU's GPR block, vmexit_dispatch(vcpu) runs, and VMRESUME
+ * They go to the vCPU's GPR block, vmexit_dispatch(vcpu) runs (or its
+ * twin without the exit trace, vmexit_dispatch_fn says which), and VMRESUME
  * goes back; if it fails, vmresume_failed(status, vcpu) takes over. */
 
 #define SLOT_VCPU 0
@@ -113,7 +114,7 @@ vmexit_entry:
 	popq 8*0(%rax)		/* the guest's RAX; RSP back at HOST_RSP, aligned */
 	xorl %ebp, %ebp		/* the backtrace stops here */
 	movq SLOT_VCPU(%rsp), %rdi
-	call vmexit_dispatch
+	call *vmexit_dispatch_fn	/* traced or not: hv/trace.h */
 	movq SLOT_GPRS(%rsp), %rax
 	load_gprs
 	vmresume

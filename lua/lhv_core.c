@@ -253,6 +253,8 @@ static int open_all(lua_State *L)
 	lhv_open_mem(L);
 	lhv_open_hooks(L);
 	lhv_open_bp(L);
+	lhv_open_trace(L);
+	lhv_open_dirty(L);
 	lhv_seal(L);	/* last: the tables are complete */
 	return 0;
 }

@@ -67,6 +67,10 @@ void lhv_report_info(const char *msg);
 /* Flushes print() output held back for want of a newline. */
 void lhv_flush_output(void);
 
+/* lhv_trace.c: hv.trace; lhv_dirty.c: ept.dirty */
+void lhv_open_trace(lua_State *L);
+void lhv_open_dirty(lua_State *L);
+
 /* lhv_hooks.c */
 void lhv_open_hooks(lua_State *L);
 /* Drops every hook without touching the state (it is being closed). */

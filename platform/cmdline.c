@@ -13,6 +13,7 @@ const char cmdline_help[] =
 	"loglevel=error|warn|info|debug                  log threshold (default info)\n"
 	"panic=halt|poweroff                             what a fatal error does (default halt)\n"
 	"e9=on|off                                       copy the log to port 0xE9 (default on)\n"
+	"trace=on|off                                    record every VM exit in the exit trace (default on)\n"
 	"lua-heap=SIZE[K|M]                              Lua heap cap (default 4M, at most 16M)\n"
 	"lua-budget=N                                    Lua VM instructions per hook call (default 1000000)\n"
 	"lua-ticks=N                                     TSC ticks per hook call, C work included (default 200000000)\n"
@@ -148,6 +149,14 @@ static bool opt_e9(struct hv_config *c, const char *v)
 	return true;
 }
 
+static bool opt_trace(struct hv_config *c, const char *v)
+{
+	if (!strcmp(v, "on")) c->trace_off = false;
+	else if (!strcmp(v, "off")) c->trace_off = true;
+	else return false;
+	return true;
+}
+
 static bool opt_selftest(struct hv_config *c, const char *v)
 {
 	if (strcmp(v, "pagefault") && strcmp(v, "vmentry") && strcmp(v, "luastack") && strcmp(v, "mtf-tf"))
@@ -189,6 +198,7 @@ static const char *cur_none(const struct hv_config *c) { (void)c; return "none";
 static const char *cur_default(const struct hv_config *c) { (void)c; return "the default"; }
 static const char *cur_panic(const struct hv_config *c) { return c->panic == PANIC_HALT ? "halt" : "poweroff"; }
 static const char *cur_e9(const struct hv_config *c) { return c->e9 ? "on" : "off"; }
+static const char *cur_trace(const struct hv_config *c) { return c->trace_off ? "off" : "on"; }
 static const char *cur_sipi(const struct hv_config *c) { return c->sipi_native ? "native" : "software"; }
 
 static const char *cur_loglevel(const struct hv_config *c)
@@ -204,6 +214,7 @@ static const struct option options[] = {
 	{ "loglevel", true, opt_loglevel, cur_loglevel },
 	{ "panic", true, opt_panic, cur_panic },
 	{ "e9", true, opt_e9, cur_e9 },
+	{ "trace", true, opt_trace, cur_trace },
 	{ "selftest", true, opt_selftest, cur_none },
 	{ "lua-heap", true, opt_lua_heap, cur_default },
 	{ "lua-budget", true, opt_lua_budget, cur_default },

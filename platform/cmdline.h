@@ -29,6 +29,7 @@ struct hv_config {
 	enum log_level loglevel;	/* loglevel=error|warn|info|debug */
 	enum panic_action panic;	/* panic=halt|poweroff */
 	bool e9;			/* e9=on|off */
+	bool trace_off;			/* trace=on|off: the exit trace (hv/trace.h) */
 	char selftest[CMDLINE_SELFTEST_LEN];	/* selftest=pagefault */
 	uint64_t lua_heap;		/* lua-heap=4M: bytes, 0 = default */
 	uint64_t lua_budget;		/* lua-budget=N: Lua instructions per call, 0 = default */

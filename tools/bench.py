@@ -36,7 +36,9 @@ N = 20000
 IO_PORT = 0x2FF          # the debug UART's scratch register: trapped under vmxdbg
 CONSOLE_BYTES = 256      # bench=com1: a line to the console, whose data port vmxdbg traps
 SELF_IPIS = 1000         # bench=selfipi: interrupts the guest sends itself through its xAPIC
-TARGETS = {"cpuid_exit_instructions": 107, "hv_init_instructions": 5_000_000,
+# The CPUID round trip: 107 without the exit trace, + 15 with it (on by default).
+TARGETS = {"cpuid_exit_instructions": 122, "cpuid_exit_instructions_untraced": 107,
+           "trace_instructions_per_exit": 15, "hv_init_instructions": 5_000_000,
            "lua_hook_exit_instructions": 3000, "lua_other_reason_hook_extra_instructions": 0}
 
 
@@ -46,8 +48,8 @@ def bare_iso(out, guest, args):
                    check=True)
 
 
-def hv_iso(out, elf, guest, args, script=None):
-    cmd = [os.path.join(ROOT, "tools", "mkiso"), out, elf, "--args", "panic=poweroff loglevel=warn",
+def hv_iso(out, elf, guest, args, script=None, hv_args=""):
+    cmd = [os.path.join(ROOT, "tools", "mkiso"), out, elf, "--args", f"panic=poweroff loglevel=warn {hv_args}".strip(),
            "--module", guest, f"guest {args}"]
     if script:
         cmd += ["--module", script, "script"]
@@ -104,6 +106,12 @@ def main():
         sys.stderr.write("bench: a run did not print its figures; console under vmxdbg:\n" + under[-3000:]
                          + "\nbare:\n" + bare[-2000:])
         return 1
+    # The exit trace's cost: the CPUID loop with the trace off (trace=off).
+    hv_iso(os.path.join(work, "untraced.iso"), a.elf, a.guest, f"bench=cpuid:{a.n}", hv_args="trace=off")
+    untraced = bench_lines(boot(os.path.join(work, "untraced.iso"), os.path.join(work, "untraced")))
+    if "cpuid" not in untraced:
+        sys.stderr.write("bench: the run with trace=off did not print its figures\n")
+        return 1
     hooked = hooked_tsc(work, a.elf, a.guest, "cpuid", a.n, "CPUID")
     other = hooked_tsc(work, a.elf, a.guest, "cpuid", a.n, "HLT")
     watched = hooked_tsc(work, a.elf, a.guest, "selfipi", SELF_IPIS, "EXTERNAL_INTERRUPT")
@@ -113,6 +121,8 @@ def main():
     res = {
         "cpuid_exit_instructions": round((hv["cpuid"][1] - raw["cpuid"][1]) / a.n, 1),
         "lua_hook_exit_instructions": round((hooked - raw["cpuid"][1]) / a.n, 1),
+        "trace_instructions_per_exit": round((hv["cpuid"][1] - untraced["cpuid"][1]) / a.n, 1),
+        "cpuid_exit_instructions_untraced": round((untraced["cpuid"][1] - raw["cpuid"][1]) / a.n, 1),
         "lua_other_reason_hook_extra_instructions": round((other - hv["cpuid"][1]) / a.n, 1),
         "io_exit_instructions": round((hv["io"][1] - raw["io"][1]) / a.n, 1),
         "console_byte_exit_instructions": round((hv["com1"][1] - raw["com1"][1]) / CONSOLE_BYTES, 1),
@@ -138,7 +148,8 @@ def main():
     with open(a.out, "w") as f:
         json.dump(res, f, indent=2)
     print(f"{'figure':<34}{'value':>14}{'target':>14}")
-    for key in ("cpuid_exit_instructions", "io_exit_instructions", "console_byte_exit_instructions",
+    for key in ("cpuid_exit_instructions", "trace_instructions_per_exit", "cpuid_exit_instructions_untraced",
+                "io_exit_instructions", "console_byte_exit_instructions",
                 "hv_init_instructions", "self_ipi_instructions", "watched_interrupt_instructions",
                 "lua_hook_exit_instructions", "lua_other_reason_hook_extra_instructions"):
         t = TARGETS.get(key)

@@ -4,7 +4,7 @@
 set -eu
 
 PACKAGES="dpkg-dev patch bochs bochsbios vgabios grub-pc-bin grub-common xorriso mtools
-qemu-system-x86 musl-dev musl-tools libcmocka-dev gdb lldb clang libclang-rt-14-dev python3 make gcc"
+qemu-system-x86 musl-dev musl-tools libcmocka-dev gdb lldb clang libclang-rt-14-dev python3 python3-matplotlib make gcc"
 
 missing=""
 for p in $PACKAGES; do

@@ -12,6 +12,8 @@ hypervisor's view of the guest is one word away:
     vmx phys ADDR LEN        hex dump of guest-physical memory
     vmx lua FILE [ARGS]      run a local Lua file in the hypervisor, ARGS as its ...
     vmx arch [i386|amd64|auto]  the register view of the next connection
+    vmx trace [N [VCPU]|clear|on|off]  the exit trace (monitor trace)
+    vmx trace save FILE [N [VCPU]]  the exit trace to FILE, .csv or .json
 
 and `vmx connect [PORT]`, which is `target remote localhost:PORT`.  Each
 vCPU is a gdb thread; the `vmx` commands are about gdb's selected thread.  The stub
@@ -20,8 +22,12 @@ describes the guest as gdb's i386 or amd64 by the image it was loaded from
 `monitor arch` forces one), so the guest's ELF loads as it is.
 """
 import os
+import sys
 
 import gdb
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import vmxdbg_trace  # noqa: E402
 
 # `vmx lua` sends a file in parts (monitor lua-begin / lua-part / lua-end,
 # gdbstub/monitor_lua.c); the hypervisor assembles them and runs the whole.
@@ -100,6 +106,48 @@ traceback naming FILE:LINE) come back here."""
         gdb.execute("monitor " + " ".join(["lua-end"] + argv[1:]))
 
 
+class VmxTrace(gdb.Command):
+    """vmx trace [N [VCPU] | clear | on | off]: the exit trace, newest N exits oldest first
+(all vCPUs merged by TSC, or one); `vmx trace save FILE` writes it to a file."""
+
+    def __init__(self):
+        super().__init__("vmx trace", gdb.COMMAND_USER, prefix=True)
+
+    def invoke(self, arg, from_tty):
+        monitor(("trace " + arg).strip())
+
+
+class VmxTraceSave(gdb.Command):
+    """vmx trace save FILE [N [VCPU]]: the exit trace (every record held, or the newest N,
+of all vCPUs or one) to FILE as CSV or JSON, by its extension; for tools/trace-plot."""
+
+    def __init__(self):
+        super().__init__("vmx trace save", gdb.COMMAND_USER, gdb.COMPLETE_FILENAME)
+
+    def invoke(self, arg, from_tty):
+        argv = gdb.string_to_argv(arg)
+        if not 1 <= len(argv) <= 3:
+            raise gdb.GdbError("usage: vmx trace save FILE [N [VCPU]]")
+        path = argv[0]
+        try:
+            vmxdbg_trace.kind_of(path)
+        except ValueError as e:
+            raise gdb.GdbError(str(e))
+        asked = len(argv) > 1
+        n = argv[1] if asked else str(2**32 - 1)
+        out = gdb.execute(" ".join(["monitor trace", n, "csv"] + argv[2:]), to_string=True)
+        try:
+            records, notes = vmxdbg_trace.parse_monitor(out)
+        except ValueError as e:
+            raise gdb.GdbError(f"{out.strip()}\n({e})")
+        if not records and notes and "held" not in notes[0]:
+            raise gdb.GdbError(notes[0])     # the stub refused the request
+        vmxdbg_trace.save(records, path)
+        for note in notes if asked else ():
+            print(note)
+        print(f"vmx trace save: {len(records)} records to {path}")
+
+
 class VmxConnect(gdb.Command):
     """vmx connect [PORT]: attach to vmxdbg (default port 1234)."""
 
@@ -121,4 +169,6 @@ for word, doc in (("vmcs", "vmx vmcs [FIELD [VALUE]]: dump the VMCS, or read/wri
                   ("arch", "vmx arch [i386|amd64|auto]: the register view of the next connection.")):
     VmxMonitor(word, doc)
 VmxLua()
+VmxTrace()
+VmxTraceSave()
 VmxConnect()

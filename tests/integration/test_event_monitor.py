@@ -246,8 +246,12 @@ test_on_the_demo_guest_every_tick_and_page_fault_is_seen_and_the_demo_runs_as_be
 def test_interrupt_counts_on_linux_show_its_timer_vector_dominating(t):
     """Debian's kernel through its PVH entry to /init, every interrupt an
     exit while interrupt_counts.lua is loaded: Linux still reaches /init
-    and powers off, and the table at the end has the local APIC timer
-    (LOCAL_TIMER_VECTOR 0xec) first."""
+    and powers off, and the table at the end is the timers': the PIT's IRQ 0
+    (vector 0x30, while Linux calibrates) and the local APIC timer
+    (LOCAL_TIMER_VECTOR 0xec) first among the vectors and together most of
+    the interrupts.  (Which of the two leads depends on the clockevent mode:
+    with TSC deadline -- the hypervisor bit set, MWAIT hidden -- Linux ticks
+    ~111 times in the half second of guest time the boot takes, the PIT ~322.)"""
     import json
     info_path = t.path("build/linux/info.json")
     t.check(os.path.exists(info_path), "build/linux is not prepared (tools/linux-guest.py)")
@@ -260,10 +264,13 @@ def test_interrupt_counts_on_linux_show_its_timer_vector_dominating(t):
     r.expect(r"guest: powered off \(ACPI S5\)")
     m = r.expect(r"lua: interrupt_counts: guest powered off \(ACPI S5\): (\d+) events, (\d+) kinds")
     total = int(m.group(1))
-    top = re.search(r"lua: interrupt_counts: vector 0x([0-9a-f]+) \(\d+\) +(\d+) +([\d.]+)%", r.console[m.end():])
-    t.check(top, "no table after the summary line")
-    first, share = int(top.group(1), 16), float(top.group(3))
-    t.check(first == 0xec and share > 50, f"the first vector is {first:#x} with {share}% of {total}")
+    rows = re.findall(r"lua: interrupt_counts: vector 0x([0-9a-f]+) \(\d+\) +(\d+) +([\d.]+)%", r.console[m.end():])
+    t.check(rows, "no table after the summary line")
+    counts = {int(v, 16): int(n) for v, n, _share in rows}
+    t.check(sum(counts.values()) == total, f"the rows add up to {sum(counts.values())}, not {total}")
+    timers = counts.get(0x30, 0) + counts.get(0xec, 0)
+    t.check(int(rows[0][0], 16) in (0x30, 0xec) and counts.get(0xec, 0) > 0 and timers > total * 0.8,
+            f"the timers (0x30, 0xec) are not most of the {total} interrupts: {counts}")
     for bad in (r"Kernel panic", r"guest stopped", r"PANIC", r"removed; the guest continues"):
         r.forbid(bad)
     r.expect_poweroff()

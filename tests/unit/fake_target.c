@@ -11,6 +11,12 @@
 
 #include "platform/errno.h"
 #include "platform/log.h"
+#include "hv/ept_dirty.h"
+#include "hv/trace.h"
+
+bool fake_dirty_no_ad;
+static enum dirty_method fake_dirty = DIRTY_OFF;
+static bool fake_dirty_started;
 
 struct fake_target fake;
 struct fake_line line;
@@ -76,6 +82,11 @@ void fake_target_reset(void)
 		fake.ept_perms[i] = EPT_RWX;
 	fake.vcpu_count = 1;
 	fake.bp_vcpu = -1;
+	fake_trace_on = true;
+	fake_trace_cleared = false;
+	fake_dirty_no_ad = false;
+	fake_dirty = DIRTY_OFF;
+	fake_dirty_started = false;
 }
 
 void fake_set_vcpus(unsigned n)
@@ -810,4 +821,91 @@ const char *fake_ask(const char *packet)
 	fake_line_packet(packet);
 	fake_serve(&gdb_stub0, &attach);
 	return fake_line_next(NULL);
+}
+
+/* ---- the exit trace (hv/trace.h): three exits of vCPU 0 and one of
+ * vCPU 1, merged by TSC; on/off and clear recorded */
+
+static const struct trace_entry fake_trace[] = {
+	{ .tsc = 1000, .rip = 0x100a, .qual = 0, .ticks = 106, .reason = 10, .vcpu = 0 },
+	{ .tsc = 2000, .rip = 0x2000, .qual = 0x3f8, .ticks = 128, .reason = 30, .vcpu = 1 },
+	{ .tsc = 3000, .rip = 0x100c, .qual = 0, .ticks = 2326, .reason = 10, .vcpu = 0, .verdict = 1 },
+	{ .tsc = 4000, .rip = 0x100e, .qual = 0, .ticks = TRACE_TICKS_OPEN, .reason = 0, .vcpu = 0 },
+};
+#define FAKE_TRACE_N (sizeof(fake_trace) / sizeof(fake_trace[0]))
+bool fake_trace_on = true;
+bool fake_trace_cleared;
+
+bool trace_enabled(void) { return fake_trace_on; }
+void trace_enable(bool on) { fake_trace_on = on; }
+void trace_clear(void) { fake_trace_cleared = true; }
+unsigned trace_capacity(void) { return 4096; }
+
+unsigned trace_count(int vcpu)
+{
+	unsigned n = 0;
+	for (unsigned i = 0; i < FAKE_TRACE_N && !fake_trace_cleared; i++)
+		n += vcpu < 0 || fake_trace[i].vcpu == (unsigned)vcpu;
+	return n;
+}
+
+unsigned trace_walk(int vcpu, unsigned n, trace_fn fn, void *ctx)
+{
+	unsigned held = trace_count(vcpu), given = 0, seen = 0;
+	for (unsigned i = 0; i < FAKE_TRACE_N && !fake_trace_cleared; i++) {
+		if (vcpu >= 0 && fake_trace[i].vcpu != (unsigned)vcpu)
+			continue;
+		if (seen++ + n >= held) {
+			fn(ctx, &fake_trace[i]);
+			given++;
+		}
+	}
+	return given;
+}
+
+int trace_format(char *buf, unsigned len, const struct trace_entry *e)
+{
+	return snprintf(buf, len, "tsc=%llu vcpu=%u reason=%u", (unsigned long long)e->tsc, e->vcpu, e->reason);
+}
+
+int trace_format_csv(char *buf, unsigned len, const struct trace_entry *e)
+{
+	return snprintf(buf, len, "%llu,%u,%u", (unsigned long long)e->tsc, e->vcpu, e->reason);
+}
+
+/* ---- dirty-page tracking (hv/ept_dirty.h): pages 0x3000, 0x4000, 0x9000
+ * and one above RAM written; no A/D flags when fake_dirty_no_ad. */
+
+
+int ept_dirty_start(bool scan, char *msg, size_t len)
+{
+	if (fake_dirty_no_ad) {
+		snprintf(msg, len, "dirty: refused: no A/D");
+		return -ENODEV;
+	}
+	fake_dirty = scan ? DIRTY_SCAN : DIRTY_PML;
+	fake_dirty_started = true;
+	snprintf(msg, len, "dirty: tracking with %s", scan ? "scan" : "PML");
+	return 0;
+}
+
+int ept_dirty_stop(void)
+{
+	if (fake_dirty == DIRTY_OFF)
+		return -ENOENT;
+	fake_dirty = DIRTY_OFF;
+	return 0;
+}
+
+enum dirty_method ept_dirty_method(void) { return fake_dirty; }
+
+long ept_dirty_list(dirty_page_fn fn, void *ctx, uint64_t *outside)
+{
+	static const uint64_t pages[] = { 0x3000, 0x4000, 0x9000 };
+	if (!fake_dirty_started)
+		return -ENOENT;
+	for (unsigned i = 0; i < 3; i++)
+		fn(ctx, pages[i]);
+	*outside = 1;
+	return 3;
 }

@@ -130,6 +130,12 @@ void fake_set_mode(enum fake_mode mode);	/* EFER and GUEST_CS_ACCESS_RIGHTS */
  * 0x10 + 0x20 * i, RSP 0x100 * i lower, CR3 0x1000 * i higher; vCPU 2 waits for
  * its SIPI. */
 void fake_set_vcpus(unsigned n);
+/* The exit trace: four fixed records (vCPU 0: TSC 1000, 3000, 4000 (open);
+ * vCPU 1: 2000); the switches as set. */
+extern bool fake_trace_on, fake_trace_cleared;
+/* Dirty tracking: pages 0x3000, 0x4000, 0x9000 and one above RAM written;
+ * start refused (no A/D flags) when fake_dirty_no_ad. */
+extern bool fake_dirty_no_ad;
 unsigned fake_bp_count(enum target_bp_type type);
 struct fake_bp *fake_bp_find(enum target_bp_type type, uint64_t addr);
 

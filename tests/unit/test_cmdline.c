@@ -30,13 +30,14 @@ static void test_defaults_are_console_com1_and_gdb_com2_at_115200(void **state)
 	assert_int_equal(cfg.loglevel, LOG_INFO);
 	assert_int_equal(cfg.panic, PANIC_HALT);
 	assert_true(cfg.e9);
+	assert_false(cfg.trace_off);
 	assert_int_equal(cfg.nwarnings, 0);
 }
 
 static void test_every_option_is_applied(void **state)
 {
 	(void)state;
-	parse("  console=COM3,9600 gdb=0x2e8,57600\tgdb-wait loglevel=debug panic=poweroff e9=off selftest=pagefault ");
+	parse("  console=COM3,9600 gdb=0x2e8,57600\tgdb-wait loglevel=debug panic=poweroff e9=off trace=off selftest=pagefault ");
 	assert_int_equal(cfg.console.port, 0x3e8);
 	assert_int_equal(cfg.console.baud, 9600);
 	assert_string_equal(cfg.console.name, "com3");
@@ -47,6 +48,7 @@ static void test_every_option_is_applied(void **state)
 	assert_int_equal(cfg.loglevel, LOG_DEBUG);
 	assert_int_equal(cfg.panic, PANIC_POWEROFF);
 	assert_false(cfg.e9);
+	assert_true(cfg.trace_off);
 	assert_string_equal(cfg.selftest, "pagefault");
 	assert_int_equal(cfg.nwarnings, 0);
 }

@@ -280,6 +280,66 @@ static void test_the_command_table_fills_up(void **state)
 	assert_int_equal(gdb_monitor_register("x0", "", cmd_hello), -EEXIST);
 }
 
+/* monitor trace: the newest N oldest first, all vCPUs or one, CSV for the
+ * gdb helper, the switches, and what it says to bad or large requests. */
+static void test_trace_lists_the_newest_exits_oldest_first(void **state)
+{
+	(void)state;
+	assert_string_equal(monitor("trace 2"), "tsc=3000 vcpu=0 reason=10\ntsc=4000 vcpu=0 reason=0\n");
+	fake_set_vcpus(2);
+	assert_string_equal(monitor("trace 1 1"), "tsc=2000 vcpu=1 reason=30\n");
+	assert_string_equal(monitor("trace 1 csv"),
+			    "tsc,vcpu,reason,code,qual,rip,ticks,hook\n4000,0,0\n");
+	assert_non_null(strstr(monitor("trace"), "trace: on, 4096 records per vCPU, 4 held\ntsc=1000"));
+}
+
+static void test_trace_asked_for_more_than_held_gives_what_there_is(void **state)
+{
+	(void)state;
+	const char *out = monitor("trace 10000 0");
+	assert_non_null(strstr(out, "trace: asked for 10000, 3 held for this vCPU (the ring keeps 4096 per vCPU)\n"));
+	assert_non_null(strstr(out, "tsc=1000 vcpu=0 reason=10\ntsc=3000"));
+}
+
+static void test_trace_refuses_a_count_not_positive(void **state)
+{
+	(void)state;
+	assert_non_null(strstr(monitor("trace 0"), "trace: N must be a positive number of records; usage:"));
+	assert_non_null(strstr(monitor("trace -3"), "trace: N must be a positive number of records; usage:"));
+	assert_non_null(strstr(monitor("trace lots"), "trace: not a number of records; usage:"));
+	assert_non_null(strstr(monitor("trace 5 7"), "trace: no such vCPU; usage:"));
+}
+
+static void test_trace_switches_off_on_and_clears(void **state)
+{
+	(void)state;
+	assert_string_equal(monitor("trace off"), "trace: off, 4096 records per vCPU, 4 held\n");
+	assert_false(fake_trace_on);
+	monitor("trace on");
+	assert_true(fake_trace_on);
+	assert_string_equal(monitor("trace clear"), "trace: cleared\n");
+	assert_true(fake_trace_cleared);
+	assert_non_null(strstr(monitor("trace 3"), "trace: asked for 3, 0 held"));
+}
+
+/* monitor dirty: start (or refused), list as runs of pages, stop. */
+static void test_dirty_lists_runs_of_written_pages(void **state)
+{
+	(void)state;
+	assert_string_equal(monitor("dirty list"), "dirty: tracking never started (monitor dirty start)\n");
+	assert_string_equal(monitor("dirty start"), "dirty: tracking with PML\n");
+	assert_string_equal(monitor("dirty list"), "dirty: 3 pages written (PML, tracking)\n"
+						   "  0x3000-0x4fff  2 pages\n  0x9000-0x9fff  1 page\n"
+						   "dirty: and 1 page above the guest's RAM (MMIO)\n");
+	assert_non_null(strstr(monitor("dirty stop"), "dirty: stopped"));
+	assert_string_equal(monitor("dirty stop"), "dirty: not tracking\n");
+	assert_non_null(strstr(monitor("dirty list"), "dirty: 3 pages written (stopped)\n"));
+	assert_non_null(strstr(monitor("dirty start scan"), "with scan"));
+	assert_string_equal(monitor("dirty sideways"), "usage: monitor dirty start [scan] | stop | list\n");
+	fake_dirty_no_ad = true;
+	assert_string_equal(monitor("dirty start"), "dirty: refused: no A/D\n");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -302,6 +362,11 @@ int main(void)
 		cmocka_unit_test_setup(test_other_modules_add_commands, fake_setup),
 		cmocka_unit_test_setup(test_registering_a_taken_or_bad_name_fails, fake_setup),
 		cmocka_unit_test_setup(test_the_command_table_fills_up, fake_setup),
+		cmocka_unit_test_setup(test_trace_lists_the_newest_exits_oldest_first, fake_setup),
+		cmocka_unit_test_setup(test_trace_asked_for_more_than_held_gives_what_there_is, fake_setup),
+		cmocka_unit_test_setup(test_trace_refuses_a_count_not_positive, fake_setup),
+		cmocka_unit_test_setup(test_trace_switches_off_on_and_clears, fake_setup),
+		cmocka_unit_test_setup(test_dirty_lists_runs_of_written_pages, fake_setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,6 +11,43 @@
 
 #include "test_lua_fake.h"
 
+/* hv.trace over a ring filled as the exit path fills it (hv/trace_read.c
+ * reads it): tables oldest first, a note when fewer are held, the
+ * switches, and n <= 0 refused. */
+static struct trace_rec lua_ring[TRACE_RECORDS];
+
+static void test_hv_trace_returns_the_newest_exits_as_tables(void **state)
+{
+	(void)state;
+	memset(lua_ring, 0, sizeof(lua_ring));
+	lua_ring[0] = (struct trace_rec){ .tsc = 1000, .rip = 0x100a, .qual = 0, .resume = 1106, .reason = 10 };
+	lua_ring[1] = (struct trace_rec){ .tsc = 2000, .rip = 0x2000, .qual = 0x3f8, .resume = 2128, .reason = 30,
+					  .verdict = 3 };
+	vcpu0.trace_ring = lua_ring;
+	vcpu0.trace_cur = &lua_ring[2];
+	expect_output("local t = hv.trace(1) return #t, t[1].reason, t[1].code, t[1].qual, t[1].ticks, t[1].hook",
+		      "1 (0x1)\tIO_INSTRUCTION\t30 (0x1e)\t1016 (0x3f8)\t128 (0x80)\tresume");
+	expect_output("local t, note = hv.trace(50, 0) return #t, t[1].tsc, t[2].vcpu, note",
+		      "2 (0x2)\t1000 (0x3e8)\t0 (0x0)\tasked for 50, 2 held (the ring keeps 4096 per vCPU)");
+	expect_output("hv.trace(0)", "hv.trace: n must be a positive number of records (got 0)");
+	expect_output("hv.trace(1, 9)", "hv.trace: no vCPU 9");
+	expect_output("hv.trace('sideways')", "is not clear, on or off");
+	expect_output("hv.trace('clear') return #hv.trace(5)", "0 (0x0)");
+	vcpu0.trace_ring = vcpu0.trace_cur = NULL;
+}
+
+static void test_ept_dirty_starts_lists_and_stops(void **state)
+{
+	(void)state;
+	expect_output("ept.dirty()", "ept.dirty: tracking never started");
+	expect_output("return ept.dirty('start')", "dirty: tracking (PML)");
+	expect_output("local t, how = ept.dirty() return #t, t[1], t[2], how", "2 (0x2)\t8192 (0x2000)\t20480 (0x5000)\tPML");
+	expect_output("ept.dirty('stop') return select(2, ept.dirty())", "off");
+	expect_output("ept.dirty('stop')", "ept.dirty: not tracking");
+	expect_output("ept.dirty('start', 'fast')", "start takes \"scan\" or nothing");
+	expect_output("ept.dirty('sideways')", "is not start, stop or list");
+}
+
 static void test_monitor_prints_an_expression_in_decimal_and_hex(void **state)
 {
 	(void)state;
@@ -261,6 +298,8 @@ int main(void)
 #define T(name) cmocka_unit_test_setup_teardown(name, fake_setup, fake_teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_monitor_prints_an_expression_in_decimal_and_hex),
+		T(test_hv_trace_returns_the_newest_exits_as_tables),
+		T(test_ept_dirty_starts_lists_and_stops),
 		T(test_monitor_errors_come_back_with_a_traceback),
 		T(test_regs_read_and_write_the_guest_registers),
 		T(test_bp_adds_lists_and_removes_hidden_breakpoints_and_says_why_it_refuses),

@@ -19,6 +19,8 @@
 #include "lua/port/heap.h"
 #include "platform/errno.h"
 #include "platform/log.h"
+#include "hv/trace.h"
+#include "hv/ept_dirty.h"
 
 #define GUEST_RAM (1u << 20)
 #define HV_START 0x800000ull
@@ -50,6 +52,50 @@ static size_t emitted_len;
 
 static struct heap test_heap;
 static void *heap_region;
+
+/* ---- the exit trace's switches (hv/trace.c; the rings are read by the
+ * real hv/trace_read.c over vcpus[]) */
+
+static bool fake_trace_on = true;
+bool trace_enabled(void) { return fake_trace_on; }
+void trace_enable(bool on) { fake_trace_on = on; }
+unsigned trace_capacity(void) { return TRACE_RECORDS; }
+void trace_clear(void)
+{
+	for (unsigned i = 0; i < vcpu_count; i++)
+		if (vcpus[i].trace_ring)
+			memset(vcpus[i].trace_ring, 0, TRACE_RECORDS * sizeof(struct trace_rec));
+}
+
+/* ---- dirty-page tracking (hv/ept_dirty.h): pages 0x2000 and 0x5000 */
+
+static enum dirty_method fake_dirty_method;
+static bool fake_dirty_started;
+int ept_dirty_start(bool scan, char *msg, size_t len)
+{
+	fake_dirty_method = scan ? DIRTY_SCAN : DIRTY_PML;
+	fake_dirty_started = true;
+	snprintf(msg, len, "dirty: tracking (%s)", scan ? "scan" : "PML");
+	return 0;
+}
+int ept_dirty_stop(void)
+{
+	if (fake_dirty_method == DIRTY_OFF)
+		return -ENOENT;
+	fake_dirty_method = DIRTY_OFF;
+	return 0;
+}
+enum dirty_method ept_dirty_method(void) { return fake_dirty_method; }
+const char *ept_dirty_method_name(enum dirty_method m) { return m == DIRTY_PML ? "PML" : m ? "scan" : "off"; }
+long ept_dirty_list(dirty_page_fn fn, void *ctx, uint64_t *outside)
+{
+	if (!fake_dirty_started)
+		return -ENOENT;
+	fn(ctx, 0x2000);
+	fn(ctx, 0x5000);
+	*outside = 0;
+	return 2;
+}
 
 /* ---- the log and the port */
 

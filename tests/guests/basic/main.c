@@ -1,6 +1,7 @@
 /* main.c — the basic guest: run every check group, the benchmarks asked
  * for, then "GUEST DONE passed=N failed=M checksum=0x........" and power off. */
 #include "bench.h"
+#include "dirty.h"
 #include "boot.h"
 #include "checks.h"
 #include "cross_page.h"
@@ -56,6 +57,7 @@ void guest_main(void)
 	cross_page_run();
 	selfsum_run();
 	bench_run_all();
+	dirty_run_all();
 	injected_finish();
 	report_info("note", "\"%.*s\"", (int)sizeof(guest_note), guest_note);
 	kprintf("GUEST DONE passed=%u failed=%u checksum=0x%08x\n",
