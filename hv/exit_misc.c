@@ -1,5 +1,6 @@
 /* exit_misc.c — the instruction exits with short answers: XSETBV, INVD,
  * WBINVD, HLT, the VMX instructions, and the events that end a guest. */
+#include "apic_virtual.h"
 #include "debugger.h"
 #include "exits.h"
 #include "vcpu_ap.h"
@@ -140,15 +141,20 @@ enum exit_action exit_exception_nmi(struct vcpu *v)
 	return EXIT_RESUME;
 }
 
+/* Pass-through: external-interrupt exiting is off and this never runs.
+ * apic=virtual: acknowledged on exit, delivered through the virtual APIC. */
 enum exit_action exit_external_interrupt(struct vcpu *v)
 {
-	(void)v;
+	if (apic_virtual)
+		return apic_virtual_interrupt(v);
 	return EXIT_RESUME;	/* interrupts stay pending and reach the guest at entry */
 }
 
 /* The guest can take the held interrupt/NMI now. */
 enum exit_action exit_interrupt_window(struct vcpu *v)
 {
+	if (apic_virtual)
+		apic_virtual_window(v);
 	inject_pending_events(v);
 	return EXIT_RESUME;
 }

@@ -20,6 +20,7 @@
 #include "platform/power.h"
 #include "platform/smp.h"
 #include "apic_mmio.h"
+#include "apic_virtual.h"
 #include "vcpu_ap.h"
 #include "vcpu_run.h"
 #include "vmcs_setup.h"
@@ -116,6 +117,7 @@ void hv_start(const struct boot_info *bi, const struct hv_config *cfg)
 	if ((rc = vmx_enable(&vmx_caps, &v->vmxon_phys)))
 		fail("VMXON", rc);
 	guest_cpuid_init();
+	apic_virtual_choose(cfg->apic_virtual, &vmx_caps);
 	if ((rc = vmcs_setup(v, &vmx_caps, &entry, debug_uart)))
 		fail("VMCS setup", rc);
 	vcpu_choose_sipi_path(cfg->sipi_native, &vmx_caps);

@@ -6,6 +6,7 @@
 #include "vmcs_setup.h"
 
 #include "apic_base.h"
+#include "apic_virtual.h"
 #include "debugger.h"
 #include "exits.h"
 #include "io_ports.h"
@@ -72,6 +73,7 @@ static int adjust(const struct vmx_caps_raw *caps, enum vmx_control_group group,
 
 static int setup_controls(struct vcpu *v, const struct vmx_caps_raw *caps)
 {
+	struct apic_virtual_controls apic = apic_virtual_wanted();	/* zero in pass-through */
 	int rc = 0;
 
 	/* NMI exiting: another processor's NMI is how a vCPU is called out of
@@ -79,20 +81,20 @@ static int setup_controls(struct vcpu *v, const struct vmx_caps_raw *caps)
 	 * NMIs are handed back (exit_exception_nmi).  Virtual NMIs give the
 	 * NMI-window exit for that (SDM Vol. 3C §25.3, §26.7.2). */
 	rc |= adjust(caps, VMX_CTL_PIN, "pin-based",
-		     VMX_PIN_ACTIVATE_VMX_PREEMPTION_TIMER | VMX_PIN_NMI_EXITING | VMX_PIN_VIRTUAL_NMIS, 0,
+		     VMX_PIN_ACTIVATE_VMX_PREEMPTION_TIMER | VMX_PIN_NMI_EXITING | VMX_PIN_VIRTUAL_NMIS, apic.pin,
 		     &v->pin_ctls);
 	rc |= adjust(caps, VMX_CTL_PROC, "primary processor-based",
 		     VMX_PROC_HLT_EXITING,
-		     VMX_PROC_USE_IO_BITMAPS | VMX_PROC_USE_MSR_BITMAPS | VMX_PROC_ACTIVATE_SECONDARY_CONTROLS,
-		     &v->proc_ctls);
+		     VMX_PROC_USE_IO_BITMAPS | VMX_PROC_USE_MSR_BITMAPS | VMX_PROC_ACTIVATE_SECONDARY_CONTROLS |
+		     apic.proc, &v->proc_ctls);
 	rc |= adjust(caps, VMX_CTL_PROC2, "secondary processor-based",
 		     VMX_PROC2_ENABLE_VPID | VMX_PROC2_ENABLE_RDTSCP | VMX_PROC2_ENABLE_INVPCID |
 		     VMX_PROC2_ENABLE_XSAVES_XRSTORS,
-		     VMX_PROC2_ENABLE_EPT | VMX_PROC2_UNRESTRICTED_GUEST, &v->proc2_ctls);
+		     VMX_PROC2_ENABLE_EPT | VMX_PROC2_UNRESTRICTED_GUEST | apic.proc2, &v->proc2_ctls);
 	rc |= adjust(caps, VMX_CTL_EXIT, "VM-exit",
 		     VMX_EXIT_SAVE_DEBUG_CONTROLS | VMX_EXIT_SAVE_IA32_PAT | VMX_EXIT_LOAD_IA32_PAT |
 		     VMX_EXIT_SAVE_VMX_PREEMPTION_TIMER_VALUE,
-		     VMX_EXIT_HOST_ADDRESS_SPACE_SIZE | VMX_EXIT_SAVE_IA32_EFER | VMX_EXIT_LOAD_IA32_EFER,
+		     VMX_EXIT_HOST_ADDRESS_SPACE_SIZE | VMX_EXIT_SAVE_IA32_EFER | VMX_EXIT_LOAD_IA32_EFER | apic.exit,
 		     &v->exit_ctls);
 	rc |= adjust(caps, VMX_CTL_ENTRY, "VM-entry", VMX_ENTRY_LOAD_DEBUG_CONTROLS | VMX_ENTRY_LOAD_IA32_PAT,
 		     VMX_ENTRY_LOAD_IA32_EFER, &v->entry_ctls);
@@ -134,6 +136,8 @@ static int setup_controls(struct vcpu *v, const struct vmx_caps_raw *caps)
 	v->cr4_mask = caps->cr4_fixed0 | (~caps->cr4_fixed1 & 0xffffffffull);
 	vmwrite(CR0_GUEST_HOST_MASK, v->cr0_mask);
 	vmwrite(CR4_GUEST_HOST_MASK, v->cr4_mask);
+
+	apic_virtual_setup_vmcs(v);	/* nothing in pass-through */
 
 	v->preemption_ticks = BREAKIN_POLL_TICKS;	/* break-in polls by guest time too */
 	if (v->pin_ctls & VMX_PIN_ACTIVATE_VMX_PREEMPTION_TIMER)
