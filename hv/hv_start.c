@@ -9,6 +9,7 @@
 #include "debugger.h"
 #include "entry_failure.h"
 #include "exits.h"
+#include "gdbstub/monitor_apic.h"
 #include "gdbstub/monitor_lua.h"
 #include "guest.h"
 #include "lua/lhv.h"
@@ -126,6 +127,8 @@ void hv_start(const struct boot_info *bi, const struct hv_config *cfg)
 	if (vcpu_count > 1)
 		log_info("cpus: %u vCPU%s; the guest's BSP runs, %u AP%s wait%s for its INIT-SIPI-SIPI", n,
 			 n == 1 ? "" : "s", n - 1, n == 2 ? "" : "s", n == 2 ? "s" : "");
+
+	monitor_apic_register();	/* the stub's `monitor apic` (target_apic.c) */
 
 	/* Lua registers its script front end with hv/ (frontend.h) once its
 	 * state opens; its `monitor` commands join the stub's. */
