@@ -93,3 +93,51 @@ def test_linux_reaches_init_under_the_virtual_apic(t):
 
 
 test_linux_reaches_init_under_the_virtual_apic.timeout = 600
+
+
+SMPPROBE = "build/guests/smpprobe.elf"
+
+
+def test_bogus_vectors_and_a_self_ipi_flood_leave_the_hypervisor_up(t):
+    """Illegal vectors (LVT timer 0x03, self-IPIs 0x02 and 0x0e) reach the
+    physical APIC, which flags them and delivers nothing; 20,000 self-IPIs
+    with interrupts on are virtualized (no exit each) and every one is taken,
+    as bare; then the guest's AP starts as usual."""
+    bare = t.boot(bare=SMPPROBE, hv_args="apic=bogus", cpus=2)
+    want = int(bare.expect(r"SMPPROBE bogus: flood taken (\d+) times").group(1))
+    r = t.boot(hv_args="panic=poweroff apic=virtual", modules=[(SMPPROBE, "guest apic=bogus")], cpus=2)
+    r.expect(VIRTUAL)
+    r.expect(r"SMPPROBE bogus: ESR after them: 0x[0-9a-f]+")
+    got = int(r.expect(r"SMPPROBE bogus: flood taken (\d+) times").group(1))
+    t.check(got == want, f"flood taken {got} times under apic=virtual, {want} bare")
+    r.expect(r"SMPPROBE bogus: survived")
+    r.expect(r"SMPPROBE ap: started")
+    r.forbid(r"guest stopped|EXCEPTION: |PANIC")
+    r.expect_poweroff()
+
+
+def test_the_hostile_probe_under_the_virtual_apic_is_reported_and_survived(t):
+    """The pass-through test's bad IPIs (SIPI to a missing CPU, INIT to
+    itself, logical INIT) exit as APIC writes and are reported the same."""
+    r = t.boot(hv_args="panic=poweroff apic=virtual", modules=[(SMPPROBE, "guest apic=hostile")], cpus=2)
+    r.expect(r"apic: vCPU 0 sent SIPI vector 0x08 to APIC id 7: no vCPU has that id, ignored")
+    r.expect(r"apic: vCPU 0 sent INIT to itself \(APIC id 0\): ignored")
+    r.expect(r"apic: vCPU 0 sent INIT with logical destination 0x1: not supported, ignored")
+    r.expect(r"SMPPROBE hostile: survived")
+    r.forbid(r"guest stopped|EXCEPTION: |PANIC")
+    r.expect_poweroff()
+
+
+def test_a_cpu_without_apic_register_virtualization_refuses_apic_virtual_and_passes_through(t):
+    """corei3_cnl lacks APIC-register virtualization and virtual-interrupt
+    delivery (docs/platform-notes.md): refused at boot with the reason; the
+    basic guest runs in pass-through with every check passing."""
+    r = t.boot(hv_args="panic=poweroff apic=virtual", modules=[(BASIC, "guest")], model="corei3_cnl")
+    r.expect(r"apic=virtual refused: this CPU lacks the secondary processor-based control "
+             r"APIC_REGISTER_VIRTUALIZATION \(bit 8\); the local APIC stays passed through")
+    r.forbid(VIRTUAL)
+    _, failed, _ = done(r)
+    t.check(failed == 0, f"{failed} checks failed in pass-through")
+    m = r.expect(r"exits: \d+ in all, (.*)")
+    t.check("EXTERNAL_INTERRUPT" not in m.group(1), f"external interrupts exited: {m.group(1)}")
+    r.expect_poweroff()
