@@ -141,3 +141,77 @@ def test_a_cpu_without_apic_register_virtualization_refuses_apic_virtual_and_pas
     m = r.expect(r"exits: \d+ in all, (.*)")
     t.check("EXTERNAL_INTERRUPT" not in m.group(1), f"external interrupts exited: {m.group(1)}")
     r.expect_poweroff()
+
+
+def test_linux_with_two_cpus_reaches_init_under_the_virtual_apic(t):
+    """Both vCPUs' virtual APICs: INIT-SIPI-SIPI and the kernel's IPIs go
+    through APIC-write exits on the ICR, each CPU's timer and IPIs are
+    posted to its own virtual-APIC page."""
+    lx = _linux()
+    info = lx.linux(t)
+    r = t.boot(hv_args="panic=poweroff apic=virtual", modules=lx.modules(info, "vmlinux"), megs=lx.MEGS, cpus=2,
+               timeout=1500)
+    r.expect(VIRTUAL)
+    r.expect(r"smp: Brought up 1 node, 2 CPUs")
+    r.expect(r"Run /init as init process")
+    r.expect(re.escape(info["marker"]))
+    r.forbid(r"Kernel panic|guest stopped|EXCEPTION: |PANIC|do_boot_cpu failed")
+    r.expect_poweroff()
+
+
+test_linux_with_two_cpus_reaches_init_under_the_virtual_apic.timeout = 1620
+
+
+def test_monitor_apic_and_lua_decode_each_vcpus_virtual_apic_page(t):
+    """The SMP guest stopped on its AP (ap_only_function): each vCPU's
+    virtual-APIC page as the guest left it — its own APIC id, the SVR the
+    guest wrote (enabled, spurious vector 0xff), the BSP's ICR holding the
+    start-up IPI it sent to APIC id 1, nothing requested or in service —
+    through `monitor apic` and through Lua on the vCPU gdb selected."""
+    smp = _smp()
+    m = t.start(hv_args="panic=poweroff gdb-wait apic=virtual", modules=[(smp.SMP, "guest apic=xapic")], cpus=2,
+                timeout=900)
+    t.wait_for(m, r"gdb-wait: the guest waits")
+    # flushregs: gdb has the stopped thread's registers from the stop reply
+    # and would not select thread 2 again (Hg) otherwise.
+    out = t.gdb(m, "break ap_only_function", "continue", "delete", "thread 1", "flushregs", "p $pc", "monitor apic",
+                "thread 2", "flushregs", "p $pc", "monitor apic", "monitor lua local a = apic.view() return a.mode, a.id, a.svr, #a.isr",
+                "monitor lua return apic.view(0).id, apic.reg(0xf0, 1), apic.show(1):match('ID[^\\n]*')",
+                "monitor lua apic.reg(0x123)", "detach", elf=t.path(smp.SMP), timeout=300)
+    bsp = out[out.index("vCPU 0, virtual-APIC page"):out.index("vCPU 1, virtual-APIC page")]
+    ap = out[out.index("vCPU 1, virtual-APIC page"):]
+    t.find(bsp, r"^ID   0x00000000 \(APIC id 0\)", "vCPU 0's APIC id")
+    t.find(ap, r"^ID   0x01000000 \(APIC id 1\)", "vCPU 1's APIC id")
+    for page in (bsp, ap):
+        t.find(page, r"^SVR  0x000001ff: APIC software-enabled, spurious vector 0xff$", "the SVR the guest wrote")
+        t.find(page, r"^TPR  0x00 \(class 0\)   PPR 0x00", "TPR and PPR")
+        t.find(page, r"^ISR  none$", "nothing in service")
+        t.find(page, r"^LVT timer    0x00010000: vector 0x00, one-shot, masked$", "the timer as the guest left it")
+    t.find(bsp, r"^ICR  0x00000001_00004608: vector 0x08, start-up, physical, assert, edge, no shorthand, "
+                r"destination 0x1$", "the BSP's last IPI: the SIPI (trampoline page 8) to APIC id 1")
+    t.find(bsp, r"^exits: \d+ interrupts posted, .* [1-9]\d* APIC writes", "the BSP's APIC writes exited")
+    t.find(out, r"^virtual\t1 \(0x1\)\t511 \(0x1ff\)\t0 \(0x0\)$", "Lua's view of the selected vCPU 1")
+    t.find(out, r"^0 \(0x0\)\t511 \(0x1ff\)\tID   0x01000000 \(APIC id 1\)", "Lua's view of vCPU 0 and 1 by index")
+    t.find(out, r"an xAPIC register offset: 0x000-0x3f0, a multiple of 16", "a bad offset refused")
+    r = t.finish(m)
+    r.forbid(r"PANIC|EXCEPTION: |guest stopped")
+
+
+def test_monitor_apic_in_pass_through_shows_the_physical_apic(t):
+    """Pass-through: the stopped processor's physical xAPIC, as the guest
+    programmed it; another processor's APIC is out of reach and said to be."""
+    smp = _smp()
+    m = t.start(hv_args="panic=poweroff gdb-wait", modules=[(smp.SMP, "guest apic=xapic")], cpus=2, timeout=900)
+    t.wait_for(m, r"gdb-wait: the guest waits")
+    out = t.gdb(m, "break ap_only_function", "continue", "delete", "thread 2", "flushregs", "p $pc", "monitor apic",
+                "thread 1", "flushregs", "p $pc", "monitor apic", "monitor lua return apic.view(1).mode", "detach", elf=t.path(smp.SMP), timeout=300)
+    t.find(out, r"^vCPU 1, physical APIC, xAPIC mode$", "the stopped AP's physical APIC")
+    t.find(out, r"^ID   0x01000000 \(APIC id 1\)", "its id")
+    t.find(out, r"^SVR  0x000001ff: APIC software-enabled", "the SVR the guest wrote, on the hardware")
+    t.find(out, r"vCPU 0's physical APIC answers its own processor only", "vCPU 0 out of reach")
+    t.find(out, r"^xapic$", "Lua's view of vCPU 1")
+    t.finish(m)
+
+
+test_monitor_apic_and_lua_decode_each_vcpus_virtual_apic_page.timeout = 900
+test_monitor_apic_in_pass_through_shows_the_physical_apic.timeout = 900
