@@ -100,6 +100,10 @@ static bool run_one(struct cmdline_value spec)
 		kprintf("GUEST BENCH store n=%u tsc=%llu\n", n, loop_store(n));
 		return true;
 	}
+	if ((value_is(kind, "ipi") || value_is(kind, "selfipi")) && port_text.len == 0) {
+		bench_ipi(value_is(kind, "ipi") ? "ipi" : "selfipi", n, value_is(kind, "selfipi"));
+		return true;
+	}
 	if (value_is(kind, "com1") && port_text.len == 0) {
 		bench_com1(n);
 		return true;
@@ -120,5 +124,5 @@ void bench_run_all(void)
 	while (cmdline_next("bench", &cursor, &spec))
 		if (!run_one(spec))
 			report_fail("bench", "bad option \"bench=%.*s\", want bench=cpuid:N, bench=io:N[:PORT], "
-				    "bench=com1:N or bench=store:N", (int)spec.len, spec.text);
+				    "bench=com1:N, bench=store:N, bench=ipi:N or bench=selfipi:N", (int)spec.len, spec.text);
 }

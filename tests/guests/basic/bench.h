@@ -6,6 +6,8 @@
  *                          with a CPUID after each
  *   bench=store:N          N x MOV to bench_store_page[0] (no exit unless
  *                          a debugger watches that page)
+ *   bench=ipi:N            N fixed IPIs to itself by APIC id, each taken
+ *   bench=selfipi:N        the same by the "self" shorthand (bench_ipi.c)
  *
  * Each prints "GUEST BENCH cpuid n=N tsc=T" or "GUEST BENCH io n=N tsc=T
  * port=0xPP" ("store" likewise), T the TSC delta over the loop; com1 prints the line
@@ -18,5 +20,10 @@
 
 /* Runs every bench= word in command-line order; a malformed one is a FAIL. */
 void bench_run_all(void);
+
+#include <stdbool.h>
+#include <stdint.h>
+/* bench_ipi.c: N self-IPIs, by APIC id or by shorthand. */
+void bench_ipi(const char *name, uint32_t n, bool shorthand);
 
 #endif
