@@ -40,6 +40,7 @@
 #define APIC_ISR 0x100
 #define APIC_TMR 0x180
 #define APIC_IRR 0x200
+#define APIC_ESR 0x280
 #define APIC_ICR_LOW 0x300
 #define APIC_ICR_HIGH 0x310
 #define APIC_LVT_TIMER 0x320
@@ -299,6 +300,10 @@ enum exit_action exit_apic_write(struct vcpu *v)
 		break;
 	case APIC_EOI:	/* only without virtual-interrupt delivery */
 		*phys_reg(APIC_EOI) = 0;
+		break;
+	case APIC_ESR:	/* a write latches the errors (SDM Vol. 3A §12.5.3): the guest reads them */
+		*phys_reg(APIC_ESR) = value;
+		*vreg(v, APIC_ESR) = *phys_reg(APIC_ESR);
 		break;
 	default:
 		*phys_reg(offset) = value;

@@ -32,9 +32,10 @@ struct apic_virtual_controls {
 };
 struct apic_virtual_controls apic_virtual_wanted(void);
 
-/* On v's own processor, its VMCS current, after the controls: the
- * virtual-APIC page (seeded from the physical APIC's registers), the
- * APIC-access address, RVI/SVI and the EOI-exit bitmap cleared. */
+/* On v's own processor, its VMCS current, after the controls and again at
+ * each INIT: the virtual-APIC page (seeded from the physical APIC's
+ * registers, which INIT leaves alone here), the APIC-access address,
+ * RVI/SVI and the EOI-exit bitmap cleared. */
 void apic_virtual_setup_vmcs(struct vcpu *v);
 
 /* The guest moved or disabled its xAPIC (WRMSR IA32_APIC_BASE). */

@@ -425,4 +425,5 @@ void vmcs_guest_sipi_state(struct vcpu *v, const struct vmx_caps_raw *caps, uint
 	memset(&v->regs, 0, sizeof(v->regs));
 	v->pending_irq = -1;
 	v->pending_nmi = false;
+	apic_virtual_setup_vmcs(v);	/* INIT empties the virtual APIC's IRR/ISR (nothing in pass-through) */
 }
