@@ -238,6 +238,17 @@ void apic_virtual_window(struct vcpu *v)
 		}
 }
 
+bool apic_virtual_hlt_wakes(struct vcpu *v)
+{
+	apic_virtual_window(v);
+	if (v->pending_irq >= 0) {
+		inject_pending_events(v);
+		return true;
+	}
+	uint16_t status = (uint16_t)vmread(GUEST_INTERRUPT_STATUS);
+	return (status & 0xf0u) > (*vreg(v, APIC_PPR) & 0xf0u);
+}
+
 enum exit_action apic_virtual_interrupt(struct vcpu *v)
 {
 	uint32_t info = (uint32_t)vmread(VM_EXIT_INTERRUPTION_INFO);

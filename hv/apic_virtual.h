@@ -49,6 +49,13 @@ enum exit_action apic_virtual_interrupt(struct vcpu *v);
 /* The interrupt window opened: the next held ExtINT vector, if any. */
 void apic_virtual_window(struct vcpu *v);
 
+/* At a HLT exit (IF=1, blocking cleared): true when an interrupt already
+ * waits for the guest — a held 8259 vector (now injected) or a posted one
+ * RVI has above PPR — so the halt must end at once.  Bochs 2.7 wakes a
+ * halted guest neither for an interrupt-window exit nor for a pending
+ * virtual interrupt. */
+bool apic_virtual_hlt_wakes(struct vcpu *v);
+
 /* Counters for `make bench` and `monitor apic`. */
 struct apic_virtual_stats {
 	uint64_t posted;	/* interrupts posted to the virtual APIC */

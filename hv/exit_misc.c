@@ -94,6 +94,8 @@ enum exit_action exit_hlt(struct vcpu *v)
 		return exit_stop(v, "HLT with interrupts disabled at RIP 0x%llx: the guest can never wake",
 				 (unsigned long long)rip);
 	vmwrite(GUEST_RIP, rip + vmread(VM_EXIT_INSTRUCTION_LENGTH));
+	if (apic_virtual && apic_virtual_hlt_wakes(v))
+		return EXIT_RESUME;	/* an interrupt already waits: the halt ends at once */
 	vmwrite(GUEST_ACTIVITY_STATE, ACTIVITY_HLT);
 	return EXIT_RESUME;
 }

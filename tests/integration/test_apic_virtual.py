@@ -220,3 +220,31 @@ def test_monitor_apic_in_pass_through_shows_the_physical_apic(t):
 
 test_monitor_apic_and_lua_decode_each_vcpus_virtual_apic_page.timeout = 900
 test_monitor_apic_in_pass_through_shows_the_physical_apic.timeout = 900
+
+
+def _demo():
+    import importlib.util
+    import os
+    spec = importlib.util.spec_from_file_location(
+        "integration.test_demo_helpers", os.path.join(os.path.dirname(os.path.abspath(__file__)), "test_demo.py"))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_the_demo_sleeps_and_wakes_on_its_pit_ticks_under_the_virtual_apic(t):
+    """The 64-bit demo halts every round until the 8259's timer tick: under
+    apic=virtual each tick exits (ExtINT, acknowledged on exit) and is
+    injected into the halted guest; its rounds, ticks and page faults count
+    as in pass-through."""
+    demo = _demo()
+    m = t.start(hv_args="panic=poweroff apic=virtual", modules=[(demo.DEMO, "guest")], timeout=240)
+    t.wait_for(m, demo.line_of(2), timeout=200)
+    r = t.finish(m, stop=True)
+    r.expect(VIRTUAL)
+    demo.progress(t, r.console, 3)
+    r.forbid(r"unexpected trap|EXCEPTION|PANIC|guest stopped")
+
+
+test_the_demo_sleeps_and_wakes_on_its_pit_ticks_under_the_virtual_apic.timeout = 300
+
