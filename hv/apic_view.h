@@ -46,7 +46,7 @@ enum apic_view_mode {
 struct apic_view {
 	enum apic_view_mode mode;
 	unsigned vcpu;
-	uint32_t reg[64];		/* reg[offset / 16], offsets 0-3F0H */
+	uint32_t reg[64];		/* reg[offset / 16], offsets 0-3F0H (x2APIC: 310H = ICR 63:32) */
 	uint32_t icr_dest;		/* xAPIC: ICR bits 63:56; x2APIC: bits 63:32 */
 	bool have_current;		/* the timer's current count could be read */
 	uint8_t rvi, svi;		/* virtual mode: the guest interrupt status */

@@ -51,11 +51,12 @@ static int physical_view(struct vcpu *v, struct apic_view *a)
 	if (base & APIC_BASE_EXTD) {
 		uint64_t icr = rdmsr(MSR_X2APIC_ICR);
 		a->reg[APIC_OFF_ICR_LOW / 16] = (uint32_t)icr;
-		a->icr_dest = (uint32_t)(icr >> 32);
+		a->icr_dest = a->reg[APIC_OFF_ICR_HIGH / 16] = (uint32_t)(icr >> 32);
 	} else {
 		a->reg[APIC_OFF_DFR / 16] = physical(base, APIC_OFF_DFR);
 		a->reg[APIC_OFF_ICR_LOW / 16] = physical(base, APIC_OFF_ICR_LOW);
-		a->icr_dest = physical(base, APIC_OFF_ICR_HIGH) >> 24;
+		a->reg[APIC_OFF_ICR_HIGH / 16] = physical(base, APIC_OFF_ICR_HIGH);
+		a->icr_dest = a->reg[APIC_OFF_ICR_HIGH / 16] >> 24;
 	}
 	a->have_current = true;
 	return 0;

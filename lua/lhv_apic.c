@@ -9,6 +9,7 @@
  *                          lint0=, lint1=, error=}, timer={initial=,
  *                          current=, divide=, mode=} }
  *   apic.reg(offset [, vcpu]) -> the 32-bit register at that xAPIC offset
+ *                          (x2APIC: 0x310 gives the ICR's bits 63:32)
  *   apic.show([vcpu]) -> the decoded view, one string of lines */
 #include "hv/target.h"
 #include "lhv_internal.h"
@@ -100,7 +101,7 @@ static int l_reg(lua_State *L)
 	luaL_argcheck(L, offset >= 0 && offset < 0x400 && !(offset & 0xf), 1,
 		      "an xAPIC register offset: 0x000-0x3f0, a multiple of 16");
 	view_of(L, which(L, 2, "apic.reg"), &a, "apic.reg");
-	lua_pushinteger(L, offset == APIC_OFF_ICR_HIGH ? (lua_Integer)a.icr_dest : apic_view_reg(&a, (unsigned)offset));
+	lua_pushinteger(L, apic_view_reg(&a, (unsigned)offset));
 	return 1;
 }
 

@@ -2,12 +2,23 @@
 page per vCPU, with virtual-interrupt delivery.  The test guests run under it
 with the results and checksums of a pass-through or bare run; a CPU without
 the controls is refused with the reason and falls back to pass-through."""
+import importlib.util
+import os
 import re
 
 BASIC = "build/guests/basic.elf"
 DONE = r"GUEST DONE passed=(\d+) failed=(\d+) checksum=(0x[0-9a-f]+)"
 BROKE = [r"EXCEPTION", r"PANIC", r"GUEST FAIL", r"guest stopped"]
 VIRTUAL = r"apic: virtual: a virtual-APIC page per vCPU"
+
+
+def _sibling(filename):
+    """Another test file's helpers and constants (the SMP guest, Linux, the demo)."""
+    spec = importlib.util.spec_from_file_location(
+        "integration.apic_virtual_" + filename[:-3], os.path.join(os.path.dirname(os.path.abspath(__file__)), filename))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
 
 
 def done(r):
@@ -31,22 +42,12 @@ def test_basic_guest_under_the_virtual_apic_matches_pass_through(t):
     virt.expect_poweroff()
 
 
-def _smp():
-    import importlib.util
-    import os
-    spec = importlib.util.spec_from_file_location(
-        "integration.test_smp_guest_helpers",
-        os.path.join(os.path.dirname(os.path.abspath(__file__)), "test_smp_guest.py"))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
 
 def test_the_smp_guest_under_the_virtual_apic_matches_bare(t):
     """Two vCPUs: INIT-SIPI-SIPI through APIC-write exits on the ICR, 16
     fixed IPIs each way forwarded to the hardware and posted on the other
     vCPU's virtual APIC, EOIs virtualized; the bare run's checksum."""
-    smp = _smp()
+    smp = _sibling("test_smp_guest.py")
     r = t.boot(hv_args="panic=poweroff apic=virtual", modules=[(smp.SMP, "guest apic=xapic")], cpus=2,
                timeout=smp.TIMEOUT)
     r.expect(VIRTUAL)
@@ -56,7 +57,7 @@ def test_the_smp_guest_under_the_virtual_apic_matches_bare(t):
 
 def test_the_smp_guest_cannot_switch_to_x2apic_under_the_virtual_apic(t):
     """x2APIC is hidden from the guest's CPUID: the guest says so."""
-    smp = _smp()
+    smp = _sibling("test_smp_guest.py")
     r = t.boot(hv_args="panic=poweroff apic=virtual", modules=[(smp.SMP, "guest apic=x2apic")], cpus=1,
                timeout=smp.TIMEOUT)
     r.expect(r"^SMP apic: x2apic not supported \(CPUID\.1:ECX\.x2APIC = 0\)$")
@@ -67,21 +68,12 @@ test_the_smp_guest_under_the_virtual_apic_matches_bare.timeout = 300
 test_the_smp_guest_cannot_switch_to_x2apic_under_the_virtual_apic.timeout = 300
 
 
-def _linux():
-    import importlib.util
-    import os
-    spec = importlib.util.spec_from_file_location(
-        "integration.test_linux_helpers", os.path.join(os.path.dirname(os.path.abspath(__file__)), "test_linux.py"))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
 
 def test_linux_reaches_init_under_the_virtual_apic(t):
     """Linux's local-APIC timer (programmed through APIC-write exits, its
     current count read through APIC-access exits), its IOAPIC interrupts and
     its EOIs (virtualized) all work: /init runs and powers off."""
-    lx = _linux()
+    lx = _sibling("test_linux.py")
     info = lx.linux(t)
     r = t.boot(hv_args="panic=poweroff apic=virtual", modules=lx.modules(info, "vmlinux"), megs=lx.MEGS,
                timeout=lx.BOOT_TIMEOUT)
@@ -152,7 +144,7 @@ def test_linux_with_two_cpus_reaches_init_under_the_virtual_apic(t):
     """Both vCPUs' virtual APICs: INIT-SIPI-SIPI and the kernel's IPIs go
     through APIC-write exits on the ICR, each CPU's timer and IPIs are
     posted to its own virtual-APIC page."""
-    lx = _linux()
+    lx = _sibling("test_linux.py")
     info = lx.linux(t)
     r = t.boot(hv_args="panic=poweroff apic=virtual", modules=lx.modules(info, "vmlinux"), megs=lx.MEGS, cpus=2,
                timeout=1500)
@@ -173,7 +165,7 @@ def test_monitor_apic_and_lua_decode_each_vcpus_virtual_apic_page(t):
     guest wrote (enabled, spurious vector 0xff), the BSP's ICR holding the
     start-up IPI it sent to APIC id 1, nothing requested or in service —
     through `monitor apic` and through Lua on the vCPU gdb selected."""
-    smp = _smp()
+    smp = _sibling("test_smp_guest.py")
     m = t.start(hv_args="panic=poweroff gdb-wait apic=virtual", modules=[(smp.SMP, "guest apic=xapic")], cpus=2,
                 timeout=900)
     t.wait_for(m, r"gdb-wait: the guest waits")
@@ -205,7 +197,7 @@ def test_monitor_apic_and_lua_decode_each_vcpus_virtual_apic_page(t):
 def test_monitor_apic_in_pass_through_shows_the_physical_apic(t):
     """Pass-through: the stopped processor's physical xAPIC, as the guest
     programmed it; another processor's APIC is out of reach and said to be."""
-    smp = _smp()
+    smp = _sibling("test_smp_guest.py")
     m = t.start(hv_args="panic=poweroff gdb-wait", modules=[(smp.SMP, "guest apic=xapic")], cpus=2, timeout=900)
     t.wait_for(m, r"gdb-wait: the guest waits")
     out = t.gdb(m, "break ap_only_function", "continue", "delete", "thread 2", "flushregs", "p $pc", "monitor apic",
@@ -222,22 +214,13 @@ test_monitor_apic_and_lua_decode_each_vcpus_virtual_apic_page.timeout = 900
 test_monitor_apic_in_pass_through_shows_the_physical_apic.timeout = 900
 
 
-def _demo():
-    import importlib.util
-    import os
-    spec = importlib.util.spec_from_file_location(
-        "integration.test_demo_helpers", os.path.join(os.path.dirname(os.path.abspath(__file__)), "test_demo.py"))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
 
 def test_the_demo_sleeps_and_wakes_on_its_pit_ticks_under_the_virtual_apic(t):
     """The 64-bit demo halts every round until the 8259's timer tick: under
     apic=virtual each tick exits (ExtINT, acknowledged on exit) and is
     injected into the halted guest; its rounds, ticks and page faults count
     as in pass-through."""
-    demo = _demo()
+    demo = _sibling("test_demo.py")
     m = t.start(hv_args="panic=poweroff apic=virtual", modules=[(demo.DEMO, "guest")], timeout=240)
     t.wait_for(m, demo.line_of(2), timeout=200)
     r = t.finish(m, stop=True)
@@ -248,3 +231,48 @@ def test_the_demo_sleeps_and_wakes_on_its_pit_ticks_under_the_virtual_apic(t):
 
 test_the_demo_sleeps_and_wakes_on_its_pit_ticks_under_the_virtual_apic.timeout = 300
 
+
+
+def test_the_chapter_7_lab_walks_the_virtual_apic_pages_and_the_exits_that_follow(t):
+    """scripts/labs/ch7-apic.lua on the SMP guest stopped on its AP: the
+    controls, each vCPU's page and the BSP's ICR (values `monitor apic` and
+    the guest's own code fix), then, once the guest runs on, the APIC exits
+    of its 16 IPIs each way and the counts at power-off."""
+    smp = _sibling("test_smp_guest.py")
+    m = t.start(hv_args="panic=poweroff gdb-wait apic=virtual", modules=[(smp.SMP, "guest apic=xapic")], cpus=2,
+                timeout=900)
+    t.wait_for(m, r"gdb-wait: the guest waits")
+    out = t.gdb(m, f"source {t.path('scripts/gdb/vmxdbg.py')}", "break ap_only_function", "continue", "delete",
+                f"vmx lua {t.path('scripts/labs/ch7-apic.lua')} 3", "detach", elf=t.path(smp.SMP), timeout=300)
+    want = [
+        "ch7: external-interrupt exiting (pin bit 0) on, acknowledge interrupt on exit (exit bit 15) on",
+        "ch7: TPR shadow (primary bit 21) on; virtualize APIC accesses (secondary bit 0) on, APIC-register "
+        "virtualization (bit 8) on, virtual-interrupt delivery (bit 9) on",
+        "ch7: vCPU 0's ICR 0x0000000100004608: start-up IPI, vector 0x08, to APIC id 1",
+        "ch7: hooks on; `continue` shows the first 3 APIC exits of each kind",
+    ]
+    for line in want:
+        t.find(out, "^" + re.escape(line) + "$", line)
+    t.find(out, r"^ch7: APIC_ACCESS_ADDRESS = 0xfee00000 \(the guest's xAPIC page\); VIRTUAL_APIC_ADDRESS = "
+                r"0x[0-9a-f]+000 \(vCPU 1's page", "the two addresses")
+    for v in (0, 1):
+        t.find(out, rf"^ch7: vCPU {v}: APIC id {v}, TPR 0x00, PPR 0x00, GUEST_INTERRUPT_STATUS 0x0000 \(RVI 0x00, "
+                    rf"SVI 0x00\), IRR 0 vectors, ISR 0$", f"vCPU {v}'s page")
+    r = t.finish(m)
+    smp.check_two_cpus(t, r, "xapic")
+    icr = re.findall(r"ch7: vCPU (\d): APIC write at 0x300 \(ICR\) = 0x0000(4[0-9a-f])([0-9a-f]{2}): (\S+) IPI, "
+                     r"vector 0x([0-9a-f]{2}), to APIC id (\d): forwarded", r.console)
+    t.check(len(icr) == 3, f"three ICR writes shown: {icr}")
+    t.check(("0", "46", "08", "start-up", "08", "1") in icr, f"the BSP's second SIPI to APIC id 1 is among them: {icr}")
+    fixed = [x for x in icr if x[3] == "fixed"]
+    t.check(fixed and all(mode == "40" and lo == vec and s != d for s, mode, lo, _, vec, d in fixed),
+            f"the fixed IPIs go to the other CPU with their vector: {icr}")
+    got = re.findall(r"ch7: vCPU (\d): external interrupt, vector 0x([0-9a-f]{2}): acknowledged", r.console)
+    t.check(len(got) == 3, f"three external interrupts shown: {got}")
+    counts = r.expect(r"ch7: counted: (\d+) external interrupts, (\d+) ICR writes, \d+ other APIC writes, "
+                      r"(\d+) EOI exits, \d+ APIC accesses")
+    t.check(int(counts.group(1)) >= 32 and int(counts.group(2)) >= 32 and counts.group(3) == "0",
+            f"32 IPIs at least, each an ICR write and an interrupt, no EOI exit (edge): {counts.group(0)}")
+
+
+test_the_chapter_7_lab_walks_the_virtual_apic_pages_and_the_exits_that_follow.timeout = 900
