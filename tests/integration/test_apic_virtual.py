@@ -276,3 +276,17 @@ def test_the_chapter_7_lab_walks_the_virtual_apic_pages_and_the_exits_that_follo
 
 
 test_the_chapter_7_lab_walks_the_virtual_apic_pages_and_the_exits_that_follow.timeout = 900
+
+
+def test_tpr_writes_and_apic_reads_cost_no_exit_under_the_virtual_apic(t):
+    """TPR shadow and APIC-register virtualization: the probe's 1,000 TPR
+    writes and reads (2 CPUs, where pass-through write-protects the page and
+    each write costs ~900 instructions) run at the bare cost."""
+    smp_tests = _sibling("test_smp.py")
+    bare = t.boot(bare=SMPPROBE, hv_args="apic=cost", timeout=120)
+    under = t.boot(hv_args="panic=poweroff apic=virtual", modules=[(SMPPROBE, "guest apic=cost")], cpus=2,
+                   timeout=120)
+    (bw, br), (uw, ur) = smp_tests.apic_cost(t, bare), smp_tests.apic_cost(t, under)
+    print(f"apic=virtual: TPR write {uw} ticks, read {ur}; bare {bw}, {br}")
+    t.check(uw <= bw + 2 and ur <= br + 2, f"TPR write {uw} / read {ur} ticks under apic=virtual, bare {bw} / {br}")
+    under.forbid(r"guest stopped|not emulated|write-protected in EPT")
