@@ -290,3 +290,24 @@ def test_tpr_writes_and_apic_reads_cost_no_exit_under_the_virtual_apic(t):
     print(f"apic=virtual: TPR write {uw} ticks, read {ur}; bare {bw}, {br}")
     t.check(uw <= bw + 2 and ur <= br + 2, f"TPR write {uw} / read {ur} ticks under apic=virtual, bare {bw} / {br}")
     under.forbid(r"guest stopped|not emulated|write-protected in EPT")
+
+
+def test_monitor_apic_reads_the_x2apic_by_its_msrs_in_pass_through(t):
+    """The SMP guest in x2APIC mode: the stopped AP's APIC read by RDMSR
+    (the 32-bit id, the 64-bit ICR, no DFR), as the guest programmed it."""
+    smp = _sibling("test_smp_guest.py")
+    m = t.start(hv_args="panic=poweroff gdb-wait", modules=[(smp.SMP, "guest apic=x2apic spin=0x3e8")], cpus=2,
+                timeout=900)
+    t.wait_for(m, r"gdb-wait: the guest waits")
+    out = t.gdb(m, "break ap_only_function", "continue", "delete", "thread 2", "flushregs", "p $pc", "monitor apic",
+                "monitor lua local a = apic.view() return a.mode, a.id, a.svr", "detach", elf=t.path(smp.SMP),
+                timeout=300)
+    t.find(out, r"^vCPU 1, physical APIC, x2APIC mode$", "the x2APIC view")
+    t.find(out, r"^ID   0x00000001 \(APIC id 1\)", "the 32-bit x2APIC id")
+    t.find(out, r"^SVR  0x000001ff: APIC software-enabled, spurious vector 0xff$", "the SVR the guest wrote")
+    t.find(out, r"^LDR  0x[0-9a-f]{8} \(cluster \d+, bits 0x[0-9a-f]{4}\)   ESR 0x00000000$", "x2APIC LDR, no DFR")
+    t.find(out, r"^x2apic\t1 \(0x1\)\t511 \(0x1ff\)$", "Lua's view")
+    t.finish(m)
+
+
+test_monitor_apic_reads_the_x2apic_by_its_msrs_in_pass_through.timeout = 900
