@@ -21,6 +21,18 @@ def _sibling(filename):
     return mod
 
 
+def _on_the_ap(t, hv_args, guest_args, *commands, prelude=()):
+    """The SMP guest under vmxdbg (2 CPUs), stopped by gdb where only its AP
+    goes (ap_only_function), then commands; (the machine, gdb's output)."""
+    smp = _sibling("test_smp_guest.py")
+    m = t.start(hv_args=f"panic=poweroff gdb-wait {hv_args}".strip(), modules=[(smp.SMP, f"guest {guest_args}")],
+                cpus=2, timeout=900)
+    t.wait_for(m, r"gdb-wait: the guest waits")
+    out = t.gdb(m, *prelude, "break ap_only_function", "continue", "delete", *commands, "detach",
+                elf=t.path(smp.SMP), timeout=300)
+    return m, out
+
+
 def done(r):
     m = r.expect(DONE)
     return int(m.group(1)), int(m.group(2)), m.group(3)
@@ -165,16 +177,12 @@ def test_monitor_apic_and_lua_decode_each_vcpus_virtual_apic_page(t):
     guest wrote (enabled, spurious vector 0xff), the BSP's ICR holding the
     start-up IPI it sent to APIC id 1, nothing requested or in service —
     through `monitor apic` and through Lua on the vCPU gdb selected."""
-    smp = _sibling("test_smp_guest.py")
-    m = t.start(hv_args="panic=poweroff gdb-wait apic=virtual", modules=[(smp.SMP, "guest apic=xapic")], cpus=2,
-                timeout=900)
-    t.wait_for(m, r"gdb-wait: the guest waits")
     # flushregs: gdb has the stopped thread's registers from the stop reply
     # and would not select thread 2 again (Hg) otherwise.
-    out = t.gdb(m, "break ap_only_function", "continue", "delete", "thread 1", "flushregs", "p $pc", "monitor apic",
+    m, out = _on_the_ap(t, "apic=virtual", "apic=xapic", "thread 1", "flushregs", "p $pc", "monitor apic",
                 "thread 2", "flushregs", "p $pc", "monitor apic", "monitor lua local a = apic.view() return a.mode, a.id, a.svr, #a.isr",
                 "monitor lua return apic.view(0).id, apic.reg(0xf0, 1), apic.show(1):match('ID[^\\n]*')",
-                "monitor lua apic.reg(0x123)", "detach", elf=t.path(smp.SMP), timeout=300)
+                "monitor lua apic.reg(0x123)")
     bsp = out[out.index("vCPU 0, virtual-APIC page"):out.index("vCPU 1, virtual-APIC page")]
     ap = out[out.index("vCPU 1, virtual-APIC page"):]
     t.find(bsp, r"^ID   0x00000000 \(APIC id 0\)", "vCPU 0's APIC id")
@@ -197,11 +205,8 @@ def test_monitor_apic_and_lua_decode_each_vcpus_virtual_apic_page(t):
 def test_monitor_apic_in_pass_through_shows_the_physical_apic(t):
     """Pass-through: the stopped processor's physical xAPIC, as the guest
     programmed it; another processor's APIC is out of reach and said to be."""
-    smp = _sibling("test_smp_guest.py")
-    m = t.start(hv_args="panic=poweroff gdb-wait", modules=[(smp.SMP, "guest apic=xapic")], cpus=2, timeout=900)
-    t.wait_for(m, r"gdb-wait: the guest waits")
-    out = t.gdb(m, "break ap_only_function", "continue", "delete", "thread 2", "flushregs", "p $pc", "monitor apic",
-                "thread 1", "flushregs", "p $pc", "monitor apic", "monitor lua return apic.view(1).mode", "detach", elf=t.path(smp.SMP), timeout=300)
+    m, out = _on_the_ap(t, "", "apic=xapic", "thread 2", "flushregs", "p $pc", "monitor apic", "thread 1",
+                        "flushregs", "p $pc", "monitor apic", "monitor lua return apic.view(1).mode")
     t.find(out, r"^vCPU 1, physical APIC, xAPIC mode$", "the stopped AP's physical APIC")
     t.find(out, r"^ID   0x01000000 \(APIC id 1\)", "its id")
     t.find(out, r"^SVR  0x000001ff: APIC software-enabled", "the SVR the guest wrote, on the hardware")
@@ -239,11 +244,8 @@ def test_the_chapter_7_lab_walks_the_virtual_apic_pages_and_the_exits_that_follo
     the guest's own code fix), then, once the guest runs on, the APIC exits
     of its 16 IPIs each way and the counts at power-off."""
     smp = _sibling("test_smp_guest.py")
-    m = t.start(hv_args="panic=poweroff gdb-wait apic=virtual", modules=[(smp.SMP, "guest apic=xapic")], cpus=2,
-                timeout=900)
-    t.wait_for(m, r"gdb-wait: the guest waits")
-    out = t.gdb(m, f"source {t.path('scripts/gdb/vmxdbg.py')}", "break ap_only_function", "continue", "delete",
-                f"vmx lua {t.path('scripts/labs/ch7-apic.lua')} 3", "detach", elf=t.path(smp.SMP), timeout=300)
+    m, out = _on_the_ap(t, "apic=virtual", "apic=xapic", f"vmx lua {t.path('scripts/labs/ch7-apic.lua')} 3",
+                        prelude=[f"source {t.path('scripts/gdb/vmxdbg.py')}"])
     want = [
         "ch7: external-interrupt exiting (pin bit 0) on, acknowledge interrupt on exit (exit bit 15) on",
         "ch7: TPR shadow (primary bit 21) on; virtualize APIC accesses (secondary bit 0) on, APIC-register "
@@ -295,13 +297,8 @@ def test_tpr_writes_and_apic_reads_cost_no_exit_under_the_virtual_apic(t):
 def test_monitor_apic_reads_the_x2apic_by_its_msrs_in_pass_through(t):
     """The SMP guest in x2APIC mode: the stopped AP's APIC read by RDMSR
     (the 32-bit id, the 64-bit ICR, no DFR), as the guest programmed it."""
-    smp = _sibling("test_smp_guest.py")
-    m = t.start(hv_args="panic=poweroff gdb-wait", modules=[(smp.SMP, "guest apic=x2apic spin=0x3e8")], cpus=2,
-                timeout=900)
-    t.wait_for(m, r"gdb-wait: the guest waits")
-    out = t.gdb(m, "break ap_only_function", "continue", "delete", "thread 2", "flushregs", "p $pc", "monitor apic",
-                "monitor lua local a = apic.view() return a.mode, a.id, a.svr", "detach", elf=t.path(smp.SMP),
-                timeout=300)
+    m, out = _on_the_ap(t, "", "apic=x2apic spin=0x3e8", "thread 2", "flushregs", "p $pc", "monitor apic",
+                        "monitor lua local a = apic.view() return a.mode, a.id, a.svr")
     t.find(out, r"^vCPU 1, physical APIC, x2APIC mode$", "the x2APIC view")
     t.find(out, r"^ID   0x00000001 \(APIC id 1\)", "the 32-bit x2APIC id")
     t.find(out, r"^SVR  0x000001ff: APIC software-enabled, spurious vector 0xff$", "the SVR the guest wrote")
