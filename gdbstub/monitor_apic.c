@@ -17,6 +17,6 @@ static void monitor_apic(struct gdb_stub *g, const char *args, target_emit_fn ou
 
 void monitor_apic_register(void)
 {
-	gdb_monitor_register("apic", "the selected vCPU's local APIC: virtual-APIC page (TPR, PPR, RVI/SVI, IRR, "
-			     "ISR, TMR, ICR, LVT, timer) or the physical one", monitor_apic);
+	gdb_monitor_register("apic", "the selected vCPU's local APIC in words (virtual-APIC page and RVI/SVI, or the "
+			     "physical APIC)", monitor_apic);
 }
