@@ -92,6 +92,7 @@ def test_linux_reaches_init_under_the_virtual_apic(t):
     r.expect(VIRTUAL)
     lx.booted_to_init_and_powered_off(r, info)
     m = r.expect(r"exits: \d+ in all, (.*)")
+    print(m.group(0))
     for reason in ("EXTERNAL_INTERRUPT", "APIC_WRITE"):
         t.check(re.search(reason + r" \d+", m.group(1)), f"no {reason} exits: {m.group(1)}")
 
