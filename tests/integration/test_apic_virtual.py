@@ -309,3 +309,20 @@ def test_monitor_apic_reads_the_x2apic_by_its_msrs_in_pass_through(t):
 
 
 test_monitor_apic_reads_the_x2apic_by_its_msrs_in_pass_through.timeout = 900
+
+
+def test_a_level_triggered_interrupt_is_eoid_on_the_hardware_when_the_guest_eois(t):
+    """Level-triggered self-IPIs (the receiving APIC sets TMR): under
+    apic=virtual each one's vector goes into the EOI-exit bitmap, the guest's
+    EOI exits (EOI-induced, 45) and reaches the physical APIC; none is lost,
+    as bare."""
+    args = "bench=levelipi:200 bench=ipi:50"
+    bare = t.boot(bare=BASIC, hv_args=args)
+    r = t.boot(hv_args="panic=poweroff apic=virtual", modules=[(BASIC, f"guest {args}")])
+    for run in (bare, r):
+        run.expect(r"GUEST BENCH levelipi n=200 tsc=\d+ taken=200$")
+        run.expect(r"GUEST BENCH ipi n=50 tsc=\d+ taken=50$")
+    m = r.expect(r"exits: \d+ in all, (.*)")
+    eois = re.search(r"VIRTUALIZED_EOI (\d+)", m.group(1))
+    t.check(eois and int(eois.group(1)) == 200, f"one EOI-induced exit per level-triggered IPI: {m.group(1)}")
+    r.forbid(r"GUEST FAIL|guest stopped|EXCEPTION: |PANIC")

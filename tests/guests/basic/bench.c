@@ -100,8 +100,16 @@ static bool run_one(struct cmdline_value spec)
 		kprintf("GUEST BENCH store n=%u tsc=%llu\n", n, loop_store(n));
 		return true;
 	}
-	if ((value_is(kind, "ipi") || value_is(kind, "selfipi")) && port_text.len == 0) {
-		bench_ipi(value_is(kind, "ipi") ? "ipi" : "selfipi", n, value_is(kind, "selfipi"));
+	if (value_is(kind, "ipi") && port_text.len == 0) {
+		bench_ipi("ipi", n, 0);
+		return true;
+	}
+	if (value_is(kind, "selfipi") && port_text.len == 0) {
+		bench_ipi("selfipi", n, 1u << 18);
+		return true;
+	}
+	if (value_is(kind, "levelipi") && port_text.len == 0) {
+		bench_ipi("levelipi", n, 0xc000u);
 		return true;
 	}
 	if (value_is(kind, "com1") && port_text.len == 0) {
@@ -124,5 +132,5 @@ void bench_run_all(void)
 	while (cmdline_next("bench", &cursor, &spec))
 		if (!run_one(spec))
 			report_fail("bench", "bad option \"bench=%.*s\", want bench=cpuid:N, bench=io:N[:PORT], "
-				    "bench=com1:N, bench=store:N, bench=ipi:N or bench=selfipi:N", (int)spec.len, spec.text);
+				    "bench=com1:N, bench=store:N, bench=ipi:N, bench=selfipi:N or bench=levelipi:N", (int)spec.len, spec.text);
 }

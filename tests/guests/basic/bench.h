@@ -8,6 +8,7 @@
  *                          a debugger watches that page)
  *   bench=ipi:N            N fixed IPIs to itself by APIC id, each taken
  *   bench=selfipi:N        the same by the "self" shorthand (bench_ipi.c)
+ *   bench=levelipi:N       by APIC id, level-triggered
  *
  * Each prints "GUEST BENCH cpuid n=N tsc=T" or "GUEST BENCH io n=N tsc=T
  * port=0xPP" ("store" likewise), T the TSC delta over the loop; com1 prints the line
@@ -23,7 +24,8 @@ void bench_run_all(void);
 
 #include <stdbool.h>
 #include <stdint.h>
-/* bench_ipi.c: N self-IPIs, by APIC id or by shorthand. */
-void bench_ipi(const char *name, uint32_t n, bool shorthand);
+/* bench_ipi.c: N self-IPIs; icr_bits: 0 (by APIC id), the self shorthand
+ * (1 << 18) or level-triggered (0xc000). */
+void bench_ipi(const char *name, uint32_t n, uint32_t icr_bits);
 
 #endif

@@ -3,7 +3,10 @@
  * and EOIs) before the next is sent.  ipi names the destination by APIC id
  * (an exit under apic=virtual: the ICR write is forwarded to the hardware,
  * whose interrupt exits and is posted); selfipi uses the "self" shorthand
- * (virtualized under apic=virtual: no exit at all; SDM Vol. 3C §30.5).
+ * (virtualized under apic=virtual: no exit at all; SDM Vol. 3C §30.5);
+ * levelipi by APIC id, level-triggered (ICR bits 15 and 14: the receiving
+ * APIC sets its TMR bit and the EOI must reach it, SDM Vol. 3A §12.8.4 —
+ * under apic=virtual an EOI-induced exit).
  * Prints "GUEST BENCH ipi n=N tsc=T taken=K". */
 #include "bench.h"
 #include "print.h"
@@ -19,6 +22,7 @@
 #define SVR_ENABLE 0x100u
 #define ICR_FIXED 0x4000u
 #define ICR_SELF (1u << 18)
+#define ICR_LEVEL_ASSERT 0xc000u	/* trigger mode level, level assert */
 #define BENCH_VECTOR 0xe0
 #define SPIN_LIMIT 1000000
 
@@ -31,7 +35,7 @@ static void on_ipi(struct trap_frame *f)
 	APIC_REG(APIC_EOI) = 0;
 }
 
-void bench_ipi(const char *name, uint32_t n, bool shorthand)
+void bench_ipi(const char *name, uint32_t n, uint32_t icr_bits)
 {
 	uint32_t id = APIC_REG(APIC_ID) >> 24;
 	uint8_t mask1 = inb(0x21), mask2 = inb(0xa1);
@@ -45,7 +49,7 @@ void bench_ipi(const char *name, uint32_t n, bool shorthand)
 	uint64_t start = rdtsc();
 	for (uint32_t i = 1; i <= n; i++) {
 		APIC_REG(APIC_ICR_HIGH) = id << 24;
-		APIC_REG(APIC_ICR_LOW) = (shorthand ? ICR_SELF : 0) | ICR_FIXED | BENCH_VECTOR;
+		APIC_REG(APIC_ICR_LOW) = icr_bits | ICR_FIXED | BENCH_VECTOR;
 		for (uint32_t spin = 0; taken != i && spin < SPIN_LIMIT; spin++)
 			__asm__ volatile("pause");
 	}
