@@ -110,17 +110,23 @@ def test_bogus_vectors_and_a_self_ipi_flood_leave_the_hypervisor_up(t):
     with interrupts on are virtualized (no exit each) and every one is taken,
     as bare; then the guest's AP starts as usual."""
     bare = t.boot(bare=SMPPROBE, hv_args="apic=bogus", cpus=2, timeout=120)
+    bare_reads = bare.expect(r"SMPPROBE bogus: timer current count .*").group(0)
     bare_esr = bare.expect(r"SMPPROBE bogus: ESR after them: (0x[0-9a-f]+)").group(1)
     want = int(bare.expect(r"SMPPROBE bogus: flood taken (\d+) times").group(1))
     r = t.boot(hv_args="panic=poweroff apic=virtual", modules=[(SMPPROBE, "guest apic=bogus")], cpus=2,
                timeout=120)
     r.expect(VIRTUAL)
+    reads = r.expect(r"SMPPROBE bogus: timer current count .*").group(0)
+    t.check(reads == bare_reads == "SMPPROBE bogus: timer current count at most 1000, PPR 0x0",
+            f"the timer's count and PPR, read through APIC-access exits: {reads!r}, bare {bare_reads!r}")
     esr = r.expect(r"SMPPROBE bogus: ESR after them: (0x[0-9a-f]+)").group(1)
     t.check(esr == bare_esr, f"ESR {esr} under apic=virtual, {bare_esr} bare: the illegal vectors' errors differ")
     got = int(r.expect(r"SMPPROBE bogus: flood taken (\d+) times").group(1))
     t.check(got == want, f"flood taken {got} times under apic=virtual, {want} bare")
     r.expect(r"SMPPROBE bogus: survived")
     r.expect(r"SMPPROBE ap: started")
+    exits = r.expect(r"exits: vCPU 0: \d+ in all, (.*)").group(1)
+    t.check(re.search(r"APIC_ACCESS [2-9]", exits), f"the two reads were APIC-access exits: {exits}")
     r.forbid(r"guest stopped|EXCEPTION: |PANIC")
     r.expect_poweroff()
 

@@ -11,6 +11,8 @@
 #define APIC_ESR 0x280
 #define APIC_LVT_TIMER 0x320
 #define APIC_TIMER_INITIAL 0x380
+#define APIC_TIMER_CURRENT 0x390
+#define APIC_PPR 0xa0
 #define LVT_MASKED (1u << 16)
 #define FLOOD_IPIS 20000
 #define FLOOD_VECTOR 0xf1
@@ -62,6 +64,10 @@ void apic_bogus(void)
 	kprintf("SMPPROBE bogus: LVT timer with vector 0x03, one-shot, 1000 ticks\n");
 	*APIC_REG(APIC_LVT_TIMER) = 0x03;
 	*APIC_REG(APIC_TIMER_INITIAL) = 1000;
+	/* Registers APIC virtualization leaves to the hypervisor (the running
+	 * count; PPR under Bochs): APIC-access exits under apic=virtual. */
+	uint32_t current = *APIC_REG(APIC_TIMER_CURRENT), ppr = *APIC_REG(APIC_PPR);
+	kprintf("SMPPROBE bogus: timer current count %s 1000, PPR 0x%x\n", current <= 1000 ? "at most" : "above", ppr);
 	for (volatile unsigned i = 0; i < 20000; i++)
 		;
 	*APIC_REG(APIC_LVT_TIMER) = LVT_MASKED;
