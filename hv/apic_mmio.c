@@ -15,6 +15,7 @@
 #include "apic_base.h"
 #include "apic_icr.h"
 #include "apic_mmio_decode.h"
+#include "apic_virtual.h"
 #include "ept.h"
 #include "exits.h"
 #include "guest_mode.h"
@@ -48,6 +49,11 @@ void apic_mmio_follow_base(struct vcpu *v)
 	/* Only a guest with APs to start needs its ICR watched: with one vCPU
 	 * (or the SDM's native path) its APIC writes run without exits. */
 	uint64_t page = vcpu_count > 1 && !vcpu_sipi_native ? apic_base_xapic_page(base) : 0;
+
+	if (apic_virtual) {	/* ICR writes exit as APIC writes: nothing to protect */
+		apic_virtual_follow_base(v, base);
+		return;
+	}
 
 	if (page == protected_page)
 		return;
@@ -110,10 +116,21 @@ static void store(struct vcpu *v, uint64_t gpa, uint32_t value)
 	}
 }
 
+int apic_mmio_decode_guest(struct vcpu *v, uint8_t *insn, size_t *n, unsigned *bits, struct apic_mmio_store *s)
+{
+	uint64_t gprs[16];
+
+	*bits = guest_code_bits(vmread(GUEST_IA32_EFER), (uint32_t)vmread(GUEST_CS_ACCESS_RIGHTS),
+				vmread(GUEST_RFLAGS));
+	*n = fetch_instruction(v, *bits, insn);
+	for (unsigned i = 0; i < 16; i++)
+		gprs[i] = vcpu_gpr(v, i);
+	return apic_mmio_decode(insn, *n, (enum code_bits)*bits, gprs, s);
+}
+
 enum exit_action apic_mmio_write(struct vcpu *v, uint64_t gpa, uint64_t qual)
 {
 	uint8_t insn[X86_MAX_INSN] = { 0 };
-	uint64_t gprs[16];
 	struct apic_mmio_store s;
 
 	if ((qual & QUAL_LINEAR_VALID) && !(qual & QUAL_TRANSLATED))
@@ -122,12 +139,11 @@ enum exit_action apic_mmio_write(struct vcpu *v, uint64_t gpa, uint64_t qual)
 	if (vmread(IDT_VECTORING_INFO) & VECTORING_VALID)
 		return exit_stop(v, "event delivery wrote the APIC page at 0x%llx (stack or IDT there?)",
 				 (unsigned long long)gpa);
-	unsigned bits = guest_code_bits(vmread(GUEST_IA32_EFER), (uint32_t)vmread(GUEST_CS_ACCESS_RIGHTS),
-					vmread(GUEST_RFLAGS));
-	size_t n = fetch_instruction(v, bits, insn);
-	for (unsigned i = 0; i < 16; i++)
-		gprs[i] = vcpu_gpr(v, i);
-	int rc = apic_mmio_decode(insn, n, (enum code_bits)bits, gprs, &s);
+	unsigned bits;
+	size_t n;
+	int rc = apic_mmio_decode_guest(v, insn, &n, &bits, &s);
+	if (!rc && s.load_reg >= 0)
+		rc = DECODE_UNKNOWN_OPCODE;	/* a read never faults on a write-protected page */
 	if (rc) {
 		log_error("apic: write to 0x%llx at RIP 0x%llx (%u-bit code, %u bytes read: %02x %02x %02x %02x ...) "
 			  "not emulated: %s", (unsigned long long)gpa, (unsigned long long)vmread(GUEST_RIP), bits,

@@ -8,6 +8,7 @@
 #define HV_APIC_MMIO_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "vcpu.h"
@@ -24,5 +25,12 @@ uint64_t apic_mmio_protected_page(void);
 /* An EPT violation that wrote the protected page: emulate the instruction
  * at guest RIP and step over it; a store we cannot decode stops the guest. */
 enum exit_action apic_mmio_write(struct vcpu *v, uint64_t gpa, uint64_t qual);
+
+/* The instruction at the guest's CS:RIP, fetched (insn: X86_MAX_INSN
+ * bytes, *n of them read) and decoded (apic_mmio_decode.h) in the guest's
+ * code size (*bits); 0 or an apic_decode_error.  Also for apic_virtual.c's
+ * APIC-access exits. */
+struct apic_mmio_store;
+int apic_mmio_decode_guest(struct vcpu *v, uint8_t *insn, size_t *n, unsigned *bits, struct apic_mmio_store *s);
 
 #endif

@@ -13,6 +13,10 @@
 #define OP_XCHG8 0x86
 #define OP_MOV_MOFFS 0xa3	/* mov moffs, eAX: gcc's store to a constant address */
 #define OP_MOV_MOFFS8 0xa2
+#define OP_MOV_LOAD 0x8b	/* mov r, r/m: a read (APIC-access exits, apic_virtual.c) */
+#define OP_MOV_LOAD8 0x8a
+#define OP_MOV_LOAD_MOFFS 0xa1	/* mov eAX, moffs */
+#define OP_MOV_LOAD_MOFFS8 0xa0
 #define REX_W 0x8
 #define REX_R 0x4
 
@@ -103,8 +107,10 @@ int apic_mmio_decode(const uint8_t *bytes, size_t n, enum code_bits bits, const 
 	}
 	switch (op) {
 	case OP_MOV_STORE: case OP_MOV_IMM: case OP_XCHG: case OP_MOV_MOFFS:
+	case OP_MOV_LOAD: case OP_MOV_LOAD_MOFFS:
 		break;
 	case OP_MOV_STORE8: case OP_MOV_IMM8: case OP_XCHG8: case OP_MOV_MOFFS8:
+	case OP_MOV_LOAD8: case OP_MOV_LOAD_MOFFS8:
 		return DECODE_NARROW;
 	case 0xa4: case 0xa5: case 0xaa: case 0xab:
 		return DECODE_STRING;
@@ -112,7 +118,8 @@ int apic_mmio_decode(const uint8_t *bytes, size_t n, enum code_bits bits, const 
 		return DECODE_UNKNOWN_OPCODE;
 	}
 	modrm = 0;
-	if (op != OP_MOV_MOFFS && (rc = take(&c, 1, &modrm)))
+	bool moffs = op == OP_MOV_MOFFS || op == OP_MOV_LOAD_MOFFS;
+	if (!moffs && (rc = take(&c, 1, &modrm)))
 		return rc;
 	if (op == OP_MOV_IMM && ((modrm >> 3) & 7) != 0)
 		return DECODE_UNKNOWN_OPCODE;	/* C7 /1-/7: not MOV (C7 F8 is XBEGIN) */
@@ -124,7 +131,7 @@ int apic_mmio_decode(const uint8_t *bytes, size_t n, enum code_bits bits, const 
 		return DECODE_NARROW;
 	unsigned addr_bits = bits == CODE_64 ? (addrsize ? 32 : 64) :
 			     (bits == CODE_32) != addrsize ? 32 : 16;
-	if (op == OP_MOV_MOFFS) {
+	if (moffs) {
 		/* The offset is as wide as the address: 8 bytes in 64-bit
 		 * mode (gcc's movabs), 4 or 2 elsewhere (Vol. 2B MOV, A3). */
 		uint32_t part;
@@ -147,6 +154,9 @@ int apic_mmio_decode(const uint8_t *bytes, size_t n, enum code_bits bits, const 
 	out->width = 32;
 	out->len = (unsigned)c.at;
 	out->xchg_reg = op == OP_XCHG ? (int)reg : -1;
+	out->load_reg = op == OP_MOV_LOAD || op == OP_MOV_LOAD_MOFFS ? (int)reg : -1;
+	if (out->load_reg >= 0)
+		out->value = 0;
 	return 0;
 }
 
@@ -158,7 +168,7 @@ const char *apic_mmio_decode_strerror(int err)
 	case DECODE_TOO_LONG:
 		return "longer than 15 bytes";
 	case DECODE_UNKNOWN_OPCODE:
-		return "not a MOV/XCHG store (89, C7 /0, 87, A3)";
+		return "not a MOV/XCHG store (89, C7 /0, 87, A3) or MOV load (8B, A1)";
 	case DECODE_NARROW:
 		return "an 8- or 16-bit store (APIC registers are 32-bit)";
 	case DECODE_WIDE:

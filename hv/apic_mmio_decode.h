@@ -11,6 +11,9 @@
  *   87 /r      xchg r/m32, r32 (Linux's native_apic_mem_write on 11AP parts)
  *   A3 moffs   mov moffs, eAX (gcc -O2's store to a constant address, -m32
  *              and -m64 alike: `movabs %eax, 0xfee00300` in 64-bit code)
+ * and the two 32-bit loads, for APIC-access read exits (apic_virtual.c):
+ *   8B /r      mov r32, r/m32
+ *   A1 moffs   mov eAX, moffs
  * with legacy prefixes (segment overrides, 66, 67, F0, F2/F3), REX in 64-bit
  * mode, and every ModRM/SIB/displacement form of 16-, 32- and 64-bit
  * addressing, RIP-relative included (SDM Vol. 2A §2.1-2.2).
@@ -44,6 +47,7 @@ struct apic_mmio_store {
 	unsigned width;		/* in bits: always 32 when decoding succeeds */
 	unsigned len;		/* bytes, prefixes included */
 	int xchg_reg;		/* 87 /r: the register that receives the old value (0-15); else -1 */
+	int load_reg;		/* 8B /r, A1: a load into this register (0-15), value 0; else -1 */
 };
 
 /* bytes: n (at most X86_MAX_INSN are looked at) bytes from guest RIP;

@@ -64,6 +64,10 @@ static const exit_handler handlers[EXIT_REASON_LIMIT] = {
 	[EXIT_REASON_WBINVD] = exit_wbinvd,
 	[EXIT_REASON_XSETBV] = exit_xsetbv,
 	[EXIT_REASON_PML_FULL] = exit_pml_full,
+	[EXIT_REASON_TPR_BELOW_THRESHOLD] = exit_tpr_below_threshold,
+	[EXIT_REASON_APIC_ACCESS] = exit_apic_access,
+	[EXIT_REASON_VIRTUALIZED_EOI] = exit_virtualized_eoi,
+	[EXIT_REASON_APIC_WRITE] = exit_apic_write,
 };
 #pragma GCC diagnostic pop
 

@@ -1,5 +1,6 @@
 /* exit_misc.c — the instruction exits with short answers: XSETBV, INVD,
  * WBINVD, HLT, the VMX instructions, and the events that end a guest. */
+#include "apic_virtual.h"
 #include "debugger.h"
 #include "event_monitor.h"
 #include "exits.h"
@@ -95,6 +96,8 @@ enum exit_action exit_hlt(struct vcpu *v)
 		return exit_stop(v, "HLT with interrupts disabled at RIP 0x%llx: the guest can never wake",
 				 (unsigned long long)rip);
 	vmwrite(GUEST_RIP, rip + vmread(VM_EXIT_INSTRUCTION_LENGTH));
+	if (apic_virtual && apic_virtual_hlt_wakes(v))
+		return EXIT_RESUME;	/* an interrupt already waits: the halt ends at once */
 	vmwrite(GUEST_ACTIVITY_STATE, ACTIVITY_HLT);
 	return EXIT_RESUME;
 }
@@ -181,10 +184,13 @@ enum exit_action exit_exception_nmi(struct vcpu *v)
 	return EXIT_RESUME;
 }
 
-/* Exits only while a script watches external interrupts (event_monitor.c);
- * the pass-through delivery is ext_interrupt.c's. */
+/* Pass-through: exits only while a script watches external interrupts
+ * (event_monitor.c; delivery: ext_interrupt.c).  apic=virtual: every
+ * interrupt, acknowledged on exit, delivered through the virtual APIC. */
 enum exit_action exit_external_interrupt(struct vcpu *v)
 {
+	if (apic_virtual)
+		return apic_virtual_interrupt(v);
 	ext_interrupt_passthrough(v);
 	return EXIT_RESUME;
 }
@@ -193,7 +199,10 @@ enum exit_action exit_external_interrupt(struct vcpu *v)
  * interrupt may exit again (ext_interrupt.c). */
 enum exit_action exit_interrupt_window(struct vcpu *v)
 {
-	ext_interrupt_window(v);
+	if (apic_virtual)
+		apic_virtual_window(v);
+	else
+		ext_interrupt_window(v);
 	inject_pending_events(v);
 	return EXIT_RESUME;
 }

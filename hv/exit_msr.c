@@ -10,6 +10,7 @@
 #include "apic_icr.h"
 #include "apic_mmio.h"
 #include "exits.h"
+#include "guest_cpuid.h"
 #include "platform/cpu.h"
 #include "platform/log.h"
 #include "vmx_msr.h"
@@ -96,7 +97,7 @@ static enum exit_action write_apic_base(struct vcpu *v, uint64_t value)
 	uint32_t a, b, c, d;
 	cpuid(1, 0, &a, &b, &c, &d);
 	uint64_t old = rdmsr(MSR_IA32_APIC_BASE);
-	if (!apic_base_write_valid(old, value, phys_addr_bits(), c & CPUID_1_ECX_X2APIC)) {
+	if (!apic_base_write_valid(old, value, phys_addr_bits(), c & CPUID_1_ECX_X2APIC & ~guest_cpuid_hidden_1_ecx)) {
 		log_info("guest: WRMSR IA32_APIC_BASE 0x%llx -> 0x%llx refused with #GP (SDM Vol. 3A §12.12.5)",
 			 (unsigned long long)old, (unsigned long long)value);
 		inject_gp(v);

@@ -29,6 +29,11 @@ enum exit_action exit_init_sipi(struct vcpu *v);
 enum exit_action exit_interrupt_window(struct vcpu *v);
 enum exit_action exit_nmi_window(struct vcpu *v);
 enum exit_action exit_task_switch(struct vcpu *v);
+/* apic=virtual (apic_virtual.c). */
+enum exit_action exit_apic_access(struct vcpu *v);
+enum exit_action exit_apic_write(struct vcpu *v);
+enum exit_action exit_virtualized_eoi(struct vcpu *v);
+enum exit_action exit_tpr_below_threshold(struct vcpu *v);
 
 /* Guarded by the MSR bitmap besides the VMX MSRs: virtualized in exit_msr.c. */
 #define MSR_IA32_BIOS_SIGN_ID 0x8b

@@ -31,6 +31,8 @@
  * interrupt would leave its ISR bit set, blocking its class and below. */
 #include "ext_interrupt.h"
 
+#include "apic_virtual.h"
+
 #include "event_monitor.h"
 #include "exits.h"
 #include "vmx.h"
@@ -42,6 +44,8 @@
 
 void ext_interrupt_controls(struct vcpu *v, bool force)
 {
+	if (apic_virtual)
+		return;	/* the mode's own: exiting and acknowledging always on (apic_virtual.c) */
 	bool on = event_watch.ext_interrupts;
 	uint32_t pin = on && !v->irq_deferred ? v->pin_ctls | EXT_PIN : v->pin_ctls & ~EXT_PIN;
 	uint32_t exit = on && v->irq_ack_next ? v->exit_ctls | EXT_ACK : v->exit_ctls & ~EXT_ACK;

@@ -11,6 +11,7 @@
 #include "entry_failure.h"
 #include "exits.h"
 #include "mtf_probe.h"
+#include "gdbstub/monitor_apic.h"
 #include "gdbstub/monitor_lua.h"
 #include "guest.h"
 #include "lua/lhv.h"
@@ -22,6 +23,7 @@
 #include "platform/power.h"
 #include "platform/smp.h"
 #include "apic_mmio.h"
+#include "apic_virtual.h"
 #include "vcpu_ap.h"
 #include "vcpu_run.h"
 #include "vmcs_setup.h"
@@ -119,6 +121,7 @@ void hv_start(const struct boot_info *bi, const struct hv_config *cfg)
 	if ((rc = vmx_enable(&vmx_caps, &v->vmxon_phys)))
 		fail("VMXON", rc);
 	guest_cpuid_init();
+	apic_virtual_choose(cfg->apic_virtual, &vmx_caps);
 	if ((rc = vmcs_setup(v, &vmx_caps, &entry, debug_uart)))
 		fail("VMCS setup", rc);
 	/* Book example 4-2: does MTF really exit? */
@@ -129,6 +132,8 @@ void hv_start(const struct boot_info *bi, const struct hv_config *cfg)
 	if (vcpu_count > 1)
 		log_info("cpus: %u vCPU%s; the guest's BSP runs, %u AP%s wait%s for its INIT-SIPI-SIPI", n,
 			 n == 1 ? "" : "s", n - 1, n == 2 ? "" : "s", n == 2 ? "s" : "");
+
+	monitor_apic_register();	/* the stub's `monitor apic` (target_apic.c) */
 
 	/* Lua registers its script front end with hv/ (frontend.h) once its
 	 * state opens; its `monitor` commands join the stub's. */

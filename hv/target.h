@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "apic_view.h"
 #include "ept.h"
 #include "vcpu.h"
 
@@ -234,5 +235,12 @@ void target_report_exit(struct vcpu *v, target_emit_fn emit, void *ctx);
  * findings (target_report_dead), then, after a failed entry, the checker
  * run now (a fix since counts); for a live guest the checker run now. */
 void target_report_why(struct vcpu *v, target_emit_fn emit, void *ctx);
+
+/* The local APIC (target_apic.c; issue 12 item 2): the virtual-APIC page
+ * with RVI/SVI under apic=virtual, else this processor's physical APIC.
+ * 0, or -EBUSY (v runs), -ENODATA (pass-through, v is another processor's),
+ * -ENODEV (the APIC is disabled). */
+int target_apic_view(struct vcpu *v, struct apic_view *out);
+void target_report_apic(struct vcpu *v, target_emit_fn emit, void *ctx);	/* in words */
 
 #endif

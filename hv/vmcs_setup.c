@@ -7,6 +7,7 @@
 #include "trace.h"
 
 #include "apic_base.h"
+#include "apic_virtual.h"
 #include "debugger.h"
 #include "exits.h"
 #include "io_ports.h"
@@ -73,6 +74,7 @@ static int adjust(const struct vmx_caps_raw *caps, enum vmx_control_group group,
 
 static int setup_controls(struct vcpu *v, const struct vmx_caps_raw *caps)
 {
+	struct apic_virtual_controls apic = apic_virtual_wanted();	/* zero in pass-through */
 	int rc = 0;
 
 	/* NMI exiting: another processor's NMI is how a vCPU is called out of
@@ -80,20 +82,20 @@ static int setup_controls(struct vcpu *v, const struct vmx_caps_raw *caps)
 	 * NMIs are handed back (exit_exception_nmi).  Virtual NMIs give the
 	 * NMI-window exit for that (SDM Vol. 3C §25.3, §26.7.2). */
 	rc |= adjust(caps, VMX_CTL_PIN, "pin-based",
-		     VMX_PIN_ACTIVATE_VMX_PREEMPTION_TIMER | VMX_PIN_NMI_EXITING | VMX_PIN_VIRTUAL_NMIS, 0,
+		     VMX_PIN_ACTIVATE_VMX_PREEMPTION_TIMER | VMX_PIN_NMI_EXITING | VMX_PIN_VIRTUAL_NMIS, apic.pin,
 		     &v->pin_ctls);
 	rc |= adjust(caps, VMX_CTL_PROC, "primary processor-based",
 		     VMX_PROC_HLT_EXITING,
-		     VMX_PROC_USE_IO_BITMAPS | VMX_PROC_USE_MSR_BITMAPS | VMX_PROC_ACTIVATE_SECONDARY_CONTROLS,
-		     &v->proc_ctls);
+		     VMX_PROC_USE_IO_BITMAPS | VMX_PROC_USE_MSR_BITMAPS | VMX_PROC_ACTIVATE_SECONDARY_CONTROLS |
+		     apic.proc, &v->proc_ctls);
 	rc |= adjust(caps, VMX_CTL_PROC2, "secondary processor-based",
 		     VMX_PROC2_ENABLE_VPID | VMX_PROC2_ENABLE_RDTSCP | VMX_PROC2_ENABLE_INVPCID |
 		     VMX_PROC2_ENABLE_XSAVES_XRSTORS,
-		     VMX_PROC2_ENABLE_EPT | VMX_PROC2_UNRESTRICTED_GUEST, &v->proc2_ctls);
+		     VMX_PROC2_ENABLE_EPT | VMX_PROC2_UNRESTRICTED_GUEST | apic.proc2, &v->proc2_ctls);
 	rc |= adjust(caps, VMX_CTL_EXIT, "VM-exit",
 		     VMX_EXIT_SAVE_DEBUG_CONTROLS | VMX_EXIT_SAVE_IA32_PAT | VMX_EXIT_LOAD_IA32_PAT |
 		     VMX_EXIT_SAVE_VMX_PREEMPTION_TIMER_VALUE,
-		     VMX_EXIT_HOST_ADDRESS_SPACE_SIZE | VMX_EXIT_SAVE_IA32_EFER | VMX_EXIT_LOAD_IA32_EFER,
+		     VMX_EXIT_HOST_ADDRESS_SPACE_SIZE | VMX_EXIT_SAVE_IA32_EFER | VMX_EXIT_LOAD_IA32_EFER | apic.exit,
 		     &v->exit_ctls);
 	rc |= adjust(caps, VMX_CTL_ENTRY, "VM-entry", VMX_ENTRY_LOAD_DEBUG_CONTROLS | VMX_ENTRY_LOAD_IA32_PAT,
 		     VMX_ENTRY_LOAD_IA32_EFER, &v->entry_ctls);
@@ -135,6 +137,8 @@ static int setup_controls(struct vcpu *v, const struct vmx_caps_raw *caps)
 	v->cr4_mask = caps->cr4_fixed0 | (~caps->cr4_fixed1 & 0xffffffffull);
 	vmwrite(CR0_GUEST_HOST_MASK, v->cr0_mask);
 	vmwrite(CR4_GUEST_HOST_MASK, v->cr4_mask);
+
+	apic_virtual_setup_vmcs(v);	/* nothing in pass-through */
 
 	v->preemption_ticks = debugger_poll_period();	/* break-in polls by guest time too */
 	if (v->pin_ctls & VMX_PIN_ACTIVATE_VMX_PREEMPTION_TIMER)
@@ -425,4 +429,5 @@ void vmcs_guest_sipi_state(struct vcpu *v, const struct vmx_caps_raw *caps, uint
 	v->pending_nmi = false;
 	memset(v->held_irqs, 0, sizeof(v->held_irqs));	/* INIT: acknowledged interrupts are gone */
 	v->irq_ack_next = v->irq_deferred = false;
+	apic_virtual_setup_vmcs(v);	/* INIT empties the virtual APIC's IRR/ISR (nothing in pass-through) */
 }

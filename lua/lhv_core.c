@@ -251,6 +251,7 @@ static int open_all(lua_State *L)
 	lhv_open_api(L);
 	lhv_open_vcpus(L);
 	lhv_open_mem(L);
+	lhv_open_apic(L);
 	lhv_open_hooks(L);
 	lhv_open_bp(L);
 	lhv_open_trace(L);

@@ -104,6 +104,8 @@ struct vcpu *lhv_reachable(lua_State *L, unsigned index, const char *what);
 /* lhv_api.c, lhv_api_mem.c, lhv_strmatch.c */
 void lhv_open_api(lua_State *L);
 void lhv_open_mem(lua_State *L);
+/* lhv_apic.c: the apic table (the local APIC's view, issue 12). */
+void lhv_open_apic(lua_State *L);
 /* Replaces string.find/match/gmatch/gsub with bounded versions. */
 void lhv_open_strmatch(lua_State *L);
 

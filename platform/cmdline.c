@@ -19,6 +19,8 @@ const char cmdline_help[] =
 	"lua-ticks=N                                     TSC ticks per hook call, C work included (default 200000000)\n"
 	"sipi=software|native                            guest APs start at INIT/SIPI caught at the ICR (default), or\n"
 	"                                                in wait-for-SIPI with INIT/SIPI exits (SDM; not Bochs 2.7)\n"
+	"apic=passthrough|virtual                        the guest's local APIC: the real one (default), or a virtual-APIC\n"
+	"                                                page with virtual-interrupt delivery (SDM Vol. 3C ch. 30)\n"
 	"selftest=pagefault|vmentry|luastack|mtf-tf      fault on purpose to show the exception report, or\n"
 	"                                                break the guest state to show the VM-entry checker,\n"
 	"                                                or overrun the Lua stack into its guard pages, or\n"
@@ -192,6 +194,14 @@ static bool opt_sipi(struct hv_config *c, const char *v)
 	return true;
 }
 
+static bool opt_apic(struct hv_config *c, const char *v)
+{
+	if (!strcmp(v, "passthrough")) c->apic_virtual = false;
+	else if (!strcmp(v, "virtual")) c->apic_virtual = true;
+	else return false;
+	return true;
+}
+
 static const char *cur_console(const struct hv_config *c) { return c->console.name; }
 static const char *cur_gdb(const struct hv_config *c) { return c->gdb.name; }
 static const char *cur_none(const struct hv_config *c) { (void)c; return "none"; }
@@ -200,6 +210,7 @@ static const char *cur_panic(const struct hv_config *c) { return c->panic == PAN
 static const char *cur_e9(const struct hv_config *c) { return c->e9 ? "on" : "off"; }
 static const char *cur_trace(const struct hv_config *c) { return c->trace_off ? "off" : "on"; }
 static const char *cur_sipi(const struct hv_config *c) { return c->sipi_native ? "native" : "software"; }
+static const char *cur_apic(const struct hv_config *c) { return c->apic_virtual ? "virtual" : "passthrough"; }
 
 static const char *cur_loglevel(const struct hv_config *c)
 {
@@ -220,6 +231,7 @@ static const struct option options[] = {
 	{ "lua-budget", true, opt_lua_budget, cur_default },
 	{ "lua-ticks", true, opt_lua_ticks, cur_default },
 	{ "sipi", true, opt_sipi, cur_sipi },
+	{ "apic", true, opt_apic, cur_apic },
 };
 
 static void apply_word(struct hv_config *cfg, char *word)

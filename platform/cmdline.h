@@ -35,6 +35,7 @@ struct hv_config {
 	uint64_t lua_budget;		/* lua-budget=N: Lua instructions per call, 0 = default */
 	uint64_t lua_ticks;		/* lua-ticks=N: TSC ticks per call, 0 = default */
 	bool sipi_native;		/* sipi=software|native: how guest APs start */
+	bool apic_virtual;		/* apic=passthrough|virtual: the guest's local APIC */
 	unsigned nwarnings;
 	char warnings[CMDLINE_MAX_WARNINGS][CMDLINE_WARNING_LEN];
 };

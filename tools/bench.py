@@ -13,7 +13,9 @@ a high exit rate) come from tools/bench_gdb.py, under "rsp"; the
 multiprocessor figures (stop-all latency, emulated xAPIC write, start-up with
 1 and 2 CPUs) from tools/bench_smp.py, under "smp"; hidden breakpoints (per
 hit, per guest read of a split page) from tools/bench_stealth.py, under
-"stealth".  Linux with 2 CPUs takes
+"stealth"; the APIC-mode figures (instructions per delivered interrupt bare,
+pass-through and apic=virtual) from tools/bench_apic.py, under "apic".
+Linux with 2 CPUs takes
 ~10 minutes: `make bench-linux` (tools/linux-guest.py measure --cpus 2).
 
 Writes build/bench.json and prints a table.
@@ -90,6 +92,7 @@ def main():
     ap.add_argument("-n", type=int, default=N)
     ap.add_argument("--no-rsp", action="store_true", help="leave out the gdb stub figures (~2 min)")
     ap.add_argument("--no-smp", action="store_true", help="leave out the multiprocessor figures (~1 min)")
+    ap.add_argument("--no-apic", action="store_true", help="leave out the APIC-mode figures (~30 s)")
     a = ap.parse_args()
 
     args = f"bench=cpuid:{a.n} bench=io:{a.n}:{IO_PORT:#x} bench=com1:{CONSOLE_BYTES} bench=selfipi:{SELF_IPIS}"
@@ -145,6 +148,9 @@ def main():
         res["rsp"] = bench_gdb.run(os.path.join(work, "gdb"), elf=a.elf, guest=a.guest)
     if not a.no_smp:
         res["smp"] = bench_smp.run(os.path.join(work, "smp"), elf=a.elf)
+    if not a.no_apic:
+        import bench_apic  # noqa: E402 (it imports this module)
+        res["apic"] = bench_apic.run(os.path.join(work, "apic"), elf=a.elf, guest=a.guest)
     with open(a.out, "w") as f:
         json.dump(res, f, indent=2)
     print(f"{'figure':<34}{'value':>14}{'target':>14}")
@@ -159,6 +165,9 @@ def main():
         print(bench_gdb.table(res["rsp"]))
     if "smp" in res:
         print(bench_smp.table(res["smp"]))
+    if "apic" in res:
+        import bench_apic  # noqa: E402
+        print(bench_apic.table(res["apic"]))
     print(f"(written to {os.path.relpath(a.out, ROOT)}; {a.n} iterations per loop)")
     return 0
 

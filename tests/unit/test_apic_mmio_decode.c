@@ -167,7 +167,11 @@ static const struct refusal refusals[] = {
 	{ "mov $imm,%eax (C7 register form)", CODE_32, { 0xc7, 0xc0, 0, 0, 0, 0 }, 6, DECODE_REGISTER_OPERAND },
 	{ "C7 /1 is not MOV", CODE_32, { 0xc7, 0x08, 0, 0, 0, 0 }, 6, DECODE_UNKNOWN_OPCODE },
 	{ "xbegin (C7 F8)", CODE_64, { 0xc7, 0xf8, 0, 0, 0, 0 }, 6, DECODE_UNKNOWN_OPCODE },
-	{ "a load (8B)", CODE_32, { 0x8b, 0x00 }, 2, DECODE_UNKNOWN_OPCODE },
+	{ "a register load (8B C0)", CODE_32, { 0x8b, 0xc0 }, 2, DECODE_REGISTER_OPERAND },
+	{ "8-bit load (8A)", CODE_32, { 0x8a, 0x00 }, 2, DECODE_NARROW },
+	{ "8-bit moffs load (A0)", CODE_32, { 0xa0, 0x00, 0x03, 0xe0, 0xfe }, 5, DECODE_NARROW },
+	{ "64-bit load (REX.W 8B)", CODE_64, { 0x48, 0x8b, 0x00 }, 3, DECODE_WIDE },
+	{ "or from memory (0B)", CODE_32, { 0x0b, 0x00 }, 2, DECODE_UNKNOWN_OPCODE },
 	{ "movnti (0F C3)", CODE_64, { 0x0f, 0xc3, 0x00 }, 3, DECODE_UNKNOWN_OPCODE },
 	{ "or to memory (09)", CODE_32, { 0x09, 0x00 }, 2, DECODE_UNKNOWN_OPCODE },
 	{ "REX is inc %eax in 32-bit code", CODE_32, { 0x44, 0x89, 0x00 }, 3, DECODE_UNKNOWN_OPCODE },
@@ -183,6 +187,35 @@ static const struct refusal refusals[] = {
 	  { 0x2e, 0x2e, 0x2e, 0x2e, 0x2e, 0x2e, 0x2e, 0x2e, 0x2e, 0x2e, 0xc7, 0x00, 0x00, 0x45, 0x00, 0x00 }, 15,
 	  DECODE_TOO_LONG },
 };
+
+/* The loads an APIC-access read exit emulates (apic_virtual.c), as gcc 12
+ * compiles `v = *(volatile uint32_t *)0xfee00390` and `v = base[0x390/4]`. */
+static void test_the_loads_gcc_emits_decode_with_register_and_length(void **state)
+{
+	static const struct {
+		const char *what;
+		enum code_bits bits;
+		uint8_t bytes[16];
+		unsigned len;
+		int reg;
+	} loads[] = {
+		{ "-m32: mov 0xfee00390,%eax", CODE_32, { 0xa1, 0x90, 0x03, 0xe0, 0xfe }, 5, 0 },
+		{ "-m32: mov 0x390(%eax),%edx", CODE_32, { 0x8b, 0x90, 0x90, 0x03, 0x00, 0x00 }, 6, 2 },
+		{ "-m64: movabs 0xfee00390,%eax", CODE_64, { 0xa1, 0x90, 0x03, 0xe0, 0xfe, 0, 0, 0, 0 }, 9, 0 },
+		{ "-m64: mov 0x390(%rdi),%eax", CODE_64, { 0x8b, 0x87, 0x90, 0x03, 0x00, 0x00 }, 6, 0 },
+		{ "-m64: mov (%rax),%r9d", CODE_64, { 0x44, 0x8b, 0x08 }, 3, 9 },
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(loads) / sizeof(loads[0]); i++) {
+		struct apic_mmio_store s;
+		int rc = apic_mmio_decode(loads[i].bytes, sizeof(loads[i].bytes), loads[i].bits, gprs, &s);
+		if (rc)
+			fail_msg("%s: %s", loads[i].what, apic_mmio_decode_strerror(rc));
+		assert_int_equal(s.len, loads[i].len);
+		assert_int_equal(s.load_reg, loads[i].reg);
+		assert_int_equal(s.xchg_reg, -1);
+	}
+}
 
 static void test_everything_else_is_refused_with_its_reason(void **state)
 {
@@ -219,6 +252,7 @@ int main(void)
 		cmocka_unit_test(test_the_stores_gcc_emits_decode_with_value_and_length),
 		cmocka_unit_test(test_every_prefix_and_addressing_form_decodes),
 		cmocka_unit_test(test_every_truncation_of_a_valid_store_is_refused_as_truncated),
+		cmocka_unit_test(test_the_loads_gcc_emits_decode_with_register_and_length),
 		cmocka_unit_test(test_everything_else_is_refused_with_its_reason),
 		cmocka_unit_test(test_each_error_has_its_own_sentence),
 	};

@@ -62,6 +62,20 @@ static void test_an_unknown_option_is_named_and_ignored(void **state)
 	assert_int_equal(cfg.loglevel, LOG_WARN);
 }
 
+static void test_apic_chooses_pass_through_or_the_virtual_apic(void **state)
+{
+	(void)state;
+	parse("");
+	assert_false(cfg.apic_virtual);
+	parse("apic=virtual");
+	assert_true(cfg.apic_virtual);
+	parse("apic=virtual apic=passthrough");
+	assert_false(cfg.apic_virtual);
+	parse("apic=posted");
+	assert_false(cfg.apic_virtual);
+	assert_string_equal(cfg.warnings[0], "cmdline: bad value \"posted\" for apic=, using passthrough");
+}
+
 static void test_sipi_chooses_the_software_or_the_native_path(void **state)
 {
 	(void)state;
@@ -180,6 +194,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults_are_console_com1_and_gdb_com2_at_115200),
 		cmocka_unit_test(test_sipi_chooses_the_software_or_the_native_path),
+		cmocka_unit_test(test_apic_chooses_pass_through_or_the_virtual_apic),
 		cmocka_unit_test(test_every_option_is_applied),
 		cmocka_unit_test(test_an_unknown_option_is_named_and_ignored),
 		cmocka_unit_test(test_selftest_takes_its_four_names_only),

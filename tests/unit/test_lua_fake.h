@@ -354,6 +354,26 @@ unsigned target_vcpu_index(const struct vcpu *v)
 uint32_t target_vcpu_apic_id(const struct vcpu *v) { return fake_apic_id[target_vcpu_index(v)]; }
 bool target_vcpu_started(const struct vcpu *v) { return fake_started[target_vcpu_index(v)]; }
 
+/* ---- the local APIC (target_apic.c): a known virtual-APIC page ---- */
+
+int target_apic_view(struct vcpu *v, struct apic_view *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->mode = APIC_VIEW_VIRTUAL;
+	a->vcpu = target_vcpu_index(v);
+	a->reg[APIC_OFF_ID / 16] = target_vcpu_index(v) << 24;
+	a->reg[APIC_OFF_VERSION / 16] = 0x00050014;
+	a->reg[APIC_OFF_TPR / 16] = 0x20;
+	a->reg[APIC_OFF_PPR / 16] = 0x20;
+	a->reg[APIC_OFF_IRR / 16 + 1] = 1u << (0x31 - 32);
+	a->reg[APIC_OFF_SVR / 16] = 0x1ff;
+	a->reg[APIC_OFF_LVT_TIMER / 16] = 0x000200ec;
+	a->reg[APIC_OFF_TIMER_INITIAL / 16] = 100000;
+	a->reg[APIC_OFF_TIMER_DIVIDE / 16] = 0x3;
+	a->rvi = 0x31;
+	return 0;
+}
+
 /* ---- EPT */
 
 int target_ept_query(struct vcpu *v, uint64_t gpa, struct ept_mapping *out)

@@ -112,7 +112,8 @@ static void bench_com1(uint32_t n)
 	kprintf("GUEST BENCH com1 n=%u tsc=%llu line=%llu\n", n, out_tsc, rdtsc() - start);
 }
 
-/* "cpuid:N", "io:N[:PORT]", "com1:N", "store:N", "hit:N", "read:N" or "selfipi:N"; false if malformed. */
+/* "cpuid:N", "io:N[:PORT]", "com1:N", "store:N", "hit:N", "read:N", "ipi:N", "selfipi:N" or
+ * "levelipi:N"; false if malformed. */
 static bool run_one(struct cmdline_value spec)
 {
 	struct cmdline_value kind, rest, count, port_text;
@@ -125,10 +126,6 @@ static bool run_one(struct cmdline_value spec)
 		kprintf("GUEST BENCH cpuid n=%u tsc=%llu\n", n, loop_cpuid(n));
 		return true;
 	}
-	if (value_is(kind, "selfipi") && port_text.len == 0) {
-		kprintf("GUEST BENCH selfipi n=%u tsc=%llu\n", n, bench_self_ipi(n));
-		return true;
-	}
 	if (value_is(kind, "store") && port_text.len == 0) {
 		kprintf("GUEST BENCH store n=%u tsc=%llu\n", n, loop_store(n));
 		return true;
@@ -139,6 +136,18 @@ static bool run_one(struct cmdline_value spec)
 	}
 	if (value_is(kind, "read") && port_text.len == 0) {
 		kprintf("GUEST BENCH read n=%u tsc=%llu\n", n, loop_read(n));
+		return true;
+	}
+	if (value_is(kind, "ipi") && port_text.len == 0) {
+		bench_ipi("ipi", n, 0);
+		return true;
+	}
+	if (value_is(kind, "selfipi") && port_text.len == 0) {
+		bench_ipi("selfipi", n, 1u << 18);
+		return true;
+	}
+	if (value_is(kind, "levelipi") && port_text.len == 0) {
+		bench_ipi("levelipi", n, 0xc000u);
 		return true;
 	}
 	if (value_is(kind, "com1") && port_text.len == 0) {
@@ -161,6 +170,6 @@ void bench_run_all(void)
 	while (cmdline_next("bench", &cursor, &spec))
 		if (!run_one(spec))
 			report_fail("bench", "bad option \"bench=%.*s\", want bench=cpuid:N, bench=io:N[:PORT], "
-				    "bench=com1:N, bench=store:N, bench=hit:N, bench=read:N or bench=selfipi:N",
-				    (int)spec.len, spec.text);
+				    "bench=com1:N, bench=store:N, bench=hit:N, bench=read:N, bench=ipi:N, bench=selfipi:N "
+				    "or bench=levelipi:N", (int)spec.len, spec.text);
 }

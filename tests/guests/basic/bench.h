@@ -6,8 +6,10 @@
  *                          with a CPUID after each
  *   bench=store:N          N x MOV to bench_store_page[0] (no exit unless
  *                          a debugger watches that page)
- *   bench=selfipi:N        N x a fixed self-IPI through the xAPIC, each taken
- *                          and EOIed before the next (bench_ipi.c)
+ *   bench=ipi:N            N fixed IPIs to itself by APIC id, each taken
+ *   bench=selfipi:N        the same by the "self" shorthand (bench_ipi.c)
+ *   bench=levelipi:N       by APIC id, level-triggered
+ *   bench=hit:N, read:N    the hidden-breakpoint loops (tools/bench_stealth.py)
  *
  * Each prints "GUEST BENCH cpuid n=N tsc=T" or "GUEST BENCH io n=N tsc=T
  * port=0xPP" ("store" likewise), T the TSC delta over the loop; com1 prints the line
@@ -22,7 +24,8 @@
 
 /* Runs every bench= word in command-line order; a malformed one is a FAIL. */
 void bench_run_all(void);
-/* bench=selfipi:N; the TSC delta. */
-uint64_t bench_self_ipi(uint32_t n);
+/* bench_ipi.c: N self-IPIs; icr_bits: 0 (by APIC id), the self shorthand
+ * (1 << 18) or level-triggered (0xc000). */
+void bench_ipi(const char *name, uint32_t n, uint32_t icr_bits);
 
 #endif

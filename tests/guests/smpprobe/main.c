@@ -76,6 +76,8 @@ void guest_main(void)
 	*marker = 0;
 	if (cmdline_lists("apic", "hostile"))
 		apic_hostile();
+	if (cmdline_lists("apic", "bogus"))
+		apic_bogus();
 	if (cmdline_lists("apic", "cost"))
 		apic_cost();
 	if (cmdline_lists("apic", "tf"))

@@ -22,6 +22,9 @@ bool x2apic_enable(void);
 void apic_hostile(void);
 /* apic=cost: "SMPPROBE apic cost: write N ticks, read N ticks" per access. */
 void apic_cost(void);
+/* apic=bogus: illegal vectors and a self-IPI flood (apic_bogus.c), then
+ * "SMPPROBE bogus: survived". */
+void apic_bogus(void);
 
 /* apic=narrow: a byte store to the APIC page. */
 void apic_narrow(void);
