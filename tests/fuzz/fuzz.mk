@@ -44,7 +44,7 @@ fuzz_gdb_run = mkdir -p $(BUILD)/fuzz/corpus-gdb $(BUILD)/fuzz/crashes && \
 # build them, plus the fuzzer's flags.
 FUZZ_LUA := $(BUILD)/fuzz/fuzz_lua
 FUZZ_LUA_CORE := $(patsubst %,$(BUILD)/fuzz/lua/%.o,$(LUA_CORE_NAMES))
-FUZZ_LUA_SRC := tests/fuzz/fuzz_lua.c lua/lhv_trace.c lua/lhv_dirty.c hv/trace_read.c lua/lhv_core.c lua/lhv_env.c lua/lhv_show.c lua/lhv_entry.c \
+FUZZ_LUA_SRC := tests/fuzz/fuzz_lua.c lua/lhv_bp.c lua/lhv_trace.c lua/lhv_dirty.c hv/trace_read.c lua/lhv_core.c lua/lhv_env.c lua/lhv_show.c lua/lhv_entry.c \
 	lua/lhv_hooks.c lua/lhv_api.c lua/lhv_vcpus.c lua/lhv_api_mem.c lua/lhv_apic.c hv/apic_view.c lua/lhv_strmatch.c lua/port/heap.c lua/port/cstack_limits.c \
 	hv/hooks.c hv/vmcs_table.c hv/ept.c platform/fmt.c
 

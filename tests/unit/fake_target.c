@@ -621,6 +621,13 @@ void target_report_why(struct vcpu *v, target_emit_fn emit, void *ctx)
 		emit(ctx, "the VMCS passes every check the checker knows");
 }
 
+void target_report_apic(struct vcpu *v, target_emit_fn emit, void *ctx)
+{
+	char buf[64];
+	snprintf(buf, sizeof(buf), "vCPU %u, physical APIC (apic=passthrough)", index_of(v));
+	emit(ctx, buf);
+}
+
 /* ---- the debug line ---- */
 
 void fake_line_reset(void)
