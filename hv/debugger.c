@@ -13,6 +13,7 @@
 #include "allstop.h"
 #include "ept_views.h"
 #include "entry_failure.h"
+#include "ept_dirty.h"
 #include "event_monitor.h"
 #include "exits.h"
 #include "frontend.h"
@@ -140,6 +141,7 @@ void debugger_stop(struct vcpu *v, const struct target_stop *why)
 		if (v->stepping)
 			arm_single_step(v);
 		event_monitor_sync(v, true);	/* the event hooks' controls; the exception bitmap */
+		ept_dirty_resync(v);		/* PML, its address and the EPTP's A/D bit */
 	}
 	if (out == DEBUG_KILLED) {
 		log_info("gdb: kill request: powering off");
@@ -162,7 +164,11 @@ static uint64_t uart_quiet_at;
 
 uint32_t debugger_poll_period(void)
 {
-	return ever_attached ? BREAKIN_POLL_TICKS : BREAKIN_POLL_TICKS * BREAKIN_POLL_UNATTACHED_FACTOR;
+	/* A script hooking the timer's exit ("*" too) counts on its cadence:
+	 * ept_write_watch.lua re-protects its page there. */
+	if (ever_attached || exit_hooked(EXIT_REASON_PREEMPTION_TIMER))
+		return BREAKIN_POLL_TICKS;
+	return BREAKIN_POLL_TICKS * BREAKIN_POLL_UNATTACHED_FACTOR;
 }
 
 void debugger_poll(struct vcpu *v)
@@ -247,8 +253,12 @@ static void set_mtf(struct vcpu *v, bool on)
  * the guest's own). */
 static void arm_mtf_step(struct vcpu *v)
 {
-	if (!v->stepping)
+	if (!v->stepping && !v->rearm_step) {
+		/* A re-arm step (TF) may join this step: finish_step then puts
+		 * the guest's own TF back from here. */
+		v->step_guest_tf = vmread(GUEST_RFLAGS) & RFLAGS_TF;
 		v->step_rip = vmread(GUEST_RIP);
+	}
 	v->step_mtf = true;
 	set_mtf(v, true);
 	if (vmread(GUEST_ACTIVITY_STATE))

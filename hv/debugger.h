@@ -30,7 +30,8 @@ void debugger_guest_exited(int code);
 #define BREAKIN_POLL_TICKS 500000u
 /* Until a debugger first stops the guest nobody waits on a break-in but
  * the first connection's: poll this many times less often (a Linux boot
- * without gdb: ~2,600 fewer exits).  The period a vCPU starts with. */
+ * without gdb: ~2,600 fewer exits), unless a script hooks the timer's
+ * exit.  The period a vCPU starts with, and re-reads at each timer exit. */
 #define BREAKIN_POLL_UNATTACHED_FACTOR 4u
 uint32_t debugger_poll_period(void);
 void debugger_poll(struct vcpu *v);

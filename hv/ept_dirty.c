@@ -107,6 +107,16 @@ static int split_ram(struct ept *e)
 	}
 }
 
+/* The VMCS lost what the last sync wrote (the write guard restored the
+ * controls saved at a stop): write it again. */
+void ept_dirty_resync(struct vcpu *v)
+{
+	if (pml_page[v->index])
+		pml_drain(pml_page[v->index], &set);	/* the index starts afresh below */
+	synced[v->index] = generation - 1;
+	ept_dirty_sync(v);
+}
+
 void ept_dirty_sync(struct vcpu *v)
 {
 	if (synced[v->index] == generation)

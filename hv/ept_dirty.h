@@ -47,6 +47,9 @@ long ept_dirty_list(dirty_page_fn fn, void *ctx, uint64_t *outside);
  * state: EPTP A/D bit, PML control, address and index.  Cheap when
  * nothing changed: a parked vCPU calls it as it leaves its park. */
 void ept_dirty_sync(struct vcpu *v);
+/* The same after the VMCS lost it (the write guard restored a stop's
+ * controls): the log drained, everything written again. */
+void ept_dirty_resync(struct vcpu *v);
 /* Exit reason 62: the vCPU's PML page is read into the set and its index
  * set back to 511; the write that exited runs again (SDM §29.3.6). */
 enum exit_action exit_pml_full(struct vcpu *v);

@@ -4,6 +4,7 @@
  * exit is unusual. */
 #include <stdarg.h>
 
+#include "apic_virtual.h"
 #include "debugger.h"
 #include "exits.h"
 #include "ext_interrupt.h"
@@ -160,8 +161,26 @@ static bool hooked_exit_bookkeeping(struct vcpu *v, unsigned basic)
 	case EXIT_REASON_EXCEPTION_NMI:
 		return exception_is_debuggers(v, (uint32_t)vmread(VM_EXIT_INTERRUPTION_INFO));
 	case EXIT_REASON_EXTERNAL_INTERRUPT:
-		/* Acknowledged on exit: the guest gets it whatever the hook says. */
-		ext_interrupt_passthrough(v);
+		/* Acknowledged on exit: the guest gets it whatever the hook says
+		 * (apic=virtual: posted, and EOI'd on the hardware, apic_virtual.c). */
+		if (apic_virtual)
+			apic_virtual_interrupt(v);
+		else
+			ext_interrupt_passthrough(v);
+		return false;
+	case EXIT_REASON_APIC_WRITE:
+	case EXIT_REASON_VIRTUALIZED_EOI:
+		/* Trap-like (SDM Vol. 3C §30.4.3.3, §30.1.4): the guest's write is
+		 * done; unforwarded, an IPI or a level-triggered EOI would be lost. */
+		handlers[basic](v);
+		return false;
+	case EXIT_REASON_APIC_ACCESS:
+		/* Fault-like: the load is emulated whatever the hook says (resumed
+		 * unemulated it would exit again forever). */
+		if (exit_apic_access(v) == EXIT_STOP) {
+			vcpu_guest_stopped(v);
+			return true;
+		}
 		return false;
 	case EXIT_REASON_EPT_VIOLATION: {
 		uint64_t gpa = vmread(GUEST_PHYSICAL_ADDRESS), q = vmread(EXIT_QUALIFICATION);

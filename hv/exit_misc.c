@@ -96,6 +96,14 @@ enum exit_action exit_hlt(struct vcpu *v)
 		return exit_stop(v, "HLT with interrupts disabled at RIP 0x%llx: the guest can never wake",
 				 (unsigned long long)rip);
 	vmwrite(GUEST_RIP, rip + vmread(VM_EXIT_INSTRUCTION_LENGTH));
+	/* An MTF step over the HLT ends after it, before the halt: no MTF
+	 * exit would come until an event woke it (SDM Vol. 3C §26.7.2).  The
+	 * guest sees an early wake, as after a spurious event; an idle loop
+	 * halts again. */
+	if (v->step_mtf) {
+		debugger_after_emulation(v);
+		return EXIT_RESUME;
+	}
 	if (apic_virtual && apic_virtual_hlt_wakes(v))
 		return EXIT_RESUME;	/* an interrupt already waits: the halt ends at once */
 	vmwrite(GUEST_ACTIVITY_STATE, ACTIVITY_HLT);
@@ -218,6 +226,7 @@ enum exit_action exit_nmi_window(struct vcpu *v)
  * exit all the time; the common exit never pays for an `inb`). */
 enum exit_action exit_preemption_timer(struct vcpu *v)
 {
+	v->preemption_ticks = debugger_poll_period();	/* a debugger or a timer hook may have come */
 	vmwrite(VMX_PREEMPTION_TIMER_VALUE, v->preemption_ticks);
 	if (v->rearm_by_timer)
 		debugger_rearm_after_delivery(v);

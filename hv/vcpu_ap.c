@@ -138,9 +138,12 @@ void vcpu_choose_sipi_path(bool native_wanted, const struct vmx_caps_raw *caps)
 static void restart_debugging(struct vcpu *v)
 {
 	v->own_drs = false;
-	v->stepping = v->rearm_step = v->rearm_by_timer = false;
+	v->stepping = v->rearm_step = v->rearm_by_timer = v->step_mtf = false;
+	v->proc_ctls &= ~VMX_PROC_MONITOR_TRAP_FLAG;	/* a step's MTF is gone with it */
+	vmwrite(PRIMARY_VM_EXEC_CONTROL, v->proc_ctls);
 	breakpoints_sync_vcpu(v);
 	event_monitor_sync(v, true);	/* and the controls scripts' event hooks need */
+	ept_dirty_sync(v);		/* and dirty tracking, whichever way the AP started */
 }
 
 /* The SDM's path: the AP enters the guest in the wait-for-SIPI activity
@@ -179,7 +182,6 @@ void vcpu_ap_wait_for_sipi(struct vcpu *v)
 	v->sipi_vector = -1;
 	vmcs_guest_sipi_state(v, ap_caps, vector);
 	restart_debugging(v);
-	ept_dirty_sync(v);	/* dirty tracking may have started while it waited */
 	v->state = VCPU_RUNNING;
 	log_debug("vCPU %u: start-up IPI, vector 0x%02x: real mode at %04x:0000", v->index, vector, vector << 8);
 	vcpu_run(v);

@@ -332,3 +332,40 @@ def test_a_level_triggered_interrupt_is_eoid_on_the_hardware_when_the_guest_eois
     eois = re.search(r"VIRTUALIZED_EOI (\d+)", m.group(1))
     t.check(eois and int(eois.group(1)) == 200, f"one EOI-induced exit per level-triggered IPI: {m.group(1)}")
     r.forbid(r"GUEST FAIL|guest stopped|EXCEPTION: |PANIC")
+
+
+RESUMING_HOOKS = r"""
+-- Every APIC event hooked, every verdict "resume": the hypervisor's own
+-- bookkeeping must still run (an interrupt posted and EOI'd on the
+-- hardware, an APIC write forwarded, an APIC read answered).
+local seen = {}
+for _, reason in ipairs({ "EXTERNAL_INTERRUPT", "APIC_WRITE", "APIC_ACCESS", "VIRTUALIZED_EOI" }) do
+  seen[reason] = 0
+  hv.on_exit(reason, function(e) seen[reason] = seen[reason] + 1; return "resume" end)
+end
+hv.on_poweroff(function()
+  print(string.format("resuming hooks: %d interrupts, %d APIC writes", seen.EXTERNAL_INTERRUPT, seen.APIC_WRITE))
+end)
+"""
+
+
+def test_hooks_that_resume_apic_exits_leave_interrupts_and_ipis_working(t):
+    """Regression (review of the merged tree): a hook's "resume" on an
+    external-interrupt exit under apic=virtual sent the vector down the
+    pass-through path (never EOI'd on the hardware: the timer's class
+    blocked), and on an APIC-write exit skipped forwarding the write (the
+    ICR's IPI lost).  The SMP guest's 16 IPIs each way and its checksum
+    show both are done whatever the hook says."""
+    smp = _sibling("test_smp_guest.py")
+    script = t.write_file("resume.lua", RESUMING_HOOKS)
+    r = t.boot(hv_args="panic=poweroff apic=virtual", modules=[(smp.SMP, "guest apic=xapic"), (script, "script")],
+               cpus=2, timeout=smp.TIMEOUT)
+    r.expect(VIRTUAL)
+    smp.check_two_cpus(t, r, "xapic")
+    m = r.expect(r"lua: resuming hooks: (\d+) interrupts, (\d+) APIC writes")
+    t.check(int(m.group(1)) >= 32 and int(m.group(2)) >= 32,
+            f"the hooks saw {m.group(1)} interrupts and {m.group(2)} APIC writes: want the 32 IPIs at least")
+    r.forbid(r"PANIC|EXCEPTION|guest stopped|removed; the guest continues")
+
+
+test_hooks_that_resume_apic_exits_leave_interrupts_and_ipis_working.timeout = 300
