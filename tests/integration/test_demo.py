@@ -80,8 +80,12 @@ class Reader:
 
     def __init__(self, t, cmd, pattern=r"."):
         self.t, self.cmd, self.lines, self.seen = t, cmd, [], threading.Event()
+        # SIGINT as a terminal gives it: a suite started in the background
+        # (`cmd &` in a script) hands its children SIGINT ignored, and
+        # Python then keeps it ignored: Ctrl-C would never reach run.py.
         self.p = t.spawn(cmd, cwd=t.path(""), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                         stderr=subprocess.STDOUT, text=True)
+                         stderr=subprocess.STDOUT, text=True,
+                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
         self.thread = threading.Thread(target=self._read, args=(re.compile(pattern),), daemon=True)
         self.thread.start()
 
