@@ -4,7 +4,6 @@
  * exit is unusual. */
 #include <stdarg.h>
 
-#include "apic_virtual.h"
 #include "debugger.h"
 #include "exits.h"
 #include "ext_interrupt.h"
@@ -162,12 +161,7 @@ static bool hooked_exit_bookkeeping(struct vcpu *v, unsigned basic)
 		return exception_is_debuggers(v, (uint32_t)vmread(VM_EXIT_INTERRUPTION_INFO));
 	case EXIT_REASON_EXTERNAL_INTERRUPT:
 		/* Acknowledged on exit: the guest gets it whatever the hook says
-		 * (apic=virtual: posted, and EOI'd on the hardware, apic_virtual.c). */
-		if (apic_virtual)
-			apic_virtual_interrupt(v);
-		else
-			ext_interrupt_passthrough(v);
-		return false;
+		 * (pass-through: injected; apic=virtual: posted and EOI'd). */
 	case EXIT_REASON_APIC_WRITE:
 	case EXIT_REASON_VIRTUALIZED_EOI:
 		/* Trap-like (SDM Vol. 3C §30.4.3.3, §30.1.4): the guest's write is
